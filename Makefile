@@ -1,0 +1,44 @@
+# Panorama — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test servers stop venv lint unit integration e2e bench migrate clean
+
+# Start everything (servers, migrations, services, gateway, demo data); Ctrl-C stops it.
+run: venv servers
+	$(PY) -m deploy.local.supervisor
+
+# Whole suite: servers if missing, ruff, mypy, unit, integration and browser tests.
+test: venv servers lint
+	set -a; source deploy/local/env.sh; set +a; \
+	  $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+venv: $(STAMP)
+$(STAMP): pyproject.toml constraints.txt
+	command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+servers:
+	bash deploy/local/up.sh
+
+stop:
+	bash deploy/local/down.sh
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy services gateway bench deploy tests
+
+unit: venv
+	$(PY) -m pytest -p no:cacheprovider -m "not integration and not e2e"
+
+bench: venv servers
+	set -a; source deploy/local/env.sh; set +a; $(PY) -m bench.run $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache test-artifacts

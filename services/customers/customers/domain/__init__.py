@@ -1,0 +1,1 @@
+"""Pure domain logic of the customers service: validation, rules, permissions (no frameworks)."""

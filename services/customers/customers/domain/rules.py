@@ -1,0 +1,68 @@
+"""Permission rules and small pure policies of the customer hub."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kernel.errors import PermissionDenied
+from kernel.identity import Caller
+
+
+@dataclass(frozen=True)
+class Ownership:
+    owner_id: str
+    team_id: str | None
+
+
+def can_read(caller: Caller, owned: Ownership, *, basics: bool = False) -> bool:
+    """``basics``: customer core data and contacts, which finance and support may see."""
+    if caller.is_admin or caller.user_id == owned.owner_id:
+        return True
+    if caller.has("manager") and caller.team_id is not None and caller.team_id == owned.team_id:
+        return True
+    return basics and (caller.has("finance") or caller.has("support"))
+
+
+def can_write(caller: Caller, owned: Ownership) -> bool:
+    if caller.is_admin:
+        return True
+    if caller.has("manager") and caller.team_id is not None and caller.team_id == owned.team_id:
+        return True
+    return caller.has("sales") and caller.user_id == owned.owner_id
+
+
+def require_read(caller: Caller, owned: Ownership, *, basics: bool = False) -> None:
+    if not can_read(caller, owned, basics=basics):
+        raise PermissionDenied("you may not see this customer's records")
+
+
+def require_write(caller: Caller, owned: Ownership) -> None:
+    if not can_write(caller, owned):
+        raise PermissionDenied("only the owner, their team manager or an admin may change this customer")
+
+
+def require_can_create_customers(caller: Caller) -> None:
+    if not (caller.is_admin or caller.has("manager") or caller.has("sales")):
+        raise PermissionDenied("your role may not create customers")
+
+
+def require_can_assign(caller: Caller, new_owner_team: str | None, new_owner_id: str) -> None:
+    """Who may make ``new_owner_id`` the owner: admin anyone, manager within the team, sales themselves."""
+    if caller.is_admin:
+        return
+    if caller.has("manager") and caller.team_id is not None and caller.team_id == new_owner_team:
+        return
+    if caller.has("sales") and caller.user_id == new_owner_id:
+        return
+    raise PermissionDenied("you may not assign customers to that owner")
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """Field-level change set for the audit trail: field -> [old, new]."""
+    changes: dict[str, list[Any]] = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old != new:
+            changes[key] = [old, new]
+    return changes

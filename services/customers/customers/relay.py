@@ -1,0 +1,39 @@
+"""``python -m customers.relay``: publish this service's outbox to ``customers.events``."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+from kernel.db import make_engine
+from kernel.logs import configure_logging
+from kernel.relay import OutboxRelay
+from prometheus_client import start_http_server
+
+from customers.settings import CustomersSettings
+from customers.storage.models import outbox
+
+
+def build_relay(settings: CustomersSettings) -> OutboxRelay:
+    return OutboxRelay(
+        service="customers",
+        engine=make_engine(settings.database_url, pool_size=2),
+        table=outbox,
+        rabbitmq_url=settings.rabbitmq_url,
+    )
+
+
+def main() -> None:
+    settings = CustomersSettings()
+    settings.refuse_dev_credentials(settings.database_url)
+    configure_logging("customers-relay", settings.log_level, settings.log_json)
+    if settings.relay_metrics_port:
+        start_http_server(settings.relay_metrics_port, addr="127.0.0.1")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    build_relay(settings).run_forever(stop)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""SQLAlchemy models of the customers database (owned by this service alone)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from kernel.outbox import outbox_table, processed_events_table
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+TZ = DateTime(timezone=True)
+
+
+class CustomerRow(Base):
+    __tablename__ = "customers"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200), index=True)  # kernel.text.company_key
+    short_name: Mapped[str | None] = mapped_column(String(60))
+    tax_id: Mapped[str | None] = mapped_column(String(32))
+    industry: Mapped[str | None] = mapped_column(String(60))
+    size: Mapped[str | None] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(300))
+    source: Mapped[str | None] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(20))
+    value_tier: Mapped[str] = mapped_column(String(20))
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list)
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    team_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    updated_at: Mapped[datetime] = mapped_column(TZ)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("uq_customers_tax_id", "tax_id", unique=True, postgresql_where="tax_id IS NOT NULL"),
+        Index("ix_customers_tags", "tags", postgresql_using="gin"),
+    )
+
+
+class ContactRow(Base):
+    __tablename__ = "contacts"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str | None] = mapped_column(String(100))
+    role: Mapped[str | None] = mapped_column(String(20))
+    phones: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
+    emails: Mapped[list[str]] = mapped_column(ARRAY(String(254)), default=list)
+    wechat_id: Mapped[str | None] = mapped_column(String(64))
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    updated_at: Mapped[datetime] = mapped_column(TZ)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class FollowUpRow(Base):
+    __tablename__ = "follow_ups"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(20))
+    occurred_at: Mapped[datetime] = mapped_column(TZ)
+    author_id: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    next_follow_up_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    updated_at: Mapped[datetime] = mapped_column(TZ)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class TaskRow(Base):
+    __tablename__ = "tasks"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[datetime] = mapped_column(TZ)
+    assignee_id: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    completed_at: Mapped[datetime | None] = mapped_column(TZ)
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(TZ)
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    updated_at: Mapped[datetime] = mapped_column(TZ)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index(
+            "ix_tasks_open_due", "due_at", postgresql_where="status = 'open' AND overdue_notified_at IS NULL"
+        ),
+    )
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    at: Mapped[datetime] = mapped_column(TZ)
+    actor_id: Mapped[str] = mapped_column(String(64))
+    # No foreign key: the trail outlives a deleted customer.
+    customer_id: Mapped[str] = mapped_column(String(36), index=True)
+    entity_type: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[str] = mapped_column(String(36))
+    action: Mapped[str] = mapped_column(String(20))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSONB)
+
+
+class DirectoryUserRow(Base):
+    """Replica of the gateway's users, so owners and assignees can be validated locally."""
+
+    __tablename__ = "directory_users"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    team_id: Mapped[str | None] = mapped_column(String(64))
+    roles: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(TZ)
+
+
+outbox = outbox_table(Base.metadata)
+processed_events = processed_events_table(Base.metadata)

@@ -1,0 +1,103 @@
+"""nameko dependency providers and runner: the only kernel module that imports nameko."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from typing import Any
+
+import eventlet
+from nameko.extensions import DependencyProvider
+from nameko.runners import ServiceRunner
+from prometheus_client import Counter, Histogram, start_http_server
+from sqlalchemy.orm import Session, sessionmaker
+
+from kernel.db import make_engine, make_sessionmaker
+from kernel.errors import PanoramaError
+from kernel.logs import set_correlation_id
+
+log = logging.getLogger(__name__)
+
+RPC_REQUESTS = Counter(
+    "panorama_rpc_requests_total", "Entrypoint calls by outcome", ["service", "method", "outcome"]
+)
+RPC_DURATION = Histogram(
+    "panorama_rpc_duration_seconds",
+    "Entrypoint latency",
+    ["service", "method"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+_metrics_server_started = False
+
+
+class Database(DependencyProvider):
+    """Gives each worker the service's sessionmaker; the engine (and pool) is per container."""
+
+    def __init__(self, url_key: str = "DATABASE_URL", pool_key: str = "DB_POOL_SIZE") -> None:
+        self.url_key = url_key
+        self.pool_key = pool_key
+        self.factory: sessionmaker[Session] | None = None
+
+    def setup(self) -> None:
+        config = self.container.config
+        engine = make_engine(config[self.url_key], pool_size=int(config.get(self.pool_key, 20)))
+        self.factory = make_sessionmaker(engine)
+
+    def stop(self) -> None:
+        if self.factory is not None and self.factory.kw.get("bind") is not None:
+            self.factory.kw["bind"].dispose()
+
+    def get_dependency(self, worker_ctx: Any) -> sessionmaker[Session]:
+        assert self.factory is not None
+        return self.factory
+
+
+class Observability(DependencyProvider):
+    """RED metrics per entrypoint, correlation id in logs, and the /metrics HTTP server."""
+
+    def setup(self) -> None:
+        global _metrics_server_started
+        port = int(self.container.config.get("METRICS_PORT") or 0)
+        if port and not _metrics_server_started:
+            start_http_server(port, addr="127.0.0.1")
+            _metrics_server_started = True
+        self._started: dict[int, float] = {}
+
+    def get_dependency(self, worker_ctx: Any) -> None:
+        return None
+
+    def worker_setup(self, worker_ctx: Any) -> None:
+        self._started[id(worker_ctx)] = time.perf_counter()
+        set_correlation_id(worker_ctx.context_data.get("correlation_id") or worker_ctx.call_id)
+
+    def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
+        started = self._started.pop(id(worker_ctx), None)
+        service = self.container.service_name
+        method = worker_ctx.entrypoint.method_name
+        if exc_info is None:
+            outcome = "ok"
+        elif isinstance(exc_info[1], PanoramaError):
+            outcome = type(exc_info[1]).__name__  # expected, the caller's fault
+        else:
+            outcome = "error"
+            log.error("entrypoint %s.%s failed", service, method, exc_info=exc_info)
+        RPC_REQUESTS.labels(service, method, outcome).inc()
+        if started is not None:
+            RPC_DURATION.labels(service, method).observe(time.perf_counter() - started)
+        set_correlation_id(None)
+
+
+def run_service(service_cls: type, config: dict[str, Any]) -> None:
+    """Run one nameko service until SIGTERM/SIGINT (what ``nameko run`` does, driven by settings)."""
+    runner = ServiceRunner(config)
+    runner.add_service(service_cls)
+
+    def shutdown(signum: int, frame: Any) -> None:
+        eventlet.spawn_n(runner.stop)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    runner.start()
+    log.info("service %s started", getattr(service_cls, "name", service_cls.__name__))
+    runner.wait()
