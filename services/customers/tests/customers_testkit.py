@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from customers.app import CustomerHub
+from customers.migrate import upgrade
+from kernel.db import make_engine, make_sessionmaker
+from kernel.identity import SYSTEM, Caller
+from kernel.testing import TestServers
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+TABLES = "customers, contacts, follow_ups, tasks, audit_log, directory_users, outbox, processed_events"
+
+SALES1 = Caller("u-sales1", ("sales",), "team-east")
+SALES2 = Caller("u-sales2", ("sales",), "team-south")
+MANAGER = Caller("u-manager", ("manager",), "team-east")
+ADMIN = Caller("u-admin", ("admin",), None)
+FINANCE = Caller("u-finance", ("finance",), None)
+USERS = [
+    {"id": "u-sales1", "username": "sales1", "team_id": "team-east", "roles": ["sales"]},
+    {"id": "u-sales1b", "username": "sales1b", "team_id": "team-east", "roles": ["sales"]},
+    {"id": "u-sales2", "username": "sales2", "team_id": "team-south", "roles": ["sales"]},
+    {"id": "u-manager", "username": "manager", "team_id": "team-east", "roles": ["manager"]},
+    {"id": "u-admin", "username": "admin", "team_id": None, "roles": ["admin"]},
+    {"id": "u-gone", "username": "gone", "team_id": "team-east", "roles": ["sales"], "active": False},
+]
+
+
+@pytest.fixture(scope="session")
+def servers() -> TestServers:
+    return TestServers()
+
+
+@pytest.fixture(scope="session")
+def customers_engine(servers: TestServers) -> Iterator[Engine]:
+    engine = make_engine(servers.customers_database_url, pool_size=5)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    except Exception as exc:  # the servers are part of the suite: fail loudly, never skip
+        pytest.fail(f"PostgreSQL test database unreachable ({exc}); run deploy/local/up.sh")
+    upgrade(servers.customers_database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(customers_engine: Engine) -> sessionmaker[Session]:
+    with customers_engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {TABLES}"))
+    return make_sessionmaker(customers_engine)
+
+
+@pytest.fixture
+def hub(sessions: sessionmaker[Session]) -> CustomerHub:
+    hub = CustomerHub(sessions)
+    for user in USERS:
+        hub.upsert_user(SYSTEM, user)
+    return hub

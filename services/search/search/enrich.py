@@ -1,0 +1,131 @@
+"""Python-side text enrichment: what Elasticsearch core cannot analyse, we precompute as keywords.
+
+Core ES has no Chinese, pinyin, n-gram or ICU analysis, so the indexer stores the normalised text
+(for the ``standard`` analyser, which splits CJK into single ideographs and so lets
+``match_phrase`` find any contiguous substring) plus keyword arrays built here: pinyin and
+initials suffixes, compact-name prefixes, phone-number suffixes and e-mail parts. Queries apply
+the same functions, so index and query sides always agree.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+import opencc
+from pypinyin import Style, lazy_pinyin
+
+from kernel.text import digits_only, fold, strip_company_suffix
+
+# Bounds keep one document's keyword arrays small whatever a user typed into a name.
+MAX_UNITS = 32  # pinyin syllables / Latin words per name
+MAX_TERMS = 64  # entries per keyword array
+MAX_PHONE_DIGITS = 20
+MIN_PHONE_SUFFIX = 4
+
+_T2S = opencc.OpenCC("t2s")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+_PHONE_LIKE = re.compile(r"^\+?[\d\s\-().]+$")
+
+
+@lru_cache(maxsize=65536)
+def normalize(text: str) -> str:
+    """NFKC (full width → half width) and Traditional → Simplified, case kept for display."""
+    return _SPACES.sub(" ", _T2S.convert(unicodedata.normalize("NFKC", text))).strip()
+
+
+def compact(text: str) -> str:
+    """Folded text without spaces or punctuation: the key prefix queries run against."""
+    return _NON_ALNUM.sub("", fold(text))
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+def _bounded(values: Iterable[str], limit: int = MAX_TERMS) -> list[str]:
+    seen: dict[str, None] = {}
+    for value in values:
+        if value and value not in seen:
+            seen[value] = None
+            if len(seen) >= limit:
+                break
+    return list(seen)
+
+
+def _units(name: str, style: Style) -> list[str]:
+    """Pinyin syllables of the ideographs, whole words for Latin runs, punctuation dropped."""
+    units: list[str] = []
+    for segment in lazy_pinyin(name, style=style):
+        units += [word for word in (_NON_ALNUM.sub("", w).lower() for w in segment.split()) if word]
+    return units[:MAX_UNITS]
+
+
+def _boundary_suffixes(units: list[str]) -> list[str]:
+    # Suffixes that start on a syllable boundary: "akeji" → akeji, keji, ji. Queried with
+    # ``prefix`` they give substring-at-a-syllable search ("keji", "kej") without mid-syllable noise.
+    return ["".join(units[i:]) for i in range(len(units))]
+
+
+def pinyin_terms(names: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(full pinyin suffixes, initials suffixes) of the suffix-stripped names that contain CJK."""
+    full: list[str] = []
+    initials: list[str] = []
+    for name in names:
+        stripped = strip_company_suffix(fold(name))
+        if not has_cjk(stripped):
+            continue
+        full += _boundary_suffixes(_units(stripped, Style.NORMAL))
+        initials += _boundary_suffixes(_units(stripped, Style.FIRST_LETTER))
+    return _bounded(full), _bounded(initials)
+
+
+def name_prefix_terms(names: Iterable[str]) -> list[str]:
+    """Compact forms of each name, with and without the company suffix, for typeahead ``prefix``."""
+    terms: list[str] = []
+    for name in names:
+        folded = fold(name)
+        terms += [_NON_ALNUM.sub("", folded), _NON_ALNUM.sub("", strip_company_suffix(folded))]
+    return _bounded(terms)
+
+
+def name_keys(names: Iterable[str]) -> list[str]:
+    """Identity of a name (company suffix and punctuation removed): an exact hit ranks first."""
+    return _bounded(_NON_ALNUM.sub("", strip_company_suffix(fold(name))) for name in names)
+
+
+def phone_digits(phone: str) -> str:
+    return digits_only(phone)[-MAX_PHONE_DIGITS:]
+
+
+def phone_suffixes(phones: Iterable[str]) -> list[str]:
+    """Every digit suffix of at least four digits: "last 4 digits" becomes a ``term`` lookup."""
+    suffixes: list[str] = []
+    for phone in phones:
+        digits = phone_digits(phone)
+        suffixes += [digits[i:] for i in range(0, len(digits) - MIN_PHONE_SUFFIX + 1)]
+    return _bounded(suffixes, limit=MAX_TERMS * 2)
+
+
+def looks_like_phone(text: str) -> bool:
+    return bool(_PHONE_LIKE.match(text)) and len(digits_only(text)) >= MIN_PHONE_SUFFIX
+
+
+def email_terms(emails: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(whole addresses, local parts), NFKC-normalised and lower-cased."""
+    whole = [unicodedata.normalize("NFKC", e).strip().lower() for e in emails]
+    whole = [e for e in whole if e]
+    locals_ = [e.split("@", 1)[0] for e in whole if "@" in e]
+    return _bounded(whole), _bounded(locals_)
+
+
+def tax_id_key(tax_id: str) -> str:
+    return _NON_ALNUM.sub("", unicodedata.normalize("NFKC", tax_id)).upper()
+
+
+def tag_terms(tags: Iterable[str]) -> list[str]:
+    return _bounded(fold(tag) for tag in tags)

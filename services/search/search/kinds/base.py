@@ -1,0 +1,123 @@
+"""What every kind's document has in common (DESIGN §4), built once here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from search import enrich
+from search.acl import document_acl
+from search.record import Record, doc_id
+
+Builder = Callable[[Record], dict[str, Any]]
+
+# Roles that see customer basics whatever the owner (DESIGN §5).
+CUSTOMER_BASICS_ROLES = ("finance", "support")
+SUMMARY_SEPARATOR = " · "
+TITLE_MAX = 120
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: str
+    build: Builder
+    event_types: frozenset[str]
+
+
+def required(data: dict[str, Any], key: str) -> Any:
+    value = data.get(key)
+    if value is None or value == "":
+        raise ValueError(f"data.{key} is required")
+    return value
+
+
+def text_or_none(value: Any) -> str | None:
+    return enrich.normalize(value) if isinstance(value, str) and value.strip() else None
+
+
+def summary(*parts: Any) -> str:
+    flat: list[str] = []
+    for part in parts:
+        if isinstance(part, list | tuple):
+            flat += [str(p) for p in part if p]
+        elif part:
+            flat.append(str(part))
+    return SUMMARY_SEPARATOR.join(flat)
+
+
+def first_line(text: str, limit: int = TITLE_MAX) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def base_document(
+    record: Record,
+    *,
+    title: str,
+    owner_id: str | None,
+    team_id: str | None,
+    customer_name: str | None = None,
+    body: str | None = None,
+    status: str | None = None,
+    names: Sequence[str] = (),
+    alt_names: Sequence[str] = (),
+    acl_users: Iterable[str | None] = (),
+    acl_roles: Iterable[str] = (),
+    summary_text: str | None = None,
+    created_at: str | None = None,
+    updated_at: str | None = None,
+    occurred_at: str | None = None,
+    due_at: str | None = None,
+    amount: int | None = None,
+    currency: str | None = None,
+) -> dict[str, Any]:
+    """Common fields; ``names`` are what pinyin, initials and typeahead are built from."""
+    pinyin, initials = enrich.pinyin_terms(names)
+    fallback_occurred = record.occurred_at.isoformat() if record.occurred_at else None
+    doc: dict[str, Any] = {
+        "doc_id": doc_id(record.kind, record.id),
+        "kind": record.kind,
+        "id": record.id,
+        "customer_id": record.customer_id,
+        "version": record.version,
+        "deleted": False,
+        # Searchable copies are normalised (width, Traditional → Simplified); the originals are
+        # kept, unindexed, for display.
+        "title": enrich.normalize(title),
+        "customer_name": text_or_none(customer_name),
+        "body": text_or_none(body),
+        "alt_names": [enrich.normalize(n) for n in alt_names if n],
+        "name_key": enrich.name_keys(names),
+        "name_prefix": enrich.name_prefix_terms(names),
+        "pinyin": pinyin,
+        "initials": initials,
+        "status": status,
+        "owner_id": owner_id,
+        "team_id": team_id,
+        "acl": document_acl(owner_id=owner_id, team_id=team_id, users=acl_users, roles=acl_roles),
+        "created_at": created_at,
+        "updated_at": updated_at or fallback_occurred,
+        "occurred_at": occurred_at,
+        "due_at": due_at,
+        "amount": amount,
+        "currency": currency,
+        "orig": {"title": title, "customer_name": customer_name, "summary": summary_text or None},
+    }
+    return {key: value for key, value in doc.items() if value not in (None, [])}
+
+
+def tombstone_document(record: Record) -> dict[str, Any]:
+    """Kept instead of deleting, so a late update (lower version) is refused by ES, not resurrected."""
+    doc: dict[str, Any] = {
+        "doc_id": doc_id(record.kind, record.id),
+        "kind": record.kind,
+        "id": record.id,
+        "customer_id": record.customer_id or record.data.get("customer_id"),
+        "version": record.version,
+        "deleted": True,
+        "acl": [],
+    }
+    if record.occurred_at is not None:
+        doc["updated_at"] = record.occurred_at.isoformat()
+    return {key: value for key, value in doc.items() if value is not None}

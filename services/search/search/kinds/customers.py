@@ -1,0 +1,144 @@
+"""Builders for the kinds the customers service publishes (see customers.contracts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from customers import contracts
+from search import enrich
+from search.kinds.base import (
+    CUSTOMER_BASICS_ROLES,
+    KindSpec,
+    base_document,
+    first_line,
+    required,
+    summary,
+)
+from search.record import Record
+
+
+def _strings(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("expected a list of strings")
+    return [v for v in value if v.strip()]
+
+
+def build_customer(record: Record) -> dict[str, Any]:
+    d = record.data
+    name = required(d, "name")
+    short_name = d.get("short_name")
+    tags = _strings(d.get("tags"))
+    doc = base_document(
+        record,
+        title=name,
+        customer_name=name,
+        body=summary(d.get("industry"), d.get("region"), d.get("address"), d.get("source")),
+        status=d.get("status"),
+        names=[name, *([short_name] if short_name else [])],
+        alt_names=[short_name] if short_name else [],
+        owner_id=required(d, "owner_id"),
+        team_id=d.get("team_id"),
+        acl_roles=CUSTOMER_BASICS_ROLES,
+        summary_text=summary(short_name, d.get("industry"), d.get("region"), d.get("tax_id")),
+        created_at=d.get("created_at"),
+        updated_at=d.get("updated_at"),
+    )
+    doc["customer_id"] = record.id
+    doc["tags"] = enrich.tag_terms(tags)
+    if d.get("tax_id"):
+        doc["tax_id"] = enrich.tax_id_key(d["tax_id"])
+    for key in ("value_tier", "size", "industry", "region"):
+        if d.get(key):
+            doc[key] = d[key]
+    return doc
+
+
+def build_contact(record: Record) -> dict[str, Any]:
+    d = record.data
+    name = required(d, "name")
+    phones = _strings(d.get("phones"))
+    emails = _strings(d.get("emails"))
+    whole_emails, email_locals = enrich.email_terms(emails)
+    doc = base_document(
+        record,
+        title=name,
+        customer_name=d.get("customer_name"),
+        body=d.get("title"),
+        names=[name],
+        owner_id=required(d, "owner_id"),
+        team_id=d.get("team_id"),
+        acl_roles=CUSTOMER_BASICS_ROLES,
+        summary_text=summary(d.get("title"), phones, emails),
+        created_at=d.get("created_at"),
+        updated_at=d.get("updated_at"),
+    )
+    doc.update(
+        phones=phones,
+        phone_suffixes=enrich.phone_suffixes(phones),
+        emails=whole_emails,
+        email_locals=email_locals,
+        is_primary=bool(d.get("is_primary")),
+    )
+    if d.get("role"):
+        doc["role"] = d["role"]
+    if d.get("wechat_id"):
+        doc["wechat_id"] = str(d["wechat_id"]).strip().lower()
+    return {key: value for key, value in doc.items() if value != []}
+
+
+def build_follow_up(record: Record) -> dict[str, Any]:
+    d = record.data
+    content = required(d, "content")
+    author_id = required(d, "author_id")
+    doc = base_document(
+        record,
+        title=first_line(content),
+        customer_name=d.get("customer_name"),
+        body=content,
+        owner_id=required(d, "owner_id"),
+        team_id=d.get("team_id"),
+        acl_users=[author_id],
+        summary_text=summary(d.get("channel"), first_line(content)),
+        created_at=d.get("created_at"),
+        updated_at=d.get("updated_at"),
+        occurred_at=d.get("occurred_at"),
+        due_at=d.get("next_follow_up_on"),
+    )
+    doc.update(author_id=author_id, channel=d.get("channel"), contact_id=d.get("contact_id"))
+    return {key: value for key, value in doc.items() if value is not None}
+
+
+def build_task(record: Record) -> dict[str, Any]:
+    d = record.data
+    title = required(d, "title")
+    assignee_id = required(d, "assignee_id")
+    doc = base_document(
+        record,
+        title=title,
+        customer_name=d.get("customer_name"),
+        names=[title],
+        status=d.get("status"),
+        owner_id=required(d, "owner_id"),
+        team_id=d.get("team_id"),
+        acl_users=[assignee_id],
+        summary_text=summary(d.get("status"), d.get("due_at")),
+        created_at=d.get("created_at"),
+        updated_at=d.get("updated_at"),
+        due_at=d.get("due_at"),
+    )
+    doc["assignee_id"] = assignee_id
+    return doc
+
+
+def _events(kind: str) -> frozenset[str]:
+    return frozenset(t for t in contracts.EVENT_TYPES if t.split(".", 1)[0] == kind)
+
+
+CUSTOMER_KINDS = (
+    KindSpec("customer", build_customer, _events("customer")),
+    KindSpec("contact", build_contact, _events("contact")),
+    KindSpec("follow_up", build_follow_up, _events("follow_up")),
+    KindSpec("task", build_task, _events("task")),
+)

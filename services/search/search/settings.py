@@ -1,0 +1,53 @@
+"""Settings of every search process (RPC service, indexer, reindex), read once at start-up."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from kernel.settings import KernelSettings
+
+DEFAULT_EXCHANGES = ["customers.events", "sales.events", "finance.events", "service_desk.events"]
+DEFAULT_REINDEX_SOURCES = {"customers": ["customer", "contact", "follow_up", "task"]}
+
+
+class SearchSettings(KernelSettings):
+    elasticsearch_url: str = "http://127.0.0.1:9200"
+    elasticsearch_timeout_seconds: float = 10.0
+
+    # Index layout: readers use the alias, concrete indices are "<alias>-<utc timestamp>".
+    search_alias: str = Field(default="panorama-search", pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    search_refresh_interval: str = "500ms"
+    search_shards: int = Field(default=1, ge=1)
+    search_replicas: int = Field(default=0, ge=0)
+
+    # RPC service.
+    search_service_name: str = "search"  # overridable so tests/blue-green can run a private copy
+    max_workers: int = 50
+    metrics_port: int = 0
+
+    # Indexer.
+    search_queue: str = "search.indexer"
+    search_exchanges: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCHANGES))
+    search_indexer_prefetch: int = Field(default=500, ge=2, le=65535)
+    search_indexer_batch_size: int = Field(default=250, ge=1)
+    search_indexer_flush_ms: int = Field(default=50, ge=1)
+    search_indexer_backoff_initial_seconds: float = Field(default=0.2, gt=0)
+    search_indexer_backoff_max_seconds: float = Field(default=10.0, gt=0)
+    search_indexer_heartbeat_seconds: int = Field(default=30, ge=0)
+    search_indexer_metrics_port: int = 0
+
+    # Reindex: service -> kinds whose paged ``export`` RPC fills a new index.
+    search_reindex_sources: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_REINDEX_SOURCES))
+    search_reindex_page_size: int = Field(default=500, ge=1, le=5000)
+    search_rpc_timeout_seconds: float = 60.0
+
+    @model_validator(mode="after")
+    def _batch_fits_prefetch(self) -> SearchSettings:
+        # A batch of at most half the prefetch keeps the next batch arriving while one is written.
+        if self.search_indexer_batch_size > self.search_indexer_prefetch // 2:
+            raise ValueError("search_indexer_batch_size must be at most half of search_indexer_prefetch")
+        return self
+
+    @property
+    def dlq_name(self) -> str:
+        return f"{self.search_queue}.dlq"
