@@ -1,0 +1,133 @@
+"""``make run``: migrate, start every Panorama process, load demo data, supervise until Ctrl-C.
+
+Processes that die are restarted with backoff; Ctrl-C (or SIGTERM) stops them all cleanly,
+escalating to SIGKILL only for a process that ignores SIGTERM for 15 s.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gateway.settings import GatewaySettings
+
+ROOT = Path(__file__).resolve().parents[2]
+LOG_DIR = Path(os.environ.get("PANORAMA_LOG_DIR", ROOT / ".state" / "logs"))
+
+
+@dataclass
+class Managed:
+    name: str
+    module: str
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+
+    def start(self) -> None:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        log = open(LOG_DIR / f"{self.name}.log", "ab")  # noqa: SIM115 (handed to the child)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", self.module],
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
+        )
+        log.close()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+PROCESSES = [
+    Managed("customers", "customers", {"PANORAMA_CUSTOMERS_METRICS_PORT": "9101"}),
+    Managed("customers-relay", "customers.relay", {"PANORAMA_CUSTOMERS_RELAY_METRICS_PORT": "9102"}),
+    Managed("search", "search", {"PANORAMA_SEARCH_METRICS_PORT": "9103"}),
+    Managed("search-indexer", "search.indexer", {"PANORAMA_SEARCH_INDEXER_METRICS_PORT": "9104"}),
+    Managed("gateway", "gateway"),
+]
+
+
+def run_step(title: str, *args: str) -> None:
+    print(f"[panorama] {title}…", flush=True)
+    subprocess.run([sys.executable, *args], cwd=ROOT, check=True)
+
+
+def stop_all(processes: list[Managed]) -> None:
+    for managed in reversed(processes):
+        if managed.alive():
+            assert managed.process is not None
+            managed.process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for managed in reversed(processes):
+        if managed.process is None:
+            continue
+        try:
+            managed.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            managed.process.kill()
+            managed.process.wait()
+
+
+def main() -> int:
+    settings = GatewaySettings()
+    stopping = False
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    run_step("migrating the customers database", "-m", "customers.migrate")
+    run_step("migrating the gateway database", "-m", "gateway.migrate")
+    for managed in PROCESSES:
+        managed.start()
+    print(f"[panorama] started {', '.join(p.name for p in PROCESSES)}; logs in {LOG_DIR}", flush=True)
+    try:
+        run_step("loading demo data (idempotent)", "-m", "gateway.cli", "seed-demo", "--wait", "60")
+    except subprocess.CalledProcessError:
+        print("[panorama] demo data could not be loaded; see the logs", flush=True)
+        stop_all(PROCESSES)
+        return 1
+    password = settings.demo_password
+    print(
+        f"\n  Panorama is ready: http://{settings.host}:{settings.port}/\n"
+        f"  API docs:          http://{settings.host}:{settings.port}/docs\n"
+        f"  Demo logins (password '{password}'): admin, manager, sales1, sales2, finance, support\n"
+        f"  Metrics:           http://{settings.host}:{settings.port}/metrics  "
+        "(services on 127.0.0.1:9101-9104)\n"
+        "  Ctrl-C stops everything.\n",
+        flush=True,
+    )
+    while not stopping:
+        now = time.monotonic()
+        for managed in PROCESSES:
+            if managed.process is None or managed.alive():
+                continue
+            code = managed.process.returncode
+            managed.restarts += 1
+            delay = min(30.0, 2.0 ** min(managed.restarts, 5))
+            print(f"[panorama] {managed.name} exited ({code}); restarting in {delay:.0f}s", flush=True)
+            managed.next_start = now + delay
+            managed.process = None
+        for managed in PROCESSES:
+            if managed.process is None and now >= managed.next_start:
+                managed.start()
+        time.sleep(0.5)
+    print("\n[panorama] stopping…", flush=True)
+    stop_all(PROCESSES)
+    print("[panorama] stopped. The servers keep running; `make stop` stops them too.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
