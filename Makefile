@@ -5,14 +5,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test servers stop venv lint unit integration e2e bench migrate clean
+.PHONY: run test servers browser stop venv lint unit integration e2e bench migrate clean
 
 # Start everything (servers, migrations, services, gateway, demo data); Ctrl-C stops it.
 run: venv servers
 	$(PY) -m deploy.local.supervisor
 
 # Whole suite: servers if missing, ruff, mypy, unit, integration and browser tests.
-test: venv servers lint
+test: venv servers browser lint
 	set -a; source deploy/local/env.sh; set +a; \
 	  $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
@@ -22,6 +22,9 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+browser:
+	bash deploy/local/lib/browser.sh
 
 servers:
 	bash deploy/local/up.sh

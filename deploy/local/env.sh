@@ -60,7 +60,7 @@ export PANORAMA_ELASTICSEARCH_HOST PANORAMA_ELASTICSEARCH_PORT PANORAMA_ELASTICS
 : "${PANORAMA_POSTGRES_USER:=panorama}"
 : "${PANORAMA_POSTGRES_PASSWORD:=panorama}"
 # Space-separated; every database is owned by PANORAMA_POSTGRES_USER.
-: "${PANORAMA_POSTGRES_DATABASES:=panorama_customers panorama_sales panorama_finance panorama_service_desk panorama_gateway panorama_test_customers panorama_test_gateway panorama_test_bench}"
+: "${PANORAMA_POSTGRES_DATABASES:=panorama_customers panorama_sales panorama_finance panorama_service_desk panorama_gateway panorama_test_customers panorama_test_gateway panorama_test_bench panorama_e2e_customers panorama_e2e_gateway}"
 # Databases that get the pg_trgm extension (created by the postgres superuser).
 : "${PANORAMA_POSTGRES_TRGM_DATABASES:=panorama_customers panorama_test_customers panorama_test_bench}"
 export PANORAMA_POSTGRES_HOST PANORAMA_POSTGRES_PORT PANORAMA_POSTGRES_USER \
