@@ -15,9 +15,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 import opencc
-from pypinyin import Style, lazy_pinyin
-
 from kernel.text import digits_only, fold, strip_company_suffix
+from pypinyin import Style, lazy_pinyin
 
 # Bounds keep one document's keyword arrays small whatever a user typed into a name.
 MAX_UNITS = 32  # pinyin syllables / Latin words per name
@@ -28,14 +27,13 @@ MIN_PHONE_SUFFIX = 4
 _T2S = opencc.OpenCC("t2s")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
-_SPACES = re.compile(r"\s+")
 _PHONE_LIKE = re.compile(r"^\+?[\d\s\-().]+$")
 
 
 @lru_cache(maxsize=65536)
 def normalize(text: str) -> str:
     """NFKC (full width → half width) and Traditional → Simplified, case kept for display."""
-    return _SPACES.sub(" ", _T2S.convert(unicodedata.normalize("NFKC", text))).strip()
+    return _T2S.convert(unicodedata.normalize("NFKC", text)).strip()
 
 
 def compact(text: str) -> str:
@@ -71,17 +69,21 @@ def _boundary_suffixes(units: list[str]) -> list[str]:
     return ["".join(units[i:]) for i in range(len(units))]
 
 
-def pinyin_terms(names: Iterable[str]) -> tuple[list[str], list[str]]:
-    """(full pinyin suffixes, initials suffixes) of the suffix-stripped names that contain CJK."""
+def pinyin_terms(names: Iterable[str]) -> tuple[list[str], list[str], list[str]]:
+    """(full pinyin suffixes, initials suffixes, whole full+initials strings) of the
+    suffix-stripped names that contain CJK. The whole strings let a match from the first
+    syllable ("akj" for A科技) outrank one in the middle of a longer name."""
     full: list[str] = []
     initials: list[str] = []
+    starts: list[str] = []
     for name in names:
         stripped = strip_company_suffix(fold(name))
         if not has_cjk(stripped):
             continue
         full += _boundary_suffixes(_units(stripped, Style.NORMAL))
         initials += _boundary_suffixes(_units(stripped, Style.FIRST_LETTER))
-    return _bounded(full), _bounded(initials)
+        starts += ["".join(_units(stripped, Style.NORMAL)), "".join(_units(stripped, Style.FIRST_LETTER))]
+    return _bounded(full), _bounded(initials), _bounded(starts)
 
 
 def name_prefix_terms(names: Iterable[str]) -> list[str]:

@@ -7,6 +7,7 @@ aliases, so nothing published during the rebuild is missing from the new index (
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -46,19 +47,24 @@ def ensure_index(es: Elasticsearch, alias: str, body: dict[str, Any]) -> str:
     """
     current = indices_behind(es, alias)
     if not current:
-        if es.indices.exists(index=alias) and not indices_behind(es, alias):
-            raise RuntimeError(f"{alias!r} is a concrete index, not an alias; delete it or pick another alias")
+        if es.indices.exists(index=alias):
+            raise RuntimeError(
+                f"{alias!r} is a concrete index, not an alias; delete it or pick another alias"
+            )
         name = new_index_name(alias)
         _create(es, name, body, alias)
         log.info("created index %s behind alias %s", name, alias)
         current = indices_behind(es, alias)
     winner, losers = current[0], current[1:]
     for loser in losers:
-        log.warning("alias %s had %d indices after a creation race; dropping %s", alias, len(current), loser)
-        try:
+        with contextlib.suppress(NotFoundError):
+            if es.count(index=loser)["count"]:
+                # Not a creation race (those indices are empty): someone else's doing; refuse to guess.
+                raise RuntimeError(f"alias {alias!r} points at several non-empty indices: {current}")
+            log.warning(
+                "alias %s had %d indices after a creation race; dropping %s", alias, len(current), loser
+            )
             es.indices.delete(index=loser)
-        except NotFoundError:
-            pass
     # Additive mapping changes (a new kind's fields) apply in place; conflicting ones fail loudly.
     es.indices.put_mapping(index=winner, **body["mappings"])
     return winner

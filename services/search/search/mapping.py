@@ -41,6 +41,7 @@ PROPERTIES: dict[str, Any] = {
     "name_prefix": _KEYWORD,
     "pinyin": _KEYWORD,
     "initials": _KEYWORD,
+    "pinyin_start": _KEYWORD,
     "tags": _KEYWORD,
     "phones": _KEYWORD,
     "phone_suffixes": _KEYWORD,

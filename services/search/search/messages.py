@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from kernel.envelope import Envelope
 from pydantic import ValidationError as PydanticValidationError
 
-from kernel.envelope import Envelope
 from search.documents import IndexOp, to_index_op
 from search.kinds import REGISTRY
 from search.record import Record
@@ -47,8 +47,12 @@ def decode(body: bytes) -> IndexOp | Poison:
     try:
         envelope = Envelope.from_json(body)
     except PydanticValidationError as exc:
-        return Poison(_short(f"invalid envelope: {exc.error_count()} error(s): {exc.errors()[0]['loc']} "
-                             f"{exc.errors()[0]['msg']}"))
+        return Poison(
+            _short(
+                f"invalid envelope: {exc.error_count()} error(s): {exc.errors()[0]['loc']} "
+                f"{exc.errors()[0]['msg']}"
+            )
+        )
     spec = REGISTRY.get(envelope.aggregate.type)
     if spec is None:
         return Poison(f"unknown kind: {envelope.aggregate.type!r}")
@@ -56,5 +60,5 @@ def decode(body: bytes) -> IndexOp | Poison:
         return Poison(f"unknown event type: {envelope.type!r}")
     try:
         return to_index_op(record_from_envelope(envelope))
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        return Poison(_short(f"unbuildable {envelope.type}: {exc}"))
+    except Exception as exc:  # whatever a builder trips over is this message's problem, not the batch's
+        return Poison(_short(f"unbuildable {envelope.type}: {exc!r}"))

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from kernel.settings import KernelSettings
 from pydantic import Field, model_validator
 
-from kernel.settings import KernelSettings
-
+DEV_ES_USER = "panorama"
+DEV_ES_PASSWORD = "panorama"
 DEFAULT_EXCHANGES = ["customers.events", "sales.events", "finance.events", "service_desk.events"]
 DEFAULT_REINDEX_SOURCES = {"customers": ["customer", "contact", "follow_up", "task"]}
 
 
 class SearchSettings(KernelSettings):
     elasticsearch_url: str = "http://127.0.0.1:9200"
+    # HTTP basic auth (deploy/local runs ES with security on and a file-realm user); empty = none.
+    elasticsearch_user: str = DEV_ES_USER
+    elasticsearch_password: str = DEV_ES_PASSWORD
     elasticsearch_timeout_seconds: float = 10.0
 
     # Index layout: readers use the alias, concrete indices are "<alias>-<utc timestamp>".
@@ -23,7 +27,7 @@ class SearchSettings(KernelSettings):
     # RPC service.
     search_service_name: str = "search"  # overridable so tests/blue-green can run a private copy
     max_workers: int = 50
-    metrics_port: int = 0
+    search_metrics_port: int = 0
 
     # Indexer.
     search_queue: str = "search.indexer"
@@ -37,7 +41,9 @@ class SearchSettings(KernelSettings):
     search_indexer_metrics_port: int = 0
 
     # Reindex: service -> kinds whose paged ``export`` RPC fills a new index.
-    search_reindex_sources: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_REINDEX_SOURCES))
+    search_reindex_sources: dict[str, list[str]] = Field(
+        default_factory=lambda: dict(DEFAULT_REINDEX_SOURCES)
+    )
     search_reindex_page_size: int = Field(default=500, ge=1, le=5000)
     search_rpc_timeout_seconds: float = 60.0
 
@@ -47,6 +53,11 @@ class SearchSettings(KernelSettings):
         if self.search_indexer_batch_size > self.search_indexer_prefetch // 2:
             raise ValueError("search_indexer_batch_size must be at most half of search_indexer_prefetch")
         return self
+
+    def refuse_dev_secrets(self) -> None:
+        self.refuse_dev_credentials()
+        if self.is_production and self.elasticsearch_password == DEV_ES_PASSWORD:
+            raise ValueError("refusing to start in production with the development Elasticsearch password")
 
     @property
     def dlq_name(self) -> str:

@@ -73,7 +73,7 @@ def base_document(
     currency: str | None = None,
 ) -> dict[str, Any]:
     """Common fields; ``names`` are what pinyin, initials and typeahead are built from."""
-    pinyin, initials = enrich.pinyin_terms(names)
+    pinyin, initials, pinyin_start = enrich.pinyin_terms(names)
     fallback_occurred = record.occurred_at.isoformat() if record.occurred_at else None
     doc: dict[str, Any] = {
         "doc_id": doc_id(record.kind, record.id),
@@ -92,6 +92,7 @@ def base_document(
         "name_prefix": enrich.name_prefix_terms(names),
         "pinyin": pinyin,
         "initials": initials,
+        "pinyin_start": pinyin_start,
         "status": status,
         "owner_id": owner_id,
         "team_id": team_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from customers import contracts
+
 from search import enrich
 from search.kinds.base import (
     CUSTOMER_BASICS_ROLES,
@@ -123,7 +124,7 @@ def build_task(record: Record) -> dict[str, Any]:
         owner_id=required(d, "owner_id"),
         team_id=d.get("team_id"),
         acl_users=[assignee_id],
-        summary_text=summary(d.get("status"), d.get("due_at")),
+        summary_text=summary(d.get("customer_name"), d.get("status"), str(d.get("due_at") or "")[:10]),
         created_at=d.get("created_at"),
         updated_at=d.get("updated_at"),
         due_at=d.get("due_at"),

@@ -1,0 +1,210 @@
+"""Query building (pure functions of the validated input and the caller) and a small executor.
+
+One box for every kind: the query string is folded like the indexed text (width,
+Traditional → Simplified, case) and tried against every representation the indexer stored —
+phrase on the standard-analysed text (contiguous CJK substrings, Latin words), phrase-prefix
+(Latin typeahead), exact name identity, pinyin/initials/name prefixes, phone suffixes and
+e-mails. Exact identities carry large constant boosts so "the" record outranks records that
+merely mention it. The ACL is a ``bool.filter`` clause: Elasticsearch never returns, counts or
+aggregates what the caller may not see.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from elasticsearch import Elasticsearch
+from kernel.identity import Caller
+from kernel.text import fold
+
+from search import enrich
+from search.acl import acl_filters
+from search.cursor import decode_cursor, encode_cursor, query_fingerprint
+from search.kinds import KNOWN_KINDS
+from search.results import shape_search, shape_suggest
+from search.validation import SearchParams, SuggestParams, validate_search, validate_suggest
+
+_PINYIN_QUERY = re.compile(r"^[a-z0-9]{2,}$")
+SOURCE_FIELDS = ["kind", "id", "customer_id", "status", "updated_at", "orig"]
+HIGHLIGHT_FIELDS = ("title", "alt_names", "customer_name", "body", "emails", "tax_id")
+SORT = [{"_score": "desc"}, {"updated_at": {"order": "desc", "missing": "_last"}}, {"doc_id": "asc"}]
+
+# Boosts: identities (constant score) ≫ own name text ≫ parent name / body text.
+B_IDENTITY = 100.0
+B_EMAIL_LOCAL = 40.0
+B_PINYIN_WHOLE = 30.0
+B_TITLE_PHRASE = 6.0
+B_PREFIX = 10.0
+B_ALT_PHRASE = 4.0
+B_TITLE_WORDS = 2.0
+B_PARENT_PHRASE = 2.0
+B_BODY_PHRASE = 1.0
+B_BODY_WORDS = 0.5
+
+
+def _term(field: str, value: str, boost: float) -> dict[str, Any]:
+    return {"term": {field: {"value": value, "boost": boost}}}
+
+
+def _prefix(field: str, value: str, boost: float) -> dict[str, Any]:
+    return {"prefix": {field: {"value": value, "boost": boost}}}
+
+
+def _phrase(field: str, text: str, boost: float, prefix: bool = False) -> dict[str, Any]:
+    if prefix:
+        return {"match_phrase_prefix": {field: {"query": text, "boost": boost, "max_expansions": 50}}}
+    return {"match_phrase": {field: {"query": text, "boost": boost}}}
+
+
+def _words(field: str, text: str, boost: float) -> dict[str, Any]:
+    return {"match": {field: {"query": text, "operator": "and", "boost": boost}}}
+
+
+def text_clauses(q: str) -> list[dict[str, Any]]:
+    """``should`` clauses for one free-text query (at least one must match)."""
+    folded = fold(q)
+    if not folded:
+        return []
+    squeezed = enrich.compact(q)
+    clauses: list[dict[str, Any]] = [
+        _phrase("title", folded, B_TITLE_PHRASE),
+        _phrase("title", folded, B_TITLE_PHRASE / 2, prefix=True),
+        _phrase("alt_names", folded, B_ALT_PHRASE),
+        _words("title", folded, B_TITLE_WORDS),
+        _phrase("customer_name", folded, B_PARENT_PHRASE),
+        _phrase("body", folded, B_BODY_PHRASE),
+        _words("body", folded, B_BODY_WORDS),
+        _term("tags", folded, B_PREFIX),
+    ]
+    keys = enrich.name_keys([q])
+    if keys:
+        clauses.append({"constant_score": {"filter": {"terms": {"name_key": keys}}, "boost": B_IDENTITY}})
+    if squeezed:
+        clauses.append(_prefix("name_prefix", squeezed, B_PREFIX))
+    if _PINYIN_QUERY.match(squeezed) and not squeezed.isdigit():
+        clauses += [
+            _term("pinyin_start", squeezed, B_PINYIN_WHOLE),
+            _prefix("pinyin_start", squeezed, B_PREFIX),
+            _prefix("pinyin", squeezed, B_PREFIX),
+            _prefix("initials", squeezed, B_PREFIX),
+        ]
+    if "@" in folded:
+        clauses.append(_term("emails", folded.replace(" ", ""), B_IDENTITY))
+    elif " " not in folded:
+        clauses.append(_term("email_locals", folded, B_EMAIL_LOCAL))
+    if enrich.looks_like_phone(q):
+        clauses.append(_term("phone_suffixes", enrich.phone_digits(q), B_IDENTITY))
+    tax = enrich.tax_id_key(q)
+    if len(tax) >= 6 and any(ch.isdigit() for ch in tax):
+        clauses.append(_term("tax_id", tax, B_IDENTITY))
+    return clauses
+
+
+def base_filters(caller: Caller) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(filter, must_not): what every query of this caller is confined to."""
+    return acl_filters(caller), [{"term": {"deleted": True}}]
+
+
+def fingerprint(params: SearchParams, caller: Caller) -> str:
+    return query_fingerprint(
+        params.q, params.kinds, params.owner_id, params.date_from, params.date_to, caller.user_id
+    )
+
+
+def search_body(params: SearchParams, caller: Caller) -> dict[str, Any]:
+    filters, must_not = base_filters(caller)
+    if params.owner_id:
+        filters.append({"term": {"owner_id": params.owner_id}})
+    if params.date_from or params.date_to:
+        bounds = {"gte": params.date_from, "lte": params.date_to}
+        filters.append({"range": {"updated_at": {k: v for k, v in bounds.items() if v}}})
+    boolean: dict[str, Any] = {"filter": filters, "must_not": must_not}
+    clauses = text_clauses(params.q)
+    if clauses:
+        boolean.update(should=clauses, minimum_should_match=1)
+    body: dict[str, Any] = {
+        "query": {"bool": boolean},
+        # Facets count every kind the query matches; the kind choice narrows the hits only.
+        "aggs": {"kind": {"terms": {"field": "kind", "size": max(len(KNOWN_KINDS), 10)}}},
+        "highlight": {
+            "encoder": "html",
+            "pre_tags": ["<em>"],
+            "post_tags": ["</em>"],
+            "fields": {
+                field: (
+                    {"fragment_size": 120, "number_of_fragments": 1}
+                    if field == "body"
+                    else {"number_of_fragments": 0}
+                )
+                for field in HIGHLIGHT_FIELDS
+            },
+        },
+        "sort": SORT,
+        "size": params.limit + 1,  # one extra tells whether a next page exists
+        "_source": SOURCE_FIELDS,
+        "track_total_hits": True,
+    }
+    if params.kinds:
+        body["post_filter"] = {"terms": {"kind": list(params.kinds)}}
+    if params.cursor:
+        body["search_after"] = decode_cursor(params.cursor, fingerprint(params, caller))
+    return body
+
+
+def suggest_body(params: SuggestParams, caller: Caller) -> dict[str, Any]:
+    filters, must_not = base_filters(caller)
+    filters.append({"exists": {"field": "name_prefix"}})  # only named records: not follow-up notes
+    folded = fold(params.q)
+    squeezed = enrich.compact(params.q)
+    should: list[dict[str, Any]] = [_phrase("title", folded, 2.0, prefix=True)]
+    if squeezed:
+        should.append(_prefix("name_prefix", squeezed, 5.0))
+        if _PINYIN_QUERY.match(squeezed):
+            should += [
+                _prefix("pinyin_start", squeezed, 4.0),
+                _prefix("pinyin", squeezed, 3.0),
+                _prefix("initials", squeezed, 3.0),
+            ]
+    if "@" in folded:
+        should.append(_prefix("emails", folded, 3.0))
+    return {
+        "query": {
+            "bool": {"filter": filters, "must_not": must_not, "should": should, "minimum_should_match": 1}
+        },
+        "sort": SORT,
+        "size": params.limit,
+        "_source": ["kind", "id", "customer_id", "orig"],
+    }
+
+
+class SearchEngine:
+    """Validates, builds, runs, shapes. The only place that talks to Elasticsearch for reads."""
+
+    def __init__(self, es: Elasticsearch, alias: str) -> None:
+        self.es = es
+        self.alias = alias
+
+    def search(
+        self,
+        caller: Caller,
+        q: Any,
+        kinds: Any = None,
+        owner_id: Any = None,
+        date_from: Any = None,
+        date_to: Any = None,
+        limit: Any = 20,
+        cursor: Any = None,
+    ) -> dict[str, Any]:
+        params = validate_search(q, kinds, owner_id, date_from, date_to, limit, cursor)
+        body = search_body(params, caller)
+        response = self.es.search(index=self.alias, body=body)
+        page = shape_search(response.body, params.limit)
+        last_sort = page.pop("_last_sort")
+        page["next_cursor"] = encode_cursor(last_sort, fingerprint(params, caller)) if last_sort else None
+        return page
+
+    def suggest(self, caller: Caller, q: Any, limit: Any = 8) -> list[dict[str, Any]]:
+        params = validate_suggest(q, limit)
+        response = self.es.search(index=self.alias, body=suggest_body(params, caller))
+        return shape_suggest(response.body)

@@ -1,0 +1,44 @@
+"""Index bootstrap against the real ES: concurrent ensure_index converges on one index."""
+
+from __future__ import annotations
+
+import pytest
+from search.es import settings_index_body
+from search.indices import ensure_index, indices_behind, new_index_name
+
+pytestmark = pytest.mark.integration
+
+
+def _create(es, alias: str, body: dict) -> str:
+    name = new_index_name(alias)
+    es.indices.create(index=name, settings=body["settings"], mappings=body["mappings"], aliases={alias: {}})
+    return name
+
+
+def test_ensure_index_creates_once_and_is_idempotent(es, search_settings):
+    alias = f"{search_settings.search_alias}-ensure"
+    body = settings_index_body(search_settings)
+    name = ensure_index(es, alias, body)
+    assert name.startswith(f"{alias}-") and indices_behind(es, alias) == [name]
+    assert ensure_index(es, alias, body) == name
+    settings = es.indices.get_settings(index=name)[name]["settings"]["index"]
+    assert settings["refresh_interval"] == "500ms" and settings["number_of_replicas"] == "0"
+
+
+def test_a_creation_race_converges_on_the_lowest_name(es, search_settings):
+    alias = f"{search_settings.search_alias}-race"
+    body = settings_index_body(search_settings)
+    first, second = _create(es, alias, body), _create(es, alias, body)
+    assert ensure_index(es, alias, body) == min(first, second)
+    assert indices_behind(es, alias) == [min(first, second)]
+    assert not es.indices.exists(index=max(first, second))
+
+
+def test_ensure_index_refuses_to_drop_data(es, search_settings):
+    alias = f"{search_settings.search_alias}-guard"
+    body = settings_index_body(search_settings)
+    _create(es, alias, body)
+    other = _create(es, alias, body)
+    es.index(index=other, id="customer:x", document={"kind": "customer", "id": "x"}, refresh=True)
+    with pytest.raises(RuntimeError, match="non-empty"):
+        ensure_index(es, alias, body)

@@ -1,0 +1,84 @@
+"""The nameko ``search`` service over the real broker: ``python -m search`` and its RPC contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from kernel.identity import Caller
+from kernel.ids import new_id
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ClusterRpcProxy
+from search_support import (
+    customer_data,
+    event,
+    queue_consumers,
+    settings_env,
+    start_module,
+    stop_process,
+    wait_for,
+)
+
+pytestmark = pytest.mark.integration
+
+OWNER = Caller(f"u-rpc-{new_id()[-8:]}", ("sales",), None)
+
+
+@pytest.fixture(scope="module")
+def rpc(indexers: Any, search_settings: Any, logs_dir: Any, amqp: Any) -> Any:
+    name = f"search_test_{new_id()[-8:]}"
+    env = {
+        **settings_env(search_settings),
+        "PANORAMA_SEARCH_SERVICE_NAME": name,
+        "PANORAMA_MAX_WORKERS": "10",
+    }
+    proc = start_module("search", env, logs_dir / "search-service.log")
+    try:
+        wait_for(
+            lambda: queue_consumers(amqp, f"rpc-{name}"), timeout=30, interval=0.2, what="the search service"
+        )
+        with ClusterRpcProxy({"AMQP_URI": search_settings.rabbitmq_url}, timeout=10) as proxy:
+            yield getattr(proxy, name)
+    finally:
+        assert stop_process(proc) == 0
+        amqp.queue_delete(f"rpc-{name}")  # nameko declares it durable
+
+
+def test_ping(rpc):
+    assert rpc.ping() == "pong"
+
+
+def test_search_and_suggest_over_rpc(rpc, publish):
+    name = f"Rpc Probe {new_id()[-8:]} 科技有限公司"
+    record = customer_data(name, owner_id=OWNER.user_id)
+    publish(event("customer", "created", record))
+    page = wait_for(lambda: rpc.search(OWNER.to_payload(), "rpc probe")["items"], what="the record over RPC")
+    assert page[0]["id"] == record["id"] and page[0]["title"] == name
+    full = rpc.search(OWNER.to_payload(), q="科技", kinds=["customer"], limit=5)
+    assert (
+        set(full) == {"items", "facets", "total", "next_cursor"} and full["facets"]["kind"]["customer"] >= 1
+    )
+    assert rpc.suggest(OWNER.to_payload(), "rpc pr")[0]["id"] == record["id"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"q": "x" * 201}, "q"),
+        ({"q": "a", "limit": 0}, "limit"),
+        ({"q": "a", "kinds": ["planet"]}, "kinds"),
+        ({"q": "a", "date_from": "yesterday"}, "date_from"),
+        ({"q": "a", "cursor": "garbage!"}, "cursor"),
+    ],
+)
+def test_bad_input_is_a_validation_error_naming_the_field(rpc, kwargs, field):
+    with pytest.raises(RemoteError) as raised:
+        rpc.search(OWNER.to_payload(), **kwargs)
+    assert raised.value.exc_type == "ValidationError"
+    assert field in str(raised.value.value)
+
+
+def test_missing_caller_is_permission_denied(rpc):
+    with pytest.raises(RemoteError) as raised:
+        rpc.search(None, "a")
+    assert raised.value.exc_type == "PermissionDenied"

@@ -1,0 +1,61 @@
+from search import enrich
+
+
+def test_normalize_folds_width_and_traditional_but_keeps_case():
+    assert enrich.normalize(" Ａ科技\u3000華為技術 Acme\n") == "A科技 华为技术 Acme"
+
+
+def test_pinyin_and_initials_are_syllable_suffixes_of_the_stripped_name():
+    full, initials, starts = enrich.pinyin_terms(["A科技有限公司"])
+    assert full == ["akeji", "keji", "ji"]
+    assert initials == ["akj", "kj", "j"]
+    assert starts == ["akeji", "akj"]
+
+
+def test_pinyin_folds_traditional_and_full_width_first():
+    assert enrich.pinyin_terms(["Ａ科技有限公司"]) == enrich.pinyin_terms(["A科技有限公司"])
+    full, _, _ = enrich.pinyin_terms(["華為技術有限公司"])
+    assert full[0] == "huaweijishu"
+
+
+def test_latin_names_get_no_pinyin():
+    assert enrich.pinyin_terms(["Acme Trading Co., Ltd."]) == ([], [], [])
+
+
+def test_keyword_arrays_are_bounded():
+    full, initials, _ = enrich.pinyin_terms(["中" * 500])
+    assert len(full) <= enrich.MAX_UNITS and len(initials) <= enrich.MAX_UNITS
+    assert len(enrich.phone_suffixes(["1" * 10 + str(i) for i in range(100)])) <= enrich.MAX_TERMS * 2
+
+
+def test_name_keys_and_prefixes():
+    assert enrich.name_keys(["Ａ科技有限公司"]) == ["a科技"]
+    assert enrich.name_keys(["Acme Trading Co., Ltd."]) == ["acmetrading"]
+    assert enrich.name_prefix_terms(["Acme Trading Co., Ltd."]) == ["acmetradingcoltd", "acmetrading"]
+
+
+def test_phone_suffixes_from_four_digits_up():
+    suffixes = enrich.phone_suffixes(["+86 138-0013-5678"])
+    assert "5678" in suffixes and "13800135678" in suffixes and "8613800135678" in suffixes
+    assert "678" not in suffixes
+    assert enrich.phone_suffixes(["１３８"]) == []
+
+
+def test_phone_like_queries():
+    assert enrich.looks_like_phone("138 0013 5678")
+    assert enrich.looks_like_phone("+86 (10) 8888-1234")
+    assert enrich.looks_like_phone("5678")
+    assert not enrich.looks_like_phone("567")
+    assert not enrich.looks_like_phone("A科技 5678")
+
+
+def test_emails_lowercased_with_local_parts():
+    assert enrich.email_terms(["Zhang.Wei@AKeji.COM", " ", "ｌｉ@x.cn"]) == (
+        ["zhang.wei@akeji.com", "li@x.cn"],
+        ["zhang.wei", "li"],
+    )
+
+
+def test_tax_id_and_tags():
+    assert enrich.tax_id_key("９１１１-0000 abc") == "91110000ABC"
+    assert enrich.tag_terms(["重點", "VIP", "vip"]) == ["重点", "vip"]

@@ -1,0 +1,135 @@
+from typing import Any
+
+import pytest
+from kernel.errors import ValidationError
+from kernel.identity import Caller
+from search.acl import acl_filters, document_acl
+from search.cursor import encode_cursor
+from search.query import fingerprint, search_body, suggest_body, text_clauses
+from search.validation import validate_search, validate_suggest
+
+SALES = Caller("u1", ("sales",), "t1")
+MANAGER = Caller("m1", ("manager",), "t1")
+ADMIN = Caller("a1", ("admin",))
+SYSTEM = Caller("system", ("system",))
+
+
+def fields_of(clauses: list[dict[str, Any]]) -> set[str]:
+    out = set()
+    for clause in clauses:
+        body = next(iter(clause.values()))
+        if "filter" in body:  # constant_score
+            body = next(iter(body["filter"].values()))
+        out |= set(body)
+    return out
+
+
+def test_acl_filter_is_the_callers_principals_and_admin_has_none():
+    assert acl_filters(SALES) == [{"terms": {"acl": ["user:u1", "role:sales"]}}]
+    assert acl_filters(MANAGER) == [{"terms": {"acl": ["user:m1", "role:manager", "team:t1"]}}]
+    assert acl_filters(ADMIN) == [] and acl_filters(SYSTEM) == []
+
+
+def test_document_acl():
+    assert document_acl(owner_id="u1", team_id="t1", users=["u2", None, "u1"], roles=["finance"]) == [
+        "user:u1",
+        "team:t1",
+        "user:u2",
+        "role:finance",
+    ]
+
+
+def test_search_body_filters_inside_the_query_and_facets_ignore_the_kind_choice():
+    body = search_body(
+        validate_search("A科技", kinds=["contact"], owner_id="u9", date_from="2026-01-01"), SALES
+    )
+    boolean = body["query"]["bool"]
+    assert {"terms": {"acl": ["user:u1", "role:sales"]}} in boolean["filter"]
+    assert {"term": {"owner_id": "u9"}} in boolean["filter"]
+    assert {"range": {"updated_at": {"gte": "2026-01-01"}}} in boolean["filter"]
+    assert boolean["must_not"] == [{"term": {"deleted": True}}]
+    assert boolean["minimum_should_match"] == 1
+    assert body["post_filter"] == {"terms": {"kind": ["contact"]}}
+    assert body["aggs"]["kind"]["terms"]["field"] == "kind"
+    assert body["size"] == 21
+    assert body["highlight"]["encoder"] == "html"
+    assert [next(iter(s)) for s in body["sort"]] == ["_score", "updated_at", "doc_id"]
+
+
+def test_admin_query_has_no_acl_clause_and_empty_query_matches_everything_visible():
+    boolean = search_body(validate_search(""), ADMIN)["query"]["bool"]
+    assert boolean["filter"] == [] and "should" not in boolean
+
+
+def test_cursor_becomes_search_after():
+    params = validate_search("x", limit=5)
+    cursor = encode_cursor([1.5, 1700000000000, "customer:1"], fingerprint(params, SALES))
+    body = search_body(validate_search("x", limit=5, cursor=cursor), SALES)
+    assert body["search_after"] == [1.5, 1700000000000, "customer:1"]
+
+
+def test_text_clauses_per_query_shape():
+    chinese = fields_of(text_clauses("華為技術"))
+    assert {"title", "customer_name", "body", "name_key", "name_prefix"} <= chinese
+    assert "pinyin" not in chinese and "phone_suffixes" not in chinese
+    assert {"pinyin", "initials"} <= fields_of(text_clauses("akj"))
+    phone = text_clauses("138-0013 5678")
+    assert {"term": {"phone_suffixes": {"value": "13800135678", "boost": 100.0}}} in phone
+    assert {"term": {"emails": {"value": "zhang@a.com", "boost": 100.0}}} in text_clauses("Zhang@A.com")
+    assert "email_locals" in fields_of(text_clauses("zhang.wei"))
+    assert text_clauses("   ") == []
+
+
+def test_query_text_is_folded_like_the_index():
+    phrase = text_clauses("Ａ科技")[0]
+    assert phrase == {"match_phrase": {"title": {"query": "a科技", "boost": 6.0}}}
+
+
+def test_suggest_body():
+    body = suggest_body(validate_suggest("akj", 8), SALES)
+    assert body["size"] == 8
+    assert body["query"]["bool"]["filter"] == [*acl_filters(SALES), {"exists": {"field": "name_prefix"}}]
+    assert {"name_prefix", "pinyin", "initials", "title"} <= fields_of(body["query"]["bool"]["should"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"q": "x" * 201}, "q"),
+        ({"q": 5}, "q"),
+        ({"q": "a", "limit": 0}, "limit"),
+        ({"q": "a", "limit": 101}, "limit"),
+        ({"q": "a", "limit": True}, "limit"),
+        ({"q": "a", "kinds": ["planet"]}, "kinds"),
+        ({"q": "a", "kinds": "customer,contact"}, "kinds"),
+        ({"q": "a", "owner_id": ""}, "owner_id"),
+        ({"q": "a", "date_from": "2026-13-01"}, "date_from"),
+        ({"q": "a", "date_to": "soon"}, "date_to"),
+        ({"q": "a", "date_from": "2026-02-01", "date_to": "2026-01-01"}, "date_to"),
+        ({"q": "a", "cursor": ""}, "cursor"),
+    ],
+)
+def test_validation_names_the_field(kwargs, field):
+    with pytest.raises(ValidationError) as raised:
+        validate_search(**kwargs)
+    assert [e["field"] for e in raised.value.errors] == [field]
+
+
+def test_validation_reports_every_problem_at_once():
+    with pytest.raises(ValidationError) as raised:
+        validate_search("x" * 300, limit=0, kinds=["nope"])
+    assert {e["field"] for e in raised.value.errors} == {"q", "limit", "kinds"}
+
+
+def test_validation_normalises():
+    params = validate_search("  hi  ", kinds=["task", "task"], date_from="2026-01-01T08:00:00+08:00")
+    assert params.q == "hi" and params.kinds == ("task",) and params.date_from == "2026-01-01T00:00:00Z"
+    assert validate_search(None).q == ""
+
+
+def test_suggest_needs_a_query():
+    with pytest.raises(ValidationError) as raised:
+        validate_suggest("  ", 8)
+    assert raised.value.errors[0]["field"] == "q"
+    with pytest.raises(ValidationError):
+        validate_suggest("a", 51)

@@ -1,0 +1,70 @@
+import os
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+from search.indices import building_alias, new_index_name
+from search.mapping import index_body
+from search.settings import SearchSettings
+
+
+def test_environment_names(monkeypatch):
+    monkeypatch.setenv("PANORAMA_ELASTICSEARCH_URL", "http://es:9200")
+    monkeypatch.setenv("PANORAMA_SEARCH_ALIAS", "panorama-test-x")
+    monkeypatch.setenv("PANORAMA_SEARCH_QUEUE", "search.q")
+    monkeypatch.setenv("PANORAMA_SEARCH_INDEXER_METRICS_PORT", "9104")
+    monkeypatch.setenv("PANORAMA_SEARCH_METRICS_PORT", "9103")
+    monkeypatch.setenv("PANORAMA_MAX_WORKERS", "80")
+    monkeypatch.setenv("PANORAMA_SEARCH_REINDEX_SOURCES", '{"sales": ["lead"]}')
+    settings = SearchSettings()
+    assert settings.elasticsearch_url == "http://es:9200" and settings.search_alias == "panorama-test-x"
+    assert settings.dlq_name == "search.q.dlq" and settings.search_indexer_metrics_port == 9104
+    assert settings.search_metrics_port == 9103 and settings.max_workers == 80
+    assert settings.search_reindex_sources == {"sales": ["lead"]}
+
+
+def test_defaults_follow_the_brief(monkeypatch):
+    for name in [n for n in os.environ if n.startswith("PANORAMA_SEARCH_")]:
+        monkeypatch.delenv(name)
+    settings = SearchSettings()
+    assert settings.search_indexer_prefetch == 500 and settings.search_indexer_batch_size == 250
+    assert settings.search_indexer_flush_ms == 50 and settings.search_indexer_backoff_max_seconds == 10
+    assert settings.search_exchanges == [
+        "customers.events",
+        "sales.events",
+        "finance.events",
+        "service_desk.events",
+    ]
+
+
+def test_batch_must_fit_half_the_prefetch():
+    with pytest.raises(ValidationError):
+        SearchSettings(search_indexer_prefetch=100, search_indexer_batch_size=60)
+
+
+def test_alias_must_be_an_index_name():
+    with pytest.raises(ValidationError):
+        SearchSettings(search_alias="Panorama Search")
+
+
+def test_production_refuses_the_dev_elasticsearch_password():
+    settings = SearchSettings(environment="production", rabbitmq_url="amqp://svc:secret@mq/%2F")
+    with pytest.raises(ValueError, match="Elasticsearch"):
+        settings.refuse_dev_secrets()
+    SearchSettings(
+        environment="production", rabbitmq_url="amqp://svc:secret@mq/%2F", elasticsearch_password="s3cret"
+    ).refuse_dev_secrets()
+
+
+def test_index_naming_and_body():
+    assert new_index_name("panorama-search", datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)) == (
+        "panorama-search-20260102030405000006"
+    )
+    assert building_alias("panorama-search") == "panorama-search-building"
+    body = index_body(refresh_interval="500ms", shards=1, replicas=0)
+    assert body["settings"]["index"] == {
+        "number_of_shards": 1,
+        "number_of_replicas": 0,
+        "refresh_interval": "500ms",
+    }
+    assert body["mappings"]["dynamic"] == "strict"
