@@ -15,11 +15,10 @@ import uuid
 from pathlib import Path
 
 import httpx
-from elasticsearch import Elasticsearch
-from sqlalchemy import create_engine, text
-
 from customers.migrate import upgrade as migrate_customers
+from elasticsearch import Elasticsearch
 from kernel.testing import TestServers
+from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ("customers", "customers.relay", "search", "search.indexer", "gateway")
@@ -108,7 +107,9 @@ class Stack:
 
     def token(self, username: str, password: str = "panorama") -> str:
         response = httpx.post(
-            f"{self.base_url}/api/v1/auth/token", data={"username": username, "password": password}, timeout=10
+            f"{self.base_url}/api/v1/auth/token",
+            data={"username": username, "password": password},
+            timeout=10,
         )
         response.raise_for_status()
         return str(response.json()["access_token"])

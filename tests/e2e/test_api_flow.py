@@ -6,7 +6,6 @@ import uuid
 
 import httpx
 from e2e_stack import Stack
-
 from kernel.testing import eventually
 
 
@@ -30,7 +29,11 @@ def test_demo_customer_is_found_by_partial_chinese_name(stack: Stack):
 
 def test_created_customer_is_searchable_within_two_seconds_and_acl_holds(stack: Stack):
     name = f"端到端测试{uuid.uuid4().hex[:6]}有限公司"
-    with client(stack, "sales1") as sales1, client(stack, "sales2") as sales2, client(stack, "admin") as admin:
+    with (
+        client(stack, "sales1") as sales1,
+        client(stack, "sales2") as sales2,
+        client(stack, "admin") as admin,
+    ):
         created = sales1.post("/api/v1/customers", json={"name": name, "tags": ["e2e"]})
         assert created.status_code == 201, created.text
         customer_id = created.json()["id"]
@@ -43,11 +46,17 @@ def test_created_customer_is_searchable_within_two_seconds_and_acl_holds(stack: 
         # Update and delete are reflected too.
         etag = created.headers.get("ETag")
         renamed = sales1.patch(
-            f"/api/v1/customers/{customer_id}", json={"name": name + "集团"}, headers={"If-Match": etag or '"1"'}
+            f"/api/v1/customers/{customer_id}",
+            json={"name": name + "集团"},
+            headers={"If-Match": etag or '"1"'},
         )
         assert renamed.status_code == 200, renamed.text
-        eventually(lambda: [h for h in search(sales1, name + "集团") if h["title"] == name + "集团"], timeout=3)
-        stale = sales1.patch(f"/api/v1/customers/{customer_id}", json={"status": "active"}, headers={"If-Match": '"1"'})
+        eventually(
+            lambda: [h for h in search(sales1, name + "集团") if h["title"] == name + "集团"], timeout=3
+        )
+        stale = sales1.patch(
+            f"/api/v1/customers/{customer_id}", json={"status": "active"}, headers={"If-Match": '"1"'}
+        )
         assert stale.status_code == 409
         assert sales1.delete(f"/api/v1/customers/{customer_id}").status_code in (200, 204)
         eventually(lambda: not [h for h in search(sales1, name) if h["id"] == customer_id], timeout=3)
