@@ -11,6 +11,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +62,21 @@ def run_step(title: str, *args: str) -> None:
     subprocess.run([sys.executable, *args], cwd=ROOT, check=True)
 
 
+def wait_ready(url: str, timeout: float) -> None:
+    """Wait until the gateway reports RabbitMQ and every service ready."""
+    print("[panorama] waiting for the services to answer…", flush=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=3) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(1)
+    raise TimeoutError(f"{url} did not become ready within {timeout:.0f}s")
+
+
 def stop_all(processes: list[Managed]) -> None:
     for managed in reversed(processes):
         if managed.alive():
@@ -88,13 +105,14 @@ def main() -> int:
     signal.signal(signal.SIGTERM, request_stop)
 
     run_step("migrating the customers database", "-m", "customers.migrate")
-    run_step("migrating the gateway database", "-m", "gateway.migrate")
+    run_step("migrating the gateway database", "-m", "gateway.cli", "migrate")
     for managed in PROCESSES:
         managed.start()
     print(f"[panorama] started {', '.join(p.name for p in PROCESSES)}; logs in {LOG_DIR}", flush=True)
     try:
-        run_step("loading demo data (idempotent)", "-m", "gateway.cli", "seed-demo", "--wait", "60")
-    except subprocess.CalledProcessError:
+        wait_ready(f"http://{settings.host}:{settings.port}/readyz", timeout=120)
+        run_step("loading demo data (idempotent)", "-m", "gateway.cli", "seed-demo")
+    except (subprocess.CalledProcessError, TimeoutError):
         print("[panorama] demo data could not be loaded; see the logs", flush=True)
         stop_all(PROCESSES)
         return 1

@@ -77,7 +77,7 @@ class Stack:
             )
             log.close()
         self.wait_ready()
-        self.cli("seed-demo", "--wait", "60")
+        self.cli("seed-demo")
 
     def cli(self, *args: str) -> str:
         done = subprocess.run(
@@ -132,7 +132,10 @@ class Stack:
             basic_auth=(os.environ.get("PANORAMA_ELASTICSEARCH_USER", "panorama"),
                         os.environ.get("PANORAMA_ELASTICSEARCH_PASSWORD", "panorama")),
         )  # fmt: skip
-        es.options(ignore_status=404).indices.delete(index=f"{self.alias}-*")
+        # Deleting by wildcard is refused (action.destructive_requires_name): name each index.
+        names = list(es.options(ignore_status=404).indices.get(index=f"{self.alias}-*").keys())
+        for name in names:
+            es.options(ignore_status=404).indices.delete(index=name)
         import pika
 
         connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
