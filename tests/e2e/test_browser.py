@@ -1,0 +1,96 @@
+"""A person in a real browser (Debian's Chromium via Playwright) on the whole real stack."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from e2e_stack import Stack
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(
+        locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1280, "height": 900}
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def log_in(page: Page, stack: Stack, username: str) -> None:
+    page.goto(f"{stack.base_url}/login")
+    page.get_by_test_id("login-username").fill(username)
+    page.get_by_test_id("login-password").fill("panorama")
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("current-user")).to_have_attribute("title", username)
+
+
+def test_search_open_customer_add_follow_up_and_find_it(stack: Stack, page: Page):
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_in(page, stack, "sales1")
+
+    box = page.get_by_test_id("global-search-input")
+    box.press_sequentially("科技", delay=50)  # as typed, so search-as-you-type fires
+    hit = page.get_by_test_id("search-result").filter(has_text="A科技有限公司").first
+    expect(hit).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "search-results.png"), full_page=True)
+    hit.click()
+
+    expect(page.get_by_test_id("customer-name")).to_contain_text("A科技有限公司")
+    expect(page.get_by_test_id("contact-item").first).to_be_visible()
+    note = f"客户确认最终报价 {uuid.uuid4().hex[:8]}"
+    page.get_by_test_id("follow-up-content").fill(note)
+    page.get_by_test_id("follow-up-submit").click()
+    expect(page.get_by_test_id("follow-up-item").first).to_contain_text(note)
+    page.screenshot(path=str(ARTIFACTS / "customer-page.png"), full_page=True)
+
+    # A moment later the new note is found by the same search box.
+    box = page.get_by_test_id("global-search-input")
+    box.fill("")
+    box.press_sequentially(note.split()[-1], delay=30)
+    expect(page.get_by_test_id("search-result").filter(has_text=note.split()[-1]).first).to_be_visible(
+        timeout=5_000
+    )
+
+
+def test_keyboard_navigation_opens_the_record(stack: Stack, page: Page):
+    log_in(page, stack, "sales1")
+    box = page.get_by_test_id("global-search-input")
+    box.press_sequentially("A科技", delay=50)
+    expect(page.get_by_test_id("search-result").first).to_be_visible()
+    box.press("ArrowDown")
+    box.press("Enter")
+    page.wait_for_url("**/customers/**")
+    expect(page.get_by_test_id("customer-name")).to_be_visible()
+
+
+def test_another_sales_user_does_not_see_the_customer(stack: Stack, page: Page):
+    log_in(page, stack, "sales2")
+    page.get_by_test_id("global-search-input").press_sequentially("A科技", delay=50)
+    expect(page.get_by_test_id("search-empty")).to_be_visible()
+    expect(page.get_by_test_id("search-result").filter(has_text="A科技有限公司")).to_have_count(0)
