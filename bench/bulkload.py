@@ -1,0 +1,197 @@
+"""Bulk load: publish the generated envelopes to ``customers.events`` and time the real indexer.
+
+Messages are published exactly as the customers outbox relay publishes them (persistent, JSON,
+``message_id`` = event id, routing key = event type). Publishing uses AMQP transactions committed
+every ``TX_BATCH`` messages, so every message is on the broker when ``publish`` returns; the load
+clock stops when the alias counts every event as a searchable document.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import pika
+from elasticsearch import Elasticsearch, NotFoundError
+from kernel.envelope import Envelope
+from pika.adapters.blocking_connection import BlockingChannel
+from search.es import settings_index_body
+from search.indices import building_alias, ensure_index, indices_behind
+from search.settings import SearchSettings
+
+from bench.procs import consumer_count, require_alive
+
+EXCHANGE = "customers.events"
+TX_BATCH = 500
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Message:
+    routing_key: str
+    message_id: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    events: int
+    publish_seconds: float
+    load_seconds: float
+    indexers: int
+
+    @property
+    def publish_rate(self) -> float:
+        return self.events / self.publish_seconds
+
+    @property
+    def load_rate(self) -> float:
+        return self.events / self.load_seconds
+
+
+def serialize(events: Iterable[Envelope]) -> list[Message]:
+    return [Message(e.type, e.id, e.to_json().encode("utf-8")) for e in events]
+
+
+def reset_index(es: Elasticsearch, search_settings: SearchSettings) -> str:
+    """Drop whatever sits behind the bench alias and create a fresh, empty index behind it."""
+    alias = search_settings.search_alias
+    for name in {*indices_behind(es, alias), *indices_behind(es, building_alias(alias))}:
+        es.indices.delete(index=name)
+    try:
+        if es.indices.exists(index=alias):
+            es.indices.delete(index=alias)
+    except NotFoundError:
+        pass
+    return ensure_index(es, alias, settings_index_body(search_settings))
+
+
+def reset_queue(connection: pika.BlockingConnection, queue: str) -> None:
+    channel = connection.channel()
+    for name in (queue, f"{queue}.dlq"):
+        channel.queue_delete(name)
+    channel.close()
+
+
+def wait_for_consumers(
+    connection: pika.BlockingConnection,
+    queue: str,
+    processes: list[subprocess.Popen[bytes]],
+    timeout: float = 60.0,
+) -> None:
+    """Publishing before the indexer has bound its queue would drop the messages as unroutable."""
+    deadline = time.monotonic() + timeout
+    while (consumer_count(connection, queue) or 0) < len(processes):
+        require_alive(processes, "search.indexer")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"search.indexer did not start consuming {queue} within {timeout:.0f}s")
+        connection.process_data_events(time_limit=0.1)
+
+
+def publish(channel: BlockingChannel, messages: list[Message], progress: Progress) -> float:
+    """Publish everything; returns the seconds it took (broker has all of it on return)."""
+    channel.exchange_declare(exchange=EXCHANGE, exchange_type="topic", durable=True)
+    channel.tx_select()
+    started = time.perf_counter()
+    next_report = started + 5.0
+    for i, message in enumerate(messages, 1):
+        channel.basic_publish(
+            exchange=EXCHANGE,
+            routing_key=message.routing_key,
+            body=message.body,
+            properties=pika.BasicProperties(
+                content_type="application/json",
+                content_encoding="utf-8",
+                delivery_mode=pika.DeliveryMode.Persistent,
+                message_id=message.message_id,
+            ),
+        )
+        if i % TX_BATCH == 0:
+            channel.tx_commit()
+            now = time.perf_counter()
+            if now >= next_report:
+                progress(f"published {i:,}/{len(messages):,} ({i / (now - started):,.0f}/s)")
+                next_report = now + 5.0
+    channel.tx_commit()
+    return time.perf_counter() - started
+
+
+def searchable_count(es: Elasticsearch, alias: str) -> int:
+    try:
+        return int(es.count(index=alias)["count"])
+    except NotFoundError:
+        return 0
+
+
+def wait_indexed(
+    es: Elasticsearch,
+    alias: str,
+    expected: int,
+    processes: list[subprocess.Popen[bytes]],
+    progress: Progress,
+    stall_seconds: float = 90.0,
+) -> float:
+    """Poll the alias until ``expected`` documents are searchable; returns ``perf_counter`` then."""
+    last, last_change, next_report = -1, time.monotonic(), time.monotonic() + 5.0
+    while True:
+        count = searchable_count(es, alias)
+        now = time.monotonic()
+        if count >= expected:
+            return time.perf_counter()
+        if count != last:
+            last, last_change = count, now
+        elif now - last_change > stall_seconds:
+            raise RuntimeError(
+                f"indexing stalled at {count:,}/{expected:,} documents for {stall_seconds:.0f}s "
+                f"(dead-lettered? see bench/results/logs/ and the {alias} DLQ)"
+            )
+        if now >= next_report:
+            progress(f"searchable {count:,}/{expected:,}")
+            next_report = now + 5.0
+        require_alive(processes, "search.indexer")
+        time.sleep(0.1)
+
+
+def bulk_load(
+    *,
+    es: Elasticsearch,
+    connection: pika.BlockingConnection,
+    alias: str,
+    messages: list[Message],
+    indexers: list[subprocess.Popen[bytes]],
+    progress: Progress,
+) -> BulkResult:
+    channel = connection.channel()
+    started = time.perf_counter()
+    publish_seconds = publish(channel, messages, progress)
+    progress(f"published {len(messages):,} events in {publish_seconds:.1f}s; waiting for the indexer")
+    done = wait_indexed(es, alias, len(messages), indexers, progress)
+    channel.close()
+    return BulkResult(len(messages), publish_seconds, done - started, len(indexers))
+
+
+def index_shape(es: Elasticsearch, alias: str) -> dict[str, int]:
+    stats = es.indices.stats(index=alias, metric=["merge", "segments", "docs"]).body["_all"]["primaries"]
+    return {
+        "merges_current": int(stats["merges"]["current"]),
+        "segments": int(stats["segments"]["count"]),
+        "docs": int(stats["docs"]["count"]),
+    }
+
+
+def wait_for_merges(
+    es: Elasticsearch, alias: str, progress: Progress, timeout: float = 180.0
+) -> dict[str, int]:
+    """Latency is measured on a settled index: a bulk load leaves background merges running for a
+    while, and searching during them measures the merge, not the query."""
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while True:
+        shape = index_shape(es, alias)
+        quiet = quiet + 1 if shape["merges_current"] == 0 else 0
+        if quiet >= 3 or time.monotonic() > deadline:
+            progress(f"index settled: {shape['segments']} segments, {shape['merges_current']} merges running")
+            return shape
+        time.sleep(1.0)

@@ -1,0 +1,157 @@
+"""Closed-loop load generation with N client threads, and the latency statistics of a run.
+
+Each client thread owns its own search function (its own database connection, say) and cycles
+through the query set from a different starting point; all threads start together and stop at
+the same deadline. Latency is measured around the call only.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+MAX_ERRORS = 1000  # a client gives up after this many failures (the run reports them)
+SearchFn = Callable[[str], int]  # query -> number of hits (ignored by the timing)
+ClientFactory = Callable[[], tuple[SearchFn, Callable[[], None]]]  # (search, close)
+
+
+def percentile(sorted_values: Sequence[float], p: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default); ``sorted_values`` ascending."""
+    if not sorted_values:
+        return math.nan
+    rank = (len(sorted_values) - 1) * p / 100.0
+    low, high = math.floor(rank), math.ceil(rank)
+    if low == high:
+        return sorted_values[low]
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (rank - low)
+
+
+def median(values: Sequence[float]) -> float:
+    return percentile(sorted(values), 50)
+
+
+@dataclass(frozen=True)
+class Stats:
+    count: int
+    errors: int
+    seconds: float
+    p50: float
+    p95: float
+    p99: float
+    mean: float
+    max: float
+
+    @property
+    def throughput(self) -> float:
+        return self.count / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {
+            "count": self.count,
+            "errors": self.errors,
+            "seconds": round(self.seconds, 3),
+            "p50_ms": round(self.p50, 3),
+            "p95_ms": round(self.p95, 3),
+            "p99_ms": round(self.p99, 3),
+            "mean_ms": round(self.mean, 3),
+            "max_ms": round(self.max, 3),
+            "throughput_per_s": round(self.throughput, 1),
+        }
+
+
+def summarize(latencies_ms: Sequence[float], seconds: float, errors: int = 0) -> Stats:
+    values = sorted(latencies_ms)
+    return Stats(
+        count=len(values),
+        errors=errors,
+        seconds=seconds,
+        p50=percentile(values, 50),
+        p95=percentile(values, 95),
+        p99=percentile(values, 99),
+        mean=sum(values) / len(values) if values else math.nan,
+        max=values[-1] if values else math.nan,
+    )
+
+
+@dataclass
+class RunResult:
+    stats: Stats
+    per_query_ms: dict[str, list[float]] = field(default_factory=dict)
+    error_samples: list[str] = field(default_factory=list)
+
+
+def run_clients(
+    factory: ClientFactory,
+    queries: Sequence[str],
+    *,
+    clients: int,
+    seconds: float,
+    min_rounds: int = 1,
+    warmup_rounds: int = 1,
+) -> RunResult:
+    """``clients`` threads search back to back for ``seconds`` (and at least ``min_rounds`` passes
+    over the query set each); returns the latency statistics of everything after warm-up."""
+    per_thread: list[list[tuple[str, float]]] = [[] for _ in range(clients)]
+    errors: list[str] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+    clock = {"started": 0.0, "deadline": 0.0}
+
+    def start_clock() -> None:  # run once, by the last thread to arrive, before any is released
+        clock["started"] = time.perf_counter()
+        clock["deadline"] = clock["started"] + seconds
+
+    ready = threading.Barrier(clients, action=start_clock)
+
+    def client(index: int) -> None:
+        try:
+            search, close = factory()
+        except BaseException as exc:
+            failures.append(exc)
+            ready.abort()
+            return
+        try:
+            for q in list(queries) * warmup_rounds:
+                search(q)
+            ready.wait()
+            samples = per_thread[index]
+            i, needed = index, len(queries) * min_rounds
+            while time.perf_counter() < clock["deadline"] or len(samples) < needed:
+                q = queries[i % len(queries)]
+                i += 1
+                started = time.perf_counter()
+                try:
+                    search(q)
+                except Exception as exc:  # counted and reported, never hidden
+                    with lock:
+                        errors.append(f"{q!r}: {exc!r}"[:300])
+                        if len(errors) > MAX_ERRORS:
+                            return
+                    continue
+                samples.append((q, (time.perf_counter() - started) * 1000.0))
+        except threading.BrokenBarrierError:
+            pass
+        except BaseException as exc:
+            failures.append(exc)
+            ready.abort()
+        finally:
+            close()
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise RuntimeError(f"a search client failed: {failures[0]!r}") from failures[0]
+    elapsed = time.perf_counter() - clock["started"]
+    per_query: dict[str, list[float]] = {q: [] for q in queries}
+    latencies: list[float] = []
+    for samples in per_thread:
+        for q, ms in samples:
+            per_query[q].append(ms)
+            latencies.append(ms)
+    return RunResult(summarize(latencies, elapsed, len(errors)), per_query, errors[:5])

@@ -1,0 +1,98 @@
+"""The real Panorama processes the bench drives (indexer, outbox relay), started as subprocesses."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pika
+from pika.exceptions import AMQPError
+
+from bench.settings import BenchSettings
+
+REPO = Path(__file__).resolve().parent.parent
+LOG_DIR = Path(__file__).resolve().parent / "results" / "logs"
+
+
+def indexer_env(settings: BenchSettings) -> dict[str, str]:
+    """``python -m search.indexer`` on the bench vhost, writing to the bench alias."""
+    return {
+        "PANORAMA_RABBITMQ_URL": settings.rabbitmq_url,
+        "PANORAMA_ELASTICSEARCH_URL": settings.elasticsearch_url,
+        "PANORAMA_ELASTICSEARCH_USER": settings.elasticsearch_user,
+        "PANORAMA_ELASTICSEARCH_PASSWORD": settings.elasticsearch_password,
+        "PANORAMA_SEARCH_ALIAS": settings.bench_alias,
+        "PANORAMA_SEARCH_QUEUE": settings.bench_queue,
+        "PANORAMA_SEARCH_EXCHANGES": '["customers.events"]',
+    }
+
+
+def relay_env(settings: BenchSettings) -> dict[str, str]:
+    """``python -m customers.relay`` for the bench customers database, on the bench vhost."""
+    return {
+        "PANORAMA_RABBITMQ_URL": settings.rabbitmq_url,
+        "PANORAMA_CUSTOMERS_DATABASE_URL": settings.customers_database_url,
+    }
+
+
+def start_module(module: str, env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    full_env = {
+        **os.environ,
+        **env,
+        "PANORAMA_LOG_LEVEL": "WARNING",
+        "PANORAMA_LOG_JSON": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
+    with open(LOG_DIR / f"{name}.log", "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", module], env=full_env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
+        )
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 20.0) -> int:
+    """SIGTERM (both processes stop cleanly on it), SIGKILL if it does not exit in time."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+    return process.returncode
+
+
+@contextmanager
+def running(
+    module: str, env: dict[str, str], name: str, count: int = 1
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    processes = [start_module(module, env, f"{name}-{i + 1}") for i in range(count)]
+    try:
+        yield processes
+    finally:
+        for process in processes:
+            stop(process)
+
+
+def consumer_count(connection: pika.BlockingConnection, queue: str) -> int | None:
+    """Consumers on ``queue``; None when it does not exist yet (probed on a throwaway channel,
+    since a failed passive declare closes its channel)."""
+    probe = connection.channel()
+    try:
+        return int(probe.queue_declare(queue, passive=True).method.consumer_count)
+    except AMQPError:
+        return None
+    finally:
+        if probe.is_open:
+            probe.close()
+
+
+def require_alive(processes: list[subprocess.Popen[bytes]], what: str) -> None:
+    for process in processes:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} (pid {process.pid}) exited with {process.returncode}; see {LOG_DIR}/")

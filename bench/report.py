@@ -1,0 +1,190 @@
+"""Results → the Markdown tables printed to stdout and written with the JSON to bench/results/."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+ENGINES = (
+    ("elasticsearch", "Elasticsearch (search.query, the `search` RPC's layer)"),
+    ("pg_seqscan", "PostgreSQL `ILIKE '%q%'`, sequential scan"),
+    ("pg_trgm", "PostgreSQL `ILIKE '%q%'`, pg_trgm GIN"),
+)
+
+
+def _n(value: float, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def _ms(value: float) -> str:
+    return _n(value, 1 if value < 100 else 0)
+
+
+def _met(flag: bool | None) -> str:
+    return "–" if flag is None else ("yes" if flag else "**no**")
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    latency = results["latency"]
+    es1, es16, trgm1 = latency["elasticsearch"]["1"], latency["elasticsearch"]["16"], latency["pg_trgm"]["1"]
+    fresh = results["freshness"]
+    return [
+        {
+            "name": "ES search p95 at 1 client no worse than pg_trgm's",
+            "target": f"p95 ≤ {_ms(trgm1['p95_ms'])} ms (pg_trgm)",
+            "result": f"p95 {_ms(es1['p95_ms'])} ms",
+            "met": es1["p95_ms"] <= trgm1["p95_ms"],
+        },
+        {
+            "name": "ES at 16 clients",
+            "target": "≥ 600 searches/s, p95 ≤ 40 ms",
+            "result": f"{_n(es16['throughput_per_s'])} searches/s, p95 {_ms(es16['p95_ms'])} ms",
+            "met": es16["throughput_per_s"] >= 600 and es16["p95_ms"] <= 40,
+        },
+        {
+            "name": "Freshness write → searchable",
+            "target": "p99 ≤ 1.5 s",
+            "result": f"p99 {_n(fresh['p99_s'], 2)} s",
+            "met": fresh["timeouts"] == 0 and fresh["p99_s"] <= 1.5,
+        },
+    ]
+
+
+def markdown(results: dict[str, Any]) -> str:
+    env, data, cfg = results["environment"], results["data"], results["config"]
+    es, pg = env["elasticsearch"], env["postgresql"]
+    lines = [
+        "# Panorama bench: global search",
+        "",
+        f"- Date: {env['date']} · host `{env['host']}` · {env['cpu_count']} CPUs ({env['cpu_model']}) · "
+        f"{env['memory_gib']} GiB memory · Python {env['python']}",
+        f"- Machine load (other work competes for the same cores): load average {env['load_average_1m']} "
+        f"at start; 1/5/15-min {' / '.join(str(x) for x in env.get('load_average_end', []))} at end",
+        f"- Elasticsearch {es['version']} (heap {es['heap_gib']} GiB, refresh_interval "
+        f"{cfg['refresh_interval']}) · PostgreSQL {pg.get('server_version', '?')} (shared_buffers "
+        f"{pg.get('shared_buffers', '?')}, max_parallel_workers_per_gather "
+        f"{pg.get('max_parallel_workers_per_gather', '?')}) · RabbitMQ {env['rabbitmq']}",
+        f"- Data (seed {cfg['seed']}{', --quick' if cfg['quick'] else ''}): {data['customers']:,} customers, "
+        f"{data['contacts']:,} contacts, {data['follow_ups']:,} follow-ups = {data['events']:,} events / "
+        "documents / rows",
+        "",
+        "| Measurement | Result | Target | Met |",
+        "|---|---|---|---|",
+    ]
+    bulk = results.get("bulk")
+    if bulk:
+        lines += [
+            f"| Raw publish rate to `customers.events` (persistent, AMQP tx every 500) "
+            f"| {_n(bulk['publish_rate'])} events/s ({_n(bulk['publish_seconds'], 1)} s) | – | – |",
+            f"| Bulk load rate: first publish → all searchable ({bulk['indexers']} × `search.indexer`) "
+            f"| {_n(bulk['load_rate'])} events/s ({_n(bulk['events'])} in {_n(bulk['load_seconds'], 1)} s) "
+            "| – | – |",
+        ]
+    else:
+        lines.append("| Bulk load | skipped (`--skip-load`: reused the loaded data) | – | – |")
+    pg_load = results.get("pg_load")
+    if pg_load:
+        lines.append(
+            f"| PostgreSQL baseline load: COPY / 4 GIN trigram indexes | {_n(pg_load['copy_rate'])} rows/s "
+            f"({_n(pg_load['copy_seconds'], 1)} s) / {_n(pg_load['index_seconds'], 1)} s | – | – |"
+        )
+    fresh = results["freshness"]
+    timeouts = f", {fresh['timeouts']} timed out" if fresh["timeouts"] else ""
+    lines.append(
+        f"| Freshness write → searchable p50 / p99 (max), {fresh['samples']} sequential samples, "
+        f"poll 10 ms, random start phase | {_n(fresh['p50_s'], 2)} s / {_n(fresh['p99_s'], 2)} s "
+        f"({_n(fresh['max_s'], 2)} s)"
+        f"{timeouts} | p99 ≤ 1.5 s "
+        f"| {_met(targets(results)[2]['met'])} |"
+    )
+    lines += ["", *latency_table(results), "", *per_query_table(results), "", *notes(results)]
+    return "\n".join(lines) + "\n"
+
+
+def latency_table(results: dict[str, Any]) -> list[str]:
+    goals = targets(results)
+    index = results.get("index") or {}
+    lines = [
+        f"Search latency, mixed set of {len(results['per_query'])} queries, first page of 20, "
+        f"closed loop ({results['config']['latency_seconds']} s per row after warm-up), index settled first "
+        f"({index.get('segments', '?')} segments, {index.get('merges_current', '?')} merges running):",
+        "",
+        "| Engine | Clients | p50 ms | p95 ms | p99 ms | Searches/s | Errors | Target | Met |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for key, label in ENGINES:
+        for clients in ("1", "16"):
+            stats = results["latency"][key][clients]
+            target, met = "", None
+            if key == "elasticsearch":
+                goal = goals[0] if clients == "1" else goals[1]
+                target, met = goal["target"], goal["met"]
+            lines.append(
+                f"| {label} | {clients} | {_ms(stats['p50_ms'])} | {_ms(stats['p95_ms'])} "
+                f"| {_ms(stats['p99_ms'])} | {_n(stats['throughput_per_s'])} | {stats['errors']} "
+                f"| {target or '–'} | {_met(met)} |"
+            )
+    return lines
+
+
+def per_query_table(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "Per query at 1 client: p50 ms, Elasticsearch's own `took` (median of 5, ms) and total hits "
+        "(ES: every kind, after folding; PostgreSQL: customer names + contact names/phones/e-mails):",
+        "",
+        "| Query | What | ES p50 | ES `took` | ES hits | seq scan p50 | ILIKE hits | pg_trgm p50 "
+        "| pg_trgm plan |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in results["per_query"]:
+        lines.append(
+            f"| `{row['q']}` | {row['what']} | {_ms(row['es_p50_ms'])} | {_ms(row['es_took_p50_ms'])} "
+            f"| {_n(row['es_hits'])} "
+            f"| {_ms(row['seqscan_p50_ms'])} | {_n(row['pg_hits'])} | {_ms(row['trgm_p50_ms'])} "
+            f"| {row['trgm_plan']} |"
+        )
+    return lines
+
+
+def notes(results: dict[str, Any]) -> list[str]:
+    plans = results["plans"]
+    return [
+        "Notes:",
+        f"- EXPLAIN check: the pg_trgm session used a trigram index for {plans['trgm_index_queries']} of "
+        f"{plans['queries']} queries (patterns shorter than 3 characters have no trigram to look up); the "
+        f"seq-scan session used an index for {plans['seqscan_index_queries']} of {plans['queries']}.",
+        "- Both sides search without an ACL filter (admin caller / plain SQL) and return 20 rows; "
+        "Elasticsearch also ranks, highlights, counts every hit and facets by kind; PostgreSQL orders by "
+        "updated_at. ILIKE cannot match pinyin, initials or Traditional↔Simplified: compare the hit columns.",
+        "- Freshness: write = `CustomerHub.create_customer` "
+        f"(p50 {_ms(results['freshness']['write_p50_ms'])} ms) → outbox → `customers.relay` → RabbitMQ → "
+        "`search.indexer` → Elasticsearch refresh.",
+        "- Freshness samples start after a random pause of up to one refresh interval: back-to-back "
+        "samples would otherwise each begin just after a refresh and all wait nearly a full interval.",
+        "- Bench clients are Python threads in one process (GIL), sharing the 2 cores with the servers.",
+    ]
+
+
+def _finite(value: Any) -> Any:
+    """NaN (an empty sample) becomes null: strict JSON has no NaN."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def write(results: dict[str, Any], directory: Path) -> str:
+    text = markdown(results)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "latest.md").write_text(text, encoding="utf-8")
+    (directory / "latest.json").write_text(
+        json.dumps(_finite(results), ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8"
+    )
+    return text

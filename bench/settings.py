@@ -1,0 +1,74 @@
+"""The bench's one typed settings object (``PANORAMA_*`` variables, as deploy/local/env.sh sets them).
+
+Everything the bench touches is on loopback: ``require_loopback`` refuses anything else before a
+single connection is made.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import quote, urlsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+
+
+class BenchSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PANORAMA_", extra="ignore")
+
+    # PostgreSQL: the baseline tables live here (pg_trgm is installed by provisioning) …
+    bench_database_url: str = "postgresql+psycopg2://panorama:panorama@127.0.0.1:5432/panorama_test_bench"
+    # … and the customers service of the freshness measurement gets its own database next to it.
+    bench_customers_database: str = Field(default="panorama_bench_customers", pattern=r"^[a-z_][a-z0-9_]*$")
+
+    # RabbitMQ: a private virtual host (created by provisioning, see bench/README.md).
+    rabbitmq_host: str = "127.0.0.1"
+    rabbitmq_port: int = 5672
+    rabbitmq_user: str = "panorama"
+    rabbitmq_password: str = "panorama"
+    bench_vhost: str = "panorama_bench"
+
+    elasticsearch_url: str = "http://127.0.0.1:9200"
+    elasticsearch_user: str = "panorama"
+    elasticsearch_password: str = "panorama"
+    bench_alias: str = Field(default="panorama-bench", pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    bench_queue: str = "search.indexer"
+
+    @property
+    def rabbitmq_url(self) -> str:
+        user, password = quote(self.rabbitmq_user, safe=""), quote(self.rabbitmq_password, safe="")
+        vhost = quote(self.bench_vhost, safe="")
+        return f"amqp://{user}:{password}@{self.rabbitmq_host}:{self.rabbitmq_port}/{vhost}"
+
+    @property
+    def customers_database_url(self) -> str:
+        url = make_url(self.bench_database_url).set(database=self.bench_customers_database)
+        return url.render_as_string(hide_password=False)
+
+    @property
+    def bench_dsn(self) -> str:
+        """libpq form of ``bench_database_url`` for psycopg2."""
+        url = make_url(self.bench_database_url).set(drivername="postgresql")
+        return url.render_as_string(hide_password=False)
+
+    def require_loopback(self) -> None:
+        hosts = {
+            "PostgreSQL": make_url(self.bench_database_url).host or "",
+            "RabbitMQ": self.rabbitmq_host,
+            "Elasticsearch": urlsplit(self.elasticsearch_url).hostname or "",
+        }
+        for server, host in hosts.items():
+            if not is_loopback(host):
+                raise SystemExit(f"bench: refusing to run against {server} at {host!r}: loopback only")
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

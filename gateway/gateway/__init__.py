@@ -1,0 +1,1 @@
+"""Panorama gateway: REST API, web UI, authentication; a nameko RPC client of the services."""

@@ -1,0 +1,72 @@
+"""/api/v1/search: one box across every kind of record, filtered by what you may see."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+from kernel.errors import ValidationError
+
+from gateway.api.deps import get_search, requires
+from gateway.api.routes._params import Cursor, me_or
+from gateway.api.schemas.search import SearchResults, SuggestionList
+from gateway.auth.records import UserRecord
+from gateway.clients.search import SearchClient
+from gateway.problems import COMMON_ERRORS
+
+router = APIRouter(prefix="/api/v1/search", tags=["search"], responses=COMMON_ERRORS)
+Kind = Query(
+    None,
+    max_length=10,
+    description="Restrict to these kinds (repeatable): customer, contact, follow_up, task, lead, ...",
+)
+
+
+# Dates as plain YYYY-MM-DD: pydantic would also take "1.5" (a Unix timestamp) for a date.
+DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _day(field: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValidationError.for_field(field, "is not a calendar date (YYYY-MM-DD)") from None
+
+
+@router.get("", response_model=SearchResults, summary="Search everything (highlights, facets by kind)")
+async def search(
+    q: str = Query(min_length=1, max_length=200, description="Words, a phone number, an email..."),
+    kind: list[str] | None = Kind,
+    owner: str | None = Query(None, min_length=1, max_length=64, description="Owner user id, or `me`"),
+    date_from: str | None = Query(None, pattern=DAY, description="YYYY-MM-DD"),
+    date_to: str | None = Query(None, pattern=DAY, description="YYYY-MM-DD"),
+    limit: int = Query(20, ge=1, le=100),
+    cursor: Cursor = None,
+    user: UserRecord = Depends(requires("search")),
+    client: SearchClient = Depends(get_search),
+) -> JSONResponse:
+    kinds = [k[:32] for k in kind] if kind else None
+    result = await client.search(
+        user.caller,
+        q,
+        kinds=kinds,
+        owner_id=me_or(user.id, owner),
+        date_from=_day("date_from", date_from),
+        date_to=_day("date_to", date_to),
+        limit=limit,
+        cursor=cursor,
+    )
+    return JSONResponse(result)
+
+
+@router.get("/suggest", response_model=SuggestionList, summary="Type-ahead suggestions")
+async def suggest(
+    q: str = Query(min_length=1, max_length=100),
+    limit: int = Query(8, ge=1, le=20),
+    user: UserRecord = Depends(requires("search")),
+    client: SearchClient = Depends(get_search),
+) -> JSONResponse:
+    return JSONResponse({"items": await client.suggest(user.caller, q, limit)})

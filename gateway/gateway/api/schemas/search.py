@@ -1,0 +1,38 @@
+"""Search results as the search service returns them."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from gateway.api.schemas.common import ResponseModel
+
+
+class SearchHit(ResponseModel):
+    kind: str = Field(examples=["customer"])
+    id: str
+    customer_id: str | None = None
+    customer_name: str | None = None
+    title: str
+    snippet: str | None = Field(default=None, description="HTML: escaped text with <em> around matches")
+    score: float | None = None
+    updated_at: str | None = None
+    status: str | None = None
+
+
+class SearchResults(ResponseModel):
+    items: list[SearchHit]
+    facets: dict[str, dict[str, int]] = Field(default_factory=dict, examples=[{"kind": {"customer": 3}}])
+    total: int
+    next_cursor: str | None = None
+
+
+class Suggestion(ResponseModel):
+    kind: str
+    id: str
+    customer_id: str | None = None
+    title: str
+    customer_name: str | None = None
+
+
+class SuggestionList(ResponseModel):
+    items: list[Suggestion]

@@ -1,0 +1,1 @@
+"""Identity: users, teams, roles, passwords, tokens - the gateway owns them (DESIGN.md §5)."""

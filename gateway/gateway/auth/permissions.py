@@ -1,0 +1,40 @@
+"""Coarse, deny-by-default permissions checked at the gateway.
+
+Services make the fine decisions (whose records a caller sees or changes); the gateway only
+refuses what a role can never do, before spending an RPC on it. A capability missing from this
+table is denied to everyone.
+"""
+
+from __future__ import annotations
+
+from kernel.errors import PermissionDenied
+
+from gateway.auth.records import UserRecord
+
+EVERYONE = frozenset({"admin", "manager", "sales", "finance", "support"})
+SELLERS = frozenset({"admin", "manager", "sales"})
+
+CAPABILITIES: dict[str, frozenset[str]] = {
+    "customers:read": EVERYONE,  # finance and support see customer basics
+    "customers:write": SELLERS,
+    "customers:transfer": frozenset({"admin", "manager"}),
+    "customers:audit": SELLERS,
+    "contacts:read": SELLERS | {"support"},
+    "contacts:write": SELLERS,
+    "follow_ups:read": SELLERS,
+    "follow_ups:write": SELLERS,
+    "tasks:read": SELLERS,
+    "tasks:write": SELLERS,
+    "search": EVERYONE,
+    "users:read": frozenset({"admin", "manager"}),
+    "users:admin": frozenset({"admin"}),
+}
+
+
+def allowed(user: UserRecord, capability: str) -> bool:
+    return user.has_any(CAPABILITIES.get(capability, frozenset()))
+
+
+def require(user: UserRecord, capability: str) -> None:
+    if not allowed(user, capability):
+        raise PermissionDenied(f"your role does not allow {capability}")

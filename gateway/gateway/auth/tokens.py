@@ -1,0 +1,63 @@
+"""Short-lived bearer tokens (JWT, HS256) naming the user; roles are looked up per request so a
+role change or deactivation takes effect at once instead of when the token expires."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from kernel.clock import utcnow
+from kernel.ids import new_id
+
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+class InvalidToken(Exception):
+    pass
+
+
+class TokenIssuer:
+    def __init__(self, secret: str, issuer: str, ttl_seconds: int) -> None:
+        self._secret = secret
+        self.issuer = issuer
+        self.ttl_seconds = ttl_seconds
+
+    def issue(self, user_id: str, now: datetime | None = None) -> str:
+        now = now or utcnow()
+        claims = {
+            "sub": user_id,
+            "iss": self.issuer,
+            "iat": int(now.timestamp()),
+            "exp": int((now + timedelta(seconds=self.ttl_seconds)).timestamp()),
+            "jti": new_id(),
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def verify(self, token: str) -> TokenClaims:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],  # never let the token pick its own algorithm
+                issuer=self.issuer,
+                options={"require": ["sub", "iat", "exp", "iss"]},
+                leeway=10,
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from None
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject:
+            raise InvalidToken("token has no subject")
+        return TokenClaims(
+            user_id=subject,
+            issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        )

@@ -1,0 +1,1 @@
+"""Typed facades over RPC: one per backing service, in the shape of its published contract."""

@@ -1,0 +1,114 @@
+"""The FastAPI application: wiring of settings, RPC client, directory, API, web UI and middleware."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from gateway.api.routes import auth, contacts, customers, follow_ups, ops, search, tasks, users
+from gateway.auth.directory import Directory
+from gateway.auth.replication import UserReplicator
+from gateway.auth.sql_store import SqlUserStore
+from gateway.auth.store import UserStore
+from gateway.auth.throttle import LoginThrottle
+from gateway.auth.tokens import TokenIssuer
+from gateway.db import create_sessions, migrate
+from gateway.error_handlers import install_error_handlers
+from gateway.middleware import BodyLimitMiddleware, ObservabilityMiddleware
+from gateway.openapi import install_docs, install_openapi
+from gateway.rpc import PikaRpcClient, RpcClient
+from gateway.settings import GatewaySettings, get_settings
+from gateway.web import install_web
+
+log = logging.getLogger(__name__)
+
+API_DESCRIPTION = """
+Panorama CRM gateway. Log in with `POST /api/v1/auth/token` (OAuth2 password flow) and send
+`Authorization: Bearer <token>`. Lists page with `limit` and `cursor` (`next_cursor` of the
+previous page). Changes take the record version in `If-Match: "<version>"` (or `version` in the
+body) and answer 409 when it is stale; responses carry `ETag: "<version>"`. Every error is
+RFC 9457 `application/problem+json` with `errors[{field, message}]` for invalid input.
+"""
+
+
+def create_app(
+    settings: GatewaySettings | None = None,
+    *,
+    rpc: RpcClient | None = None,
+    store: UserStore | None = None,
+) -> FastAPI:
+    """Build the app; tests pass a fake ``rpc`` and an in-memory ``store`` (no servers needed)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = None
+        owned_rpc: PikaRpcClient | None = None
+        if store is None:
+            engine, sessions = create_sessions(settings.gateway_database_url, settings.db_pool_size)
+            if settings.migrate_on_start:
+                await run_in_threadpool(migrate, engine)
+            app.state.directory = Directory(
+                SqlUserStore(sessions), default_timezone=settings.default_timezone
+            )
+        if rpc is None:
+            owned_rpc = PikaRpcClient(settings.rabbitmq_url, timeout=settings.rpc_timeout_seconds)
+            owned_rpc.start()
+            app.state.rpc = owned_rpc
+        if getattr(app.state, "replicator", None) is None:
+            app.state.replicator = UserReplicator(
+                app.state.rpc, app.state.directory, services=(settings.customers_service,)
+            )
+        replicator: UserReplicator = app.state.replicator
+        replicator.start()
+        log.info("gateway ready on %s:%s (%s)", settings.host, settings.port, settings.environment)
+        try:
+            yield
+        finally:
+            await replicator.stop()
+            if owned_rpc is not None:
+                await asyncio.to_thread(owned_rpc.stop)
+            if engine is not None:
+                engine.dispose()
+
+    app = FastAPI(
+        title="Panorama CRM",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served from vendored assets below: no CDN
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.tokens = TokenIssuer(settings.jwt_secret, settings.jwt_issuer, settings.token_ttl_seconds)
+    app.state.throttle = LoginThrottle(
+        max_failures_per_account=settings.login_max_failures,
+        max_failures_per_address=settings.login_max_failures_per_address,
+        window_seconds=settings.login_window_seconds,
+    )
+    if store is not None:
+        app.state.directory = Directory(store, default_timezone=settings.default_timezone)
+    if rpc is not None:
+        app.state.rpc = rpc
+    if store is not None and rpc is not None:
+        # Fully wired without the lifespan too (ASGI test clients that do not run it).
+        app.state.replicator = UserReplicator(
+            rpc, app.state.directory, services=(settings.customers_service,)
+        )
+
+    for module in (auth, users, customers, contacts, follow_ups, tasks, search, ops):
+        app.include_router(module.router)
+    install_web(app)
+    install_error_handlers(app)
+    install_openapi(app)
+    install_docs(app)
+    # Added last = outermost: the limit applies before anything reads the body, and the
+    # observability layer sees (and labels) every response including the limit's 413s.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ObservabilityMiddleware, routes_app=app)
+    return app

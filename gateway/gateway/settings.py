@@ -1,0 +1,80 @@
+"""Typed settings of the gateway process (``PANORAMA_*`` variables, read once at start-up)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from kernel.settings import KernelSettings
+from pydantic import AliasChoices, Field, field_validator, model_validator
+
+DEV_DATABASE_URL = "postgresql+psycopg2://panorama:panorama@127.0.0.1:5432/panorama_gateway"
+DEV_JWT_SECRET = "panorama-dev-secret-change-me-in-production-0123456789"
+DEV_DEMO_PASSWORD = "panorama"
+
+
+class GatewaySettings(KernelSettings):
+    gateway_database_url: str = Field(
+        default=DEV_DATABASE_URL,
+        validation_alias=AliasChoices("PANORAMA_GATEWAY_DATABASE_URL", "gateway_database_url"),
+    )
+    db_pool_size: int = Field(default=10, ge=1, le=100)
+    # Run ``alembic upgrade head`` when the app starts (guarded by an advisory lock).
+    migrate_on_start: bool = True
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # Where the browser reaches us; only used to decide whether cookies get the Secure flag.
+    public_url: str = "http://127.0.0.1:8000"
+
+    jwt_secret: str = Field(default=DEV_JWT_SECRET, min_length=32)
+    jwt_issuer: str = "panorama-gateway"
+    token_ttl_seconds: int = Field(default=30 * 60, ge=60, le=24 * 3600)
+
+    # nameko service names; another name runs a second, isolated copy on the same broker (tests).
+    customers_service: str = Field(default="customers", pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    search_service: str = Field(default="search", pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    rpc_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    rpc_ready_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
+    ready_services: list[str] = Field(default_factory=lambda: ["customers", "search"])
+
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    login_max_failures: int = Field(default=5, ge=1)
+    # Higher than per account: one office NAT address is shared by a whole sales team.
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    login_window_seconds: int = Field(default=300, ge=1)
+
+    demo_password: str = Field(default=DEV_DEMO_PASSWORD, min_length=8)
+    default_timezone: str = "Asia/Shanghai"
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets(self) -> GatewaySettings:
+        if self.is_production:
+            if self.jwt_secret == DEV_JWT_SECRET:
+                raise ValueError("refusing to start in production with the development PANORAMA_JWT_SECRET")
+            if self.demo_password == DEV_DEMO_PASSWORD:
+                raise ValueError(
+                    "refusing to start in production with the development PANORAMA_DEMO_PASSWORD"
+                )
+            self.refuse_dev_credentials(self.gateway_database_url)
+        return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> GatewaySettings:
+    """The process-wide settings object (tests build their own and inject it)."""
+    return GatewaySettings()

@@ -1,0 +1,224 @@
+"""Form posts of the UI. With htmx they answer with the refreshed section; without JavaScript they
+redirect back (post/redirect/get) or re-render the page with the errors next to the form."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from kernel.clock import isoformat, utcnow
+from kernel.errors import Conflict, ValidationError
+from pydantic import ValidationError as PydanticValidationError
+
+from gateway.api.deps import get_customers, get_directory
+from gateway.api.schemas.customers import ContactCreate, CustomerCreate, FollowUpCreate, TaskCreate
+from gateway.auth.directory import Directory
+from gateway.auth.permissions import require
+from gateway.auth.records import UserRecord
+from gateway.clients.customers import CustomersClient
+from gateway.web.forms import form_errors, local_to_utc, optional, read_form
+from gateway.web.routes_auth import safe_next
+from gateway.web.routes_pages import customer_context
+from gateway.web.session import web_user
+from gateway.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def _customer_url(customer_id: str, anchor: str = "") -> str:
+    return f"/customers/{quote(customer_id, safe='')}" + (f"#{anchor}" if anchor else "")
+
+
+async def _section_or_redirect(
+    request: Request,
+    user: UserRecord,
+    customers: CustomersClient,
+    directory: Directory,
+    customer_id: str,
+    *,
+    section: str,
+    errors: list[dict[str, Any]],
+    values: dict[str, Any],
+) -> Response:
+    """Answer a section form: the section again (htmx), a redirect (success) or the page with errors."""
+    if not errors and not _is_htmx(request):
+        return RedirectResponse(_customer_url(customer_id, section.replace("_", "-")), status_code=303)
+    context = await customer_context(user, customers, directory, customer_id)
+    singular = {"follow_ups": "follow_up", "contacts": "contact", "tasks": "task"}[section]
+    context[f"{singular}_errors"] = errors
+    context[f"{singular}_values"] = values if errors else {}
+    if _is_htmx(request):
+        # 200 even with errors: htmx swaps only successful responses, and the errors are the content.
+        return render(request, f"partials/{section}.html", context)
+    return render(request, "customer_detail.html", context, status_code=422)
+
+
+@router.post("/customers")
+async def create_customer(
+    request: Request,
+    user: UserRecord = Depends(web_user),
+    customers: CustomersClient = Depends(get_customers),
+) -> Response:
+    require(user, "customers:write")
+    values = await read_form(request)
+    tags = [t.strip() for t in values.get("tags", "").replace("，", ",").split(",") if t.strip()]
+    raw: dict[str, Any] = {
+        k: optional(values, k)
+        for k in ("name", "short_name", "tax_id", "industry", "region", "address", "source")
+    }
+    raw.update(size=optional(values, "size"), status=values.get("status") or "prospect")
+    raw.update(value_tier=values.get("value_tier") or "normal", tags=tags)
+    context: dict[str, Any] = {"nav": "customers", "values": values, "errors": []}
+    try:
+        body = CustomerCreate.model_validate({k: v for k, v in raw.items() if v is not None})
+        record = await customers.create_customer(
+            user.caller, body.model_dump(mode="json", exclude_none=True), force=values.get("force") == "1"
+        )
+    except Conflict as exc:
+        context["duplicate"] = exc.detail
+        return render(request, "customer_new.html", context, status_code=409)
+    except (PydanticValidationError, ValidationError) as exc:
+        context["errors"] = form_errors(exc)
+        return render(request, "customer_new.html", context, status_code=422)
+    return RedirectResponse(_customer_url(record["id"]), status_code=303)
+
+
+@router.post("/customers/{customer_id}/follow-ups")
+async def add_follow_up(
+    request: Request,
+    customer_id: str,
+    user: UserRecord = Depends(web_user),
+    customers: CustomersClient = Depends(get_customers),
+    directory: Directory = Depends(get_directory),
+) -> Response:
+    require(user, "follow_ups:write")
+    values = await read_form(request)
+    raw = {
+        "channel": values.get("channel") or "call",
+        "content": values.get("content", "").strip(),
+        "occurred_at": local_to_utc(optional(values, "occurred_at"), user.timezone) or isoformat(utcnow()),
+        "contact_id": optional(values, "contact_id"),
+        "next_follow_up_on": optional(values, "next_follow_up_on"),
+    }
+    errors: list[dict[str, Any]] = []
+    try:
+        body = FollowUpCreate.model_validate({k: v for k, v in raw.items() if v is not None})
+        await customers.create_child(
+            "follow_up", user.caller, customer_id, body.model_dump(mode="json", exclude_none=True)
+        )
+    except (PydanticValidationError, ValidationError) as exc:
+        errors = form_errors(exc)
+    return await _section_or_redirect(
+        request, user, customers, directory, customer_id, section="follow_ups", errors=errors, values=values
+    )
+
+
+@router.post("/customers/{customer_id}/contacts")
+async def add_contact(
+    request: Request,
+    customer_id: str,
+    user: UserRecord = Depends(web_user),
+    customers: CustomersClient = Depends(get_customers),
+    directory: Directory = Depends(get_directory),
+) -> Response:
+    require(user, "contacts:write")
+    values = await read_form(request)
+    phone, email = optional(values, "phone"), optional(values, "email")
+    raw = {
+        "name": values.get("name", "").strip(),
+        "title": optional(values, "title"),
+        "role": optional(values, "role"),
+        "phones": [phone] if phone else [],
+        "emails": [email] if email else [],
+        "wechat_id": optional(values, "wechat_id"),
+        "is_primary": values.get("is_primary") == "1",
+    }
+    errors: list[dict[str, Any]] = []
+    try:
+        body = ContactCreate.model_validate({k: v for k, v in raw.items() if v is not None})
+        await customers.create_child(
+            "contact", user.caller, customer_id, body.model_dump(mode="json", exclude_none=True)
+        )
+    except (PydanticValidationError, ValidationError) as exc:
+        errors = form_errors(exc)
+    return await _section_or_redirect(
+        request, user, customers, directory, customer_id, section="contacts", errors=errors, values=values
+    )
+
+
+@router.post("/customers/{customer_id}/tasks")
+async def add_task(
+    request: Request,
+    customer_id: str,
+    user: UserRecord = Depends(web_user),
+    customers: CustomersClient = Depends(get_customers),
+    directory: Directory = Depends(get_directory),
+) -> Response:
+    require(user, "tasks:write")
+    values = await read_form(request)
+    raw = {
+        "customer_id": customer_id,
+        "title": values.get("title", "").strip(),
+        "due_at": local_to_utc(optional(values, "due_at"), user.timezone),
+        "assignee_id": user.id,
+    }
+    errors: list[dict[str, Any]] = []
+    try:
+        body = TaskCreate.model_validate({k: v for k, v in raw.items() if v is not None})
+        data = body.model_dump(mode="json", exclude_none=True, exclude={"customer_id"})
+        await customers.create_child("task", user.caller, customer_id, data)
+    except (PydanticValidationError, ValidationError) as exc:
+        errors = form_errors(exc)
+    return await _section_or_redirect(
+        request, user, customers, directory, customer_id, section="tasks", errors=errors, values=values
+    )
+
+
+@router.post("/customers/{customer_id}/transfer")
+async def transfer(
+    request: Request,
+    customer_id: str,
+    user: UserRecord = Depends(web_user),
+    customers: CustomersClient = Depends(get_customers),
+    directory: Directory = Depends(get_directory),
+) -> Response:
+    require(user, "customers:transfer")
+    values = await read_form(request)
+    to_user_id = optional(values, "to_user_id")
+    try:
+        if not to_user_id:
+            raise ValidationError.for_field("to_user_id", "请选择新负责人 choose the new owner")
+        customer = await customers.get_customer(user.caller, customer_id)
+        await customers.transfer_customers(
+            user.caller,
+            customer["owner_id"],
+            to_user_id[:64],
+            [customer_id],
+            (optional(values, "reason") or "")[:500] or None,
+        )
+    except ValidationError as exc:
+        context = await customer_context(user, customers, directory, customer_id)
+        context["transfer_errors"] = form_errors(exc)
+        return render(request, "customer_detail.html", context, status_code=422)
+    return RedirectResponse(_customer_url(customer_id), status_code=303)
+
+
+@router.post("/tasks/{task_id}/complete")
+async def complete_task(
+    request: Request,
+    task_id: str,
+    user: UserRecord = Depends(web_user),
+    customers: CustomersClient = Depends(get_customers),
+) -> Response:
+    require(user, "tasks:write")
+    values = await read_form(request)
+    version = values.get("version", "")
+    expected = int(version) if version.isdigit() else None
+    await customers.update_child("task", user.caller, task_id, {"status": "done"}, expected)
+    return RedirectResponse(safe_next(values.get("next") or "/tasks"), status_code=303)

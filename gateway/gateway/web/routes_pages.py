@@ -1,0 +1,245 @@
+"""Pages (GET): dashboard, customer list and page, tasks, full search results."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from kernel.clock import utcnow
+
+from gateway.api.deps import get_customers, get_directory, get_search
+from gateway.auth.directory import Directory
+from gateway.auth.permissions import allowed, require
+from gateway.auth.records import UserRecord
+from gateway.clients.customers import CustomersClient
+from gateway.clients.search import SearchClient
+from gateway.web.labels import CONTACT_ROLE_ORDER
+from gateway.web.search_view import search_context
+from gateway.web.session import web_user
+from gateway.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+CHANNELS = ("call", "visit", "wechat", "meeting", "email", "other")
+
+
+async def people(directory: Directory) -> dict[str, Any]:
+    names = await run_in_threadpool(directory.display_names)
+    teams = await run_in_threadpool(directory.list_teams)
+    return {"names": names, "team_names": {t.id: t.name for t in teams}}
+
+
+@router.get("/")
+async def dashboard(
+    request: Request,
+    user: UserRecord = Depends(web_user),
+    customers: CustomersClient = Depends(get_customers),
+    directory: Directory = Depends(get_directory),
+) -> Response:
+    mine_only = "sales" in user.roles and not user.has_any({"admin", "manager"})
+    filters = {"owner_id": user.id} if mine_only else {}
+    calls: list[Any] = [customers.list_customers(user.caller, filters, None, 10)]
+    if allowed(user, "tasks:read"):
+        calls.append(customers.list_tasks(user.caller, {"assignee_id": user.id, "status": "open"}, None, 10))
+    pages = await asyncio.gather(*calls)
+    tasks = sorted(pages[1]["items"], key=lambda t: t.get("due_at") or "") if len(pages) > 1 else []
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "nav": "home",
+            "now": utcnow(),
+            "customers": pages[0]["items"],
+            "tasks": tasks,
+            "mine_only": mine_only,
+            **(await people(directory)),
+        },
+    )
+
+
+@router.get("/customers")
+async def customer_list(
+    request: Request,
+    q: str | None = Query(None, max_length=200),
+    status: str | None = Query(None, pattern="^(prospect|active|churned)?$"),
+    owner: str | None = Query(None, pattern="^(me)?$"),
+    cursor: str | None = Query(None, max_length=2048),
+    user: UserRecord = Depends(web_user),
+    customers: CustomersClient = Depends(get_customers),
+    directory: Directory = Depends(get_directory),
+) -> Response:
+    filters: dict[str, Any] = {}
+    if q and q.strip():
+        filters["q"] = q.strip()
+    if status:
+        filters["status"] = status
+    if owner == "me":
+        filters["owner_id"] = user.id
+    page = await customers.list_customers(user.caller, filters, cursor or None, 50)
+    query = {k: v for k, v in (("q", q), ("status", status), ("owner", owner)) if v}
+    next_cursor = page.get("next_cursor")
+    return render(
+        request,
+        "customers_list.html",
+        {
+            "nav": "customers",
+            "customers": page["items"],
+            "filters": {"q": q, "status": status, "owner": owner},
+            "next_cursor": next_cursor,
+            "next_query": urlencode({**query, "cursor": next_cursor}) if next_cursor else "",
+            **(await people(directory)),
+        },
+    )
+
+
+@router.get("/customers/new")
+async def customer_new(request: Request, user: UserRecord = Depends(web_user)) -> Response:
+    require(user, "customers:write")
+    return render(request, "customer_new.html", {"nav": "customers", "values": {}, "errors": []})
+
+
+def _decision_chain(contacts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rank = {role: i for i, role in enumerate(CONTACT_ROLE_ORDER)}
+    return sorted(contacts, key=lambda c: (rank.get(c.get("role") or "other", 99), not c.get("is_primary")))
+
+
+async def customer_context(
+    user: UserRecord,
+    customers: CustomersClient,
+    directory: Directory,
+    customer_id: str,
+    *,
+    tab: str = "overview",
+    audit_cursor: str | None = None,
+) -> dict[str, Any]:
+    """Everything the customer page shows; sections the role may not see are not fetched."""
+    caller = user.caller
+    customer = await customers.get_customer(caller, customer_id)
+    context: dict[str, Any] = {
+        "nav": "customers",
+        "customer": customer,
+        "tab": tab,
+        "channels": CHANNELS,
+        "contact_roles": CONTACT_ROLE_ORDER,
+        "contacts": [],
+        "contact_names": {},
+        "follow_ups": [],
+        "tasks": [],
+        "follow_up_values": {},
+        "contact_values": {},
+        "task_values": {},
+        "return_to": f"/customers/{quote(customer_id, safe='')}#tasks",
+        **(await people(directory)),
+    }
+    if tab == "audit":
+        require(user, "customers:audit")
+        page = await customers.get_audit(caller, customer_id, audit_cursor, 50)
+        context.update(audit=page["items"], audit_next=page.get("next_cursor"))
+        return context
+    wanted: dict[str, Any] = {}
+    if allowed(user, "contacts:read"):
+        wanted["contacts"] = customers.list_children("contact", caller, customer_id, None, 100)
+    if allowed(user, "follow_ups:read"):
+        wanted["follow_ups"] = customers.list_children("follow_up", caller, customer_id, None, 50)
+    if allowed(user, "tasks:read"):
+        wanted["tasks"] = customers.list_tasks(caller, {"customer_id": customer_id}, None, 100)
+    pages = dict(zip(wanted, await asyncio.gather(*wanted.values()), strict=True))
+    if "contacts" in pages:
+        context["contacts"] = _decision_chain(pages["contacts"]["items"])
+        context["contact_names"] = {c["id"]: c["name"] for c in pages["contacts"]["items"]}
+    if "follow_ups" in pages:
+        context["follow_ups"] = pages["follow_ups"]["items"]
+        context["follow_ups_more"] = bool(pages["follow_ups"].get("next_cursor"))
+    if "tasks" in pages:
+        # Open first (soonest due first), then the finished ones.
+        items = pages["tasks"]["items"]
+        context["tasks"] = sorted(items, key=lambda t: (t.get("status") != "open", t.get("due_at") or ""))
+    if allowed(user, "customers:transfer"):
+        users = await run_in_threadpool(directory.list_users)
+        context["transfer_targets"] = [
+            u
+            for u in users
+            if u.active
+            and u.id != customer.get("owner_id")
+            and u.has_any({"sales", "manager"})
+            and ("admin" in user.roles or u.team_id == user.team_id)
+        ]
+    return context
+
+
+@router.get("/customers/{customer_id}")
+async def customer_page(
+    request: Request,
+    customer_id: str,
+    tab: str = Query("overview", pattern="^(overview|audit)$"),
+    cursor: str | None = Query(None, max_length=2048),
+    user: UserRecord = Depends(web_user),
+    customers: CustomersClient = Depends(get_customers),
+    directory: Directory = Depends(get_directory),
+) -> Response:
+    context = await customer_context(
+        user, customers, directory, customer_id[:64], tab=tab, audit_cursor=cursor
+    )
+    return render(request, "customer_detail.html", context)
+
+
+@router.get("/tasks")
+async def task_list(
+    request: Request,
+    view: str = Query("open", pattern="^(open|overdue|done)$"),
+    cursor: str | None = Query(None, max_length=2048),
+    user: UserRecord = Depends(web_user),
+    customers: CustomersClient = Depends(get_customers),
+    directory: Directory = Depends(get_directory),
+) -> Response:
+    require(user, "tasks:read")
+    filters: dict[str, Any] = {"assignee_id": user.id}
+    if view == "overdue":
+        filters["overdue"] = True
+    else:
+        filters["status"] = view
+    page = await customers.list_tasks(user.caller, filters, cursor or None, 50)
+    items = page["items"]
+    if view != "done":
+        items = sorted(items, key=lambda t: t.get("due_at") or "")
+    return render(
+        request,
+        "tasks.html",
+        {
+            "nav": "tasks",
+            "view": view,
+            "return_to": f"/tasks?view={view}",
+            "tasks": items,
+            "next_cursor": page.get("next_cursor"),
+            **(await people(directory)),
+        },
+    )
+
+
+@router.get("/search")
+async def search_page(
+    request: Request,
+    q: str = Query("", max_length=200),
+    kind: str | None = Query(None, max_length=32),
+    cursor: str | None = Query(None, max_length=2048),
+    user: UserRecord = Depends(web_user),
+    search: SearchClient = Depends(get_search),
+) -> Response:
+    context = await search_context(
+        user, search, q, kind=kind, cursor=cursor, limit=50, with_suggestions=False
+    )
+    return render(request, "search.html", {"nav": "search", **context})
+
+
+@router.get("/ui/search")
+async def search_partial(
+    request: Request,
+    q: str = Query("", max_length=200),
+    user: UserRecord = Depends(web_user),
+    search: SearchClient = Depends(get_search),
+) -> Response:
+    context = await search_context(user, search, q, limit=15, with_suggestions=True)
+    return render(request, "partials/search_results.html", {**context, "full_link": True})

@@ -1,0 +1,95 @@
+"""Search results shaped for the UI: grouped by kind, suggestions de-duplicated, errors in place."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from kernel.errors import PanoramaError
+
+from gateway.auth.permissions import allowed
+from gateway.auth.records import UserRecord
+from gateway.clients.search import SearchClient
+from gateway.rpc_errors import RpcError, ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+# Order of groups in the dropdown: the customer hub first, money and tickets after.
+KIND_ORDER = (
+    "customer",
+    "contact",
+    "follow_up",
+    "task",
+    "lead",
+    "opportunity",
+    "quote",
+    "contract",
+    "order",
+    "invoice",
+    "payment",
+    "ticket",
+)
+
+
+def group_by_kind(items: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        if isinstance(item, dict) and item.get("kind"):
+            groups.setdefault(str(item["kind"]), []).append(item)
+    rank = {kind: i for i, kind in enumerate(KIND_ORDER)}
+    return sorted(groups.items(), key=lambda pair: (rank.get(pair[0], len(rank)), pair[0]))
+
+
+async def search_context(
+    user: UserRecord,
+    search: SearchClient,
+    q: str,
+    *,
+    kind: str | None = None,
+    cursor: str | None = None,
+    limit: int = 20,
+    with_suggestions: bool = False,
+) -> dict[str, Any]:
+    q = q.strip()
+    context: dict[str, Any] = {
+        "q": q,
+        "kind": kind,
+        "groups": [],
+        "suggestions": [],
+        "facets": {},
+        "total": 0,
+        "next_cursor": None,
+        "error": None,
+    }
+    if not q or not allowed(user, "search"):
+        return context
+    caller = user.caller
+    kinds = [kind] if kind else None
+    try:
+        if with_suggestions:
+            result, suggestions = await asyncio.gather(
+                search.search(caller, q, kinds=kinds, limit=limit, cursor=cursor),
+                search.suggest(caller, q, 5),
+            )
+        else:
+            result, suggestions = await search.search(caller, q, kinds=kinds, limit=limit, cursor=cursor), []
+    except ServiceUnavailable:
+        context["error"] = "搜索服务未启动 search service unavailable"
+        return context
+    except (RpcError, PanoramaError) as exc:
+        log.warning("search failed: %s", exc)
+        context["error"] = getattr(exc, "detail", str(exc))
+        return context
+    items = result.get("items") or []
+    seen = {(i.get("kind"), i.get("id")) for i in items if isinstance(i, dict)}
+    context.update(
+        groups=group_by_kind(items),
+        suggestions=[
+            s for s in suggestions if isinstance(s, dict) and (s.get("kind"), s.get("id")) not in seen
+        ],
+        facets=(result.get("facets") or {}).get("kind") or {},
+        total=result.get("total") or len(items),
+        next_cursor=result.get("next_cursor"),
+    )
+    return context

@@ -1,0 +1,132 @@
+"""Login throttling, tokens, snippet sanitising, settings and the user replication loop."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from gateway.auth.directory import Directory
+from gateway.auth.replication import UserReplicator
+from gateway.auth.throttle import LoginThrottle
+from gateway.auth.tokens import InvalidToken, TokenIssuer
+from gateway.settings import DEV_JWT_SECRET, GatewaySettings
+from gateway.web.sanitize import safe_snippet
+from gateway_fakes import TEST_PASSWORD, FakeRpc, MemoryUserStore
+from pydantic import ValidationError as SettingsError
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_throttle_counts_failures_in_a_sliding_window():
+    clock = Clock()
+    throttle = LoginThrottle(
+        max_failures_per_account=3, max_failures_per_address=10, window_seconds=60, clock=clock
+    )
+    for _ in range(3):
+        assert throttle.retry_after("u", "1.2.3.4") == 0
+        throttle.record_failure("u", "1.2.3.4")
+        clock.now += 1
+    assert throttle.retry_after("u", "1.2.3.4") == 57  # now 1003; the first failure leaves the window at 1060
+    assert throttle.retry_after("other", "1.2.3.4") == 0  # the address is under its own limit
+    clock.now = 1061
+    assert throttle.retry_after("u", "1.2.3.4") == 0
+
+
+def test_throttle_memory_is_bounded():
+    throttle = LoginThrottle(
+        max_failures_per_account=3, max_failures_per_address=3, window_seconds=60, max_keys=100
+    )
+    for i in range(1000):
+        throttle.record_failure(f"user{i}", f"10.0.{i // 250}.{i % 250}")
+    assert len(throttle._failures) <= 102
+
+
+def test_tokens_round_trip_and_reject_tampering():
+    issuer = TokenIssuer("s" * 40, "panorama-gateway", 60)
+    token = issuer.issue("user-1")
+    assert issuer.verify(token).user_id == "user-1"
+    with pytest.raises(InvalidToken):
+        issuer.verify(token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1])
+    with pytest.raises(InvalidToken):
+        TokenIssuer("t" * 40, "panorama-gateway", 60).verify(token)
+    with pytest.raises(InvalidToken):
+        TokenIssuer("s" * 40, "someone-else", 60).verify(token)
+
+
+@pytest.mark.parametrize(
+    ("snippet", "expected"),
+    [
+        ("A<em>科技</em>有限公司", "A<em>科技</em>有限公司"),
+        ("<em onclick='x'>a</em>", "<em>a</em>"),
+        ("<script>alert(1)</script>ok", "ok"),
+        ("<img src=x onerror=alert(1)>text", "text"),
+        ("&lt;b&gt; stays text", "&lt;b&gt; stays text"),
+        ("<em>unclosed", "<em>unclosed</em>"),
+        ("a & b < c", "a &amp; b &lt; c"),
+        (None, ""),
+    ],
+)
+def test_snippets_keep_only_bare_em(snippet, expected):
+    assert str(safe_snippet(snippet)) == expected
+
+
+def test_production_refuses_development_secrets(monkeypatch):
+    with pytest.raises(SettingsError):
+        GatewaySettings(environment="production", jwt_secret=DEV_JWT_SECRET, demo_password="a real one 123")
+    with pytest.raises(SettingsError):
+        GatewaySettings(environment="production", jwt_secret="x" * 40, demo_password="panorama")
+    with pytest.raises(SettingsError):
+        GatewaySettings(
+            environment="production",
+            jwt_secret="x" * 40,
+            demo_password="a real one 123",
+            rabbitmq_url="amqp://u:p@mq/%2F",
+        )  # the database URL still carries the dev password
+    ok = GatewaySettings(
+        environment="production",
+        jwt_secret="x" * 40,
+        demo_password="a real one 123",
+        rabbitmq_url="amqp://u:p@mq/%2F",
+        gateway_database_url="postgresql+psycopg2://gw:secret@db/gw",
+    )
+    assert ok.is_production
+
+
+def test_settings_read_panorama_variables(monkeypatch):
+    monkeypatch.setenv("PANORAMA_GATEWAY_DATABASE_URL", "postgresql+psycopg2://a:b@h/db")
+    monkeypatch.setenv("PANORAMA_PORT", "9001")
+    monkeypatch.setenv("PANORAMA_DEMO_PASSWORD", "another demo")
+    settings = GatewaySettings()
+    assert settings.gateway_database_url.endswith("/db")
+    assert settings.port == 9001 and settings.demo_password == "another demo"
+    assert settings.token_ttl_seconds == 1800 and settings.rpc_timeout_seconds == 10
+
+
+def test_replication_retries_until_customers_comes_back():
+    rpc = FakeRpc()
+    directory = Directory(MemoryUserStore())
+    directory.create_user(username="u1", password=TEST_PASSWORD, roles=["sales"])
+    rpc.down.add("customers")
+
+    async def scenario() -> None:
+        replicator = UserReplicator(rpc, directory, backoff_initial=0.01, backoff_max=0.02)
+        replicator.start()
+        await asyncio.sleep(0.1)
+        assert not replicator.synced_once.is_set()
+        rpc.down.clear()
+        await asyncio.wait_for(replicator.synced_once.wait(), 2)
+        await replicator.stop()
+
+    asyncio.run(scenario())
+    assert [u["username"] for u in rpc.customers.directory.values()] == ["u1"]
+    assert rpc.calls_to("upsert_user")[-1]["caller"] == {
+        "user_id": "system",
+        "roles": ["system"],
+        "team_id": None,
+    }
