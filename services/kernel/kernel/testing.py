@@ -20,7 +20,9 @@ class TestServers(BaseSettings):
     __test__ = False  # not a pytest test class
 
     rabbitmq_url: str = "amqp://panorama:panorama@127.0.0.1:5672/panorama_test"
-    customers_database_url: str = "postgresql+psycopg2://panorama:panorama@127.0.0.1:5432/panorama_test_customers"
+    customers_database_url: str = (
+        "postgresql+psycopg2://panorama:panorama@127.0.0.1:5432/panorama_test_customers"
+    )
     gateway_database_url: str = "postgresql+psycopg2://panorama:panorama@127.0.0.1:5432/panorama_test_gateway"
     elasticsearch_url: str = "http://127.0.0.1:9200"
 
