@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from kernel.clock import isoformat, utcnow
 from kernel.errors import Conflict, ValidationError
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from gateway.api.deps import get_customers, get_directory
@@ -106,16 +107,8 @@ async def add_follow_up(
         "contact_id": optional(values, "contact_id"),
         "next_follow_up_on": optional(values, "next_follow_up_on"),
     }
-    errors: list[dict[str, Any]] = []
-    try:
-        body = FollowUpCreate.model_validate({k: v for k, v in raw.items() if v is not None})
-        await customers.create_child(
-            "follow_up", user.caller, customer_id, body.model_dump(mode="json", exclude_none=True)
-        )
-    except (PydanticValidationError, ValidationError) as exc:
-        errors = form_errors(exc)
-    return await _section_or_redirect(
-        request, user, customers, directory, customer_id, section="follow_ups", errors=errors, values=values
+    return await _create_child_from_form(
+        request, user, customers, directory, customer_id, "follow_up", FollowUpCreate, raw, values
     )
 
 
@@ -139,16 +132,8 @@ async def add_contact(
         "wechat_id": optional(values, "wechat_id"),
         "is_primary": values.get("is_primary") == "1",
     }
-    errors: list[dict[str, Any]] = []
-    try:
-        body = ContactCreate.model_validate({k: v for k, v in raw.items() if v is not None})
-        await customers.create_child(
-            "contact", user.caller, customer_id, body.model_dump(mode="json", exclude_none=True)
-        )
-    except (PydanticValidationError, ValidationError) as exc:
-        errors = form_errors(exc)
-    return await _section_or_redirect(
-        request, user, customers, directory, customer_id, section="contacts", errors=errors, values=values
+    return await _create_child_from_form(
+        request, user, customers, directory, customer_id, "contact", ContactCreate, raw, values
     )
 
 
@@ -168,15 +153,17 @@ async def add_task(
         "due_at": local_to_utc(optional(values, "due_at"), user.timezone),
         "assignee_id": user.id,
     }
-    errors: list[dict[str, Any]] = []
-    try:
-        body = TaskCreate.model_validate({k: v for k, v in raw.items() if v is not None})
-        data = body.model_dump(mode="json", exclude_none=True, exclude={"customer_id"})
-        await customers.create_child("task", user.caller, customer_id, data)
-    except (PydanticValidationError, ValidationError) as exc:
-        errors = form_errors(exc)
-    return await _section_or_redirect(
-        request, user, customers, directory, customer_id, section="tasks", errors=errors, values=values
+    return await _create_child_from_form(
+        request,
+        user,
+        customers,
+        directory,
+        customer_id,
+        "task",
+        TaskCreate,
+        raw,
+        values,
+        exclude={"customer_id"},
     )
 
 
@@ -222,3 +209,29 @@ async def complete_task(
     expected = int(version) if version.isdigit() else None
     await customers.update_child("task", user.caller, task_id, {"status": "done"}, expected)
     return RedirectResponse(safe_next(values.get("next") or "/tasks"), status_code=303)
+
+
+async def _create_child_from_form(
+    request: Request,
+    user: UserRecord,
+    customers: CustomersClient,
+    directory: Directory,
+    customer_id: str,
+    kind: str,
+    schema: type[BaseModel],
+    raw: dict[str, Any],
+    values: dict[str, Any],
+    exclude: set[str] | None = None,
+) -> Response:
+    """Validate a form like the REST API does, create the child, re-render its section."""
+    errors: list[dict[str, Any]] = []
+    try:
+        body = schema.model_validate({k: v for k, v in raw.items() if v is not None})
+        data = body.model_dump(mode="json", exclude_none=True, exclude=exclude)
+        await customers.create_child(kind, user.caller, customer_id, data)
+    except (PydanticValidationError, ValidationError) as exc:
+        errors = form_errors(exc)
+    section = f"{kind}s"  # follow_ups, contacts, tasks
+    return await _section_or_redirect(
+        request, user, customers, directory, customer_id, section=section, errors=errors, values=values
+    )

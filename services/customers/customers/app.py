@@ -13,7 +13,7 @@ from kernel.cursor import decode_cursor, encode_cursor, page_limit
 from kernel.db import transaction
 from kernel.envelope import Envelope, make_event
 from kernel.errors import Conflict, FieldErrors, NotFound, PermissionDenied, ValidationError
-from kernel.identity import Caller
+from kernel.identity import SYSTEM, Caller
 from kernel.ids import new_id
 from kernel.logs import get_correlation_id
 from kernel.outbox import Outbox
@@ -266,8 +266,7 @@ class CustomerHub:
                 row.name_key = key
             for key_, value in values.items():
                 setattr(row, key_, value)
-            after_values = {**before, **{k: v for k, v in values.items()}}
-            if rules.diff(before, after_values) == {}:
+            if not rules.diff(before, {**before, **values}):
                 return before  # nothing changed: no version bump, no event
             row.version += 1
             row.updated_at = utcnow()
@@ -345,7 +344,7 @@ class CustomerHub:
             return _page([states.customer_state(r) for r in rows[:size]], rows, size)
 
     # ---------------------------------------------------------------- children (contacts, follow-ups, tasks)
-    def _create_child(
+    def create_child(
         self, caller: Caller, kind: str, customer_id: Any, values: dict[str, Any]
     ) -> dict[str, Any]:
         model = _model(kind)
@@ -381,14 +380,14 @@ class CustomerHub:
                 .values(is_primary=False, version=ContactRow.version + 1, updated_at=utcnow())
             )
 
-    def _get_child(self, caller: Caller, kind: str, entity_id: Any) -> dict[str, Any]:
+    def get_child(self, caller: Caller, kind: str, entity_id: Any) -> dict[str, Any]:
         with transaction(self.sessions) as session:
             row = self._child(session, _model(kind), entity_id)
             customer = self._customer(session, row.customer_id)
             rules.require_read(caller, ownership(customer), basics=(kind == "contact"))
             return STATE_OF[kind](row, customer)
 
-    def _update_child(
+    def update_child(
         self, caller: Caller, kind: str, entity_id: Any, values: dict[str, Any], expected_version: Any
     ) -> dict[str, Any]:
         with transaction(self.sessions) as session:
@@ -418,8 +417,8 @@ class CustomerHub:
         if "due_at" in values:
             row.overdue_notified_at = None  # a new due date earns a new overdue reminder
 
-    def _delete_child(
-        self, caller: Caller, kind: str, entity_id: Any, expected_version: Any
+    def delete_child(
+        self, caller: Caller, kind: str, entity_id: Any, expected_version: Any = None
     ) -> dict[str, Any]:
         with transaction(self.sessions) as session:
             row = self._child(session, _model(kind), entity_id, lock=True)
@@ -432,8 +431,8 @@ class CustomerHub:
             session.delete(row)
             return gone
 
-    def _list_children(
-        self, caller: Caller, kind: str, customer_id: Any, cursor: Any, limit: Any
+    def list_children(
+        self, caller: Caller, kind: str, customer_id: Any, cursor: Any = None, limit: Any = None
     ) -> dict[str, Any]:
         size = page_limit(limit)
         position = decode_cursor(cursor)
@@ -467,12 +466,12 @@ class CustomerHub:
             return _page(items, rows, size)
 
     def create_contact(self, caller: Caller, customer_id: Any, data: Any) -> dict[str, Any]:
-        return self._create_child(caller, "contact", customer_id, inputs.clean_contact(data))
+        return self.create_child(caller, "contact", customer_id, inputs.clean_contact(data))
 
     def update_contact(
         self, caller: Caller, contact_id: Any, changes: Any, expected_version: Any = None
     ) -> dict[str, Any]:
-        return self._update_child(
+        return self.update_child(
             caller, "contact", contact_id, inputs.clean_contact(changes, partial=True), expected_version
         )
 
@@ -482,12 +481,12 @@ class CustomerHub:
             payload = {**payload, "occurred_at": utcnow()}
         values = inputs.clean_follow_up(payload)
         values["author_id"] = caller.user_id
-        return self._create_child(caller, "follow_up", customer_id, values)
+        return self.create_child(caller, "follow_up", customer_id, values)
 
     def update_follow_up(
         self, caller: Caller, follow_up_id: Any, changes: Any, expected_version: Any = None
     ) -> dict[str, Any]:
-        return self._update_child(
+        return self.update_child(
             caller, "follow_up", follow_up_id, inputs.clean_follow_up(changes, partial=True), expected_version
         )
 
@@ -497,27 +496,14 @@ class CustomerHub:
             payload = {**payload, "assignee_id": caller.user_id}
         values = inputs.clean_task(payload)
         customer_id = values.pop("customer_id")
-        return self._create_child(caller, "task", customer_id, values)
+        return self.create_child(caller, "task", customer_id, values)
 
     def update_task(
         self, caller: Caller, task_id: Any, changes: Any, expected_version: Any = None
     ) -> dict[str, Any]:
-        return self._update_child(
+        return self.update_child(
             caller, "task", task_id, inputs.clean_task(changes, partial=True), expected_version
         )
-
-    def get_child(self, caller: Caller, kind: str, entity_id: Any) -> dict[str, Any]:
-        return self._get_child(caller, kind, entity_id)
-
-    def delete_child(
-        self, caller: Caller, kind: str, entity_id: Any, expected_version: Any = None
-    ) -> dict[str, Any]:
-        return self._delete_child(caller, kind, entity_id, expected_version)
-
-    def list_children(
-        self, caller: Caller, kind: str, customer_id: Any, cursor: Any = None, limit: Any = None
-    ) -> dict[str, Any]:
-        return self._list_children(caller, kind, customer_id, cursor, limit)
 
     def list_tasks(
         self, caller: Caller, filters: Any = None, cursor: Any = None, limit: Any = None
@@ -596,7 +582,8 @@ class CustomerHub:
                 )
             for row in rows:
                 rules.require_write(caller, ownership(row))
-            rules.require_can_assign(caller, target.team_id, target.id) if rows else None
+            if rows:
+                rules.require_can_assign(caller, target.team_id, target.id)
             for row in rows:
                 before = states.customer_state(row)
                 row.owner_id = target.id
@@ -717,8 +704,6 @@ class CustomerHub:
     # ---------------------------------------------------------------- reminders
     def flag_overdue_tasks(self, batch: int = 500) -> int:
         """Mark newly overdue open tasks and emit ``task.overdue`` (safe with several instances)."""
-        from kernel.identity import SYSTEM
-
         with transaction(self.sessions) as session:
             now = utcnow()
             tasks = list(

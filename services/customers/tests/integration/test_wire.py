@@ -62,19 +62,18 @@ def stack(process_env) -> Iterator[Stack]:
 @pytest.fixture(scope="module")
 def rpc(servers: TestServers, customers_engine, stack: Stack) -> Iterator[Any]:
     service = stack.service
-    if True:
-        with ClusterRpcProxy({"AMQP_URI": servers.rabbitmq_url}, timeout=10) as proxy:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    assert proxy.customers.ping() == "pong"
-                    break
-                except Exception:
-                    if service.poll() is not None or time.monotonic() > deadline:
-                        err = service.stderr.read().decode() if service.stderr else ""
-                        pytest.fail(f"customers service did not start:\n{err[-3000:]}")
-                    time.sleep(0.3)
-            yield proxy
+    with ClusterRpcProxy({"AMQP_URI": servers.rabbitmq_url}, timeout=10) as proxy:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                assert proxy.customers.ping() == "pong"
+                break
+            except Exception:
+                if service.poll() is not None or time.monotonic() > deadline:
+                    err = service.stderr.read().decode() if service.stderr else ""
+                    pytest.fail(f"customers service did not start:\n{err[-3000:]}")
+                time.sleep(0.3)
+        yield proxy
 
 
 class EventTap:
