@@ -55,6 +55,22 @@ def start_module(module: str, env: dict[str, str], name: str) -> subprocess.Pope
         )
 
 
+def run_module(module: str, args: list[str], env: dict[str, str], timeout: float = 300.0) -> str:
+    """``python -m module args`` to completion; its output, or RuntimeError with the output."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        env={**os.environ, **env, "PANORAMA_LOG_JSON": "false"},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if done.returncode != 0:
+        command = " ".join([module, *args])
+        raise RuntimeError(f"{command} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
 def stop(process: subprocess.Popen[bytes], timeout: float = 20.0) -> int:
     """SIGTERM (both processes stop cleanly on it), SIGKILL if it does not exit in time."""
     if process.poll() is None:

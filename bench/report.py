@@ -51,6 +51,28 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             "result": f"p99 {_n(fresh['p99_s'], 2)} s",
             "met": fresh["timeouts"] == 0 and fresh["p99_s"] <= 1.5,
         },
+        *_gateway_goals(results.get("gateway")),
+    ]
+
+
+def _gateway_goals(gateway: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not gateway or "16" not in gateway["create_customer"] or "16" not in gateway["search"]:
+        return []
+    writes, searches = gateway["create_customer"]["16"], gateway["search"]["16"]
+    met = gateway_targets(gateway)
+    return [
+        {
+            "name": "Gateway create-customer at 16 clients",
+            "target": "≥ 500 writes/s",
+            "result": f"{_n(writes['throughput_per_s'])} writes/s, p95 {_ms(writes['p95_ms'])} ms",
+            "met": met["create_customer"],
+        },
+        {
+            "name": "Gateway search at 16 clients",
+            "target": "p95 ≤ 50 ms",
+            "result": f"p95 {_ms(searches['p95_ms'])} ms, {_n(searches['throughput_per_s'])} searches/s",
+            "met": met["search"],
+        },
     ]
 
 
@@ -101,7 +123,10 @@ def markdown(results: dict[str, Any]) -> str:
         f"{timeouts} | p99 ≤ 1.5 s "
         f"| {_met(targets(results)[2]['met'])} |"
     )
-    lines += ["", *latency_table(results), "", *per_query_table(results), "", *notes(results)]
+    lines += ["", *latency_table(results)]
+    if results.get("gateway"):
+        lines += ["", *gateway_table(results["gateway"])]
+    lines += ["", *per_query_table(results), "", *notes(results)]
     return "\n".join(lines) + "\n"
 
 
@@ -128,6 +153,63 @@ def latency_table(results: dict[str, Any]) -> list[str]:
                 f"| {_ms(stats['p99_ms'])} | {_n(stats['throughput_per_s'])} | {stats['errors']} "
                 f"| {target or '–'} | {_met(met)} |"
             )
+    return lines
+
+
+GATEWAY_ROWS = (
+    ("create_customer", "`POST /api/v1/customers` (sales user)", "≥ 500 writes/s", 16),
+    ("search", "`GET /api/v1/search`, same query set (admin)", "p95 ≤ 50 ms", 16),
+)
+
+
+def gateway_targets(gateway: dict[str, Any]) -> dict[str, bool | None]:
+    writes, searches = gateway["create_customer"].get("16"), gateway["search"].get("16")
+    return {
+        "create_customer": None if writes is None else writes["throughput_per_s"] >= 500,
+        "search": None if searches is None else searches["p95_ms"] <= 50,
+    }
+
+
+def gateway_table(gateway: dict[str, Any]) -> list[str]:
+    """HTTP through the gateway, every hop real: the rows the gateway issue asks for."""
+    met = gateway_targets(gateway)
+    lines = [
+        "Through the gateway over HTTP (keep-alive connection per client; JWT, validation, pika RPC to "
+        "the nameko service, PostgreSQL or Elasticsearch, and back):",
+        "",
+        "| Request | Clients | p50 ms | p95 ms | p99 ms | Requests/s | Errors | Target | Met |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for key, label, target, target_clients in GATEWAY_ROWS:
+        for clients, stats in sorted(gateway[key].items(), key=lambda item: int(item[0])):
+            at_target = int(clients) == target_clients
+            lines.append(
+                f"| {label} | {clients} | {_ms(stats['p50_ms'])} | {_ms(stats['p95_ms'])} "
+                f"| {_ms(stats['p99_ms'])} | {_n(stats['throughput_per_s'])} | {stats['errors']} "
+                f"| {target if at_target else '–'} | {_met(met[key]) if at_target else '–'} |"
+            )
+    return [*lines, "", *gateway_cpu_table(gateway)]
+
+
+def gateway_cpu_table(gateway: dict[str, Any]) -> list[str]:
+    """Where one request's CPU goes at 16 clients: the reason the gateway rows are what they are."""
+    runs = {key: gateway[key].get("16", {}).get("cpu_ms_per_request") or {} for key, *_ in GATEWAY_ROWS}
+    groups = sorted(
+        {g for cost in runs.values() for g in cost}, key=lambda g: -sum(c.get(g, 0) for c in runs.values())
+    )
+    if not groups:
+        return []
+    lines = [
+        "CPU milliseconds per request at 16 clients, by process (from /proc; all share the same cores):",
+        "",
+        "| Process | create-customer | search |",
+        "|---|---:|---:|",
+    ]
+    for group in groups:
+        cells = [_n(runs[key][group], 2) if group in runs[key] else "–" for key, *_ in GATEWAY_ROWS]
+        lines.append(f"| {group} | {' | '.join(cells)} |")
+    totals = [_n(sum(runs[key].values()), 1) for key, *_ in GATEWAY_ROWS]
+    lines.append(f"| **total** | **{totals[0]}** | **{totals[1]}** |")
     return lines
 
 

@@ -25,7 +25,7 @@ from search.es import make_client
 from search.query import SearchEngine
 from search.settings import SearchSettings
 
-from bench import bulkload, datagen, envinfo, freshness, loadgen, pgbaseline, procs, queries, report
+from bench import bulkload, datagen, envinfo, freshness, gateway, loadgen, pgbaseline, procs, queries, report
 from bench.settings import BenchSettings
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -49,6 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--indexers", type=int, default=1, help="search.indexer processes (default 1)")
     parser.add_argument("--seconds", type=float, default=None, help="seconds per latency row (default 10)")
     parser.add_argument("--freshness-samples", type=int, default=None, help="default 200 (--quick: 30)")
+    parser.add_argument("--skip-gateway", action="store_true", help="no HTTP rows through the gateway")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where latest.md/json go")
     args = parser.parse_args(argv)
     if args.customers is None:
@@ -281,6 +282,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         procs.require_alive(relay + indexers, "relay/indexer")
         results["freshness"] = freshness_stats(measured, args.freshness_samples)
+        if not args.skip_gateway:
+            progress("gateway: starting customers, search and gateway on the bench servers")
+            with gateway.running_gateway(settings, progress) as front_door:
+                results["gateway"] = gateway.measure(front_door, args.seconds, (1, 16), progress)
         progress("stopping relay and indexer(s)")
 
     results["environment"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -536,3 +537,26 @@ class FakeRpc:
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         return [kwargs for _, m, kwargs in self.calls if m == method]
+
+
+# --- the web UI as a browser uses it (forms with CSRF tokens) ---
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def browser_login(client, username: str, password: str = TEST_PASSWORD, next_path: str = "/"):
+    page = client.get("/login")
+    return client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": csrf_of(page.text),
+            "next": next_path,
+        },
+        follow_redirects=False,
+    )

@@ -94,3 +94,37 @@ def test_another_sales_user_does_not_see_the_customer(stack: Stack, page: Page):
     page.get_by_test_id("global-search-input").press_sequentially("A科技", delay=50)
     expect(page.get_by_test_id("search-empty")).to_be_visible()
     expect(page.get_by_test_id("search-result").filter(has_text="A科技有限公司")).to_have_count(0)
+
+
+def test_edit_a_customer_and_a_contact_then_find_the_new_name(stack: Stack, page: Page):
+    log_in(page, stack, "sales1")
+    tag = uuid.uuid4().hex[:6]
+    page.goto(f"{stack.base_url}/customers/new")
+    page.get_by_test_id("customer-name").fill(f"编辑测试{tag}贸易有限公司")
+    page.locator("input[name=industry]").fill("贸易")
+    page.get_by_test_id("customer-submit").click()
+    expect(page.get_by_test_id("customer-name")).to_contain_text(f"编辑测试{tag}")
+    page.get_by_test_id("add-contact-toggle").click()
+    page.get_by_test_id("contact-name").fill("周明")
+    page.get_by_test_id("contact-submit").click()
+    expect(page.get_by_test_id("contact-item")).to_contain_text("周明")
+
+    page.get_by_test_id("customer-edit").click()
+    page.get_by_test_id("customer-name").fill(f"改名{tag}物流有限公司")
+    page.locator("input[name=industry]").fill("")  # a blank clears the field
+    page.get_by_test_id("customer-submit").click()
+    expect(page.get_by_test_id("customer-name")).to_contain_text(f"改名{tag}物流有限公司")
+    expect(page.get_by_test_id("customer-info")).not_to_contain_text("贸易")
+
+    page.get_by_test_id("contact-edit").first.click()
+    page.get_by_test_id("contact-title").fill("采购总监")
+    page.get_by_test_id("contact-role-select").select_option("decision_maker")
+    page.get_by_test_id("contact-save").click()
+    expect(page.get_by_test_id("contact-item")).to_contain_text("采购总监")
+    expect(page.get_by_test_id("contact-role")).to_contain_text("决策人")
+
+    box = page.get_by_test_id("global-search-input")
+    box.press_sequentially(f"改名{tag}", delay=30)
+    expect(page.get_by_test_id("search-result").filter(has_text=f"改名{tag}物流").first).to_be_visible(
+        timeout=5_000
+    )

@@ -19,7 +19,7 @@ from gateway.auth.directory import Directory
 from gateway.auth.permissions import require
 from gateway.auth.records import UserRecord
 from gateway.clients.customers import CustomersClient
-from gateway.web.forms import form_errors, local_to_utc, optional, read_form
+from gateway.web.forms import customer_form_fields, form_errors, local_to_utc, optional, read_form
 from gateway.web.routes_auth import safe_next
 from gateway.web.routes_pages import customer_context
 from gateway.web.session import web_user
@@ -68,13 +68,7 @@ async def create_customer(
 ) -> Response:
     require(user, "customers:write")
     values = await read_form(request)
-    tags = [t.strip() for t in values.get("tags", "").replace("，", ",").split(",") if t.strip()]
-    raw: dict[str, Any] = {
-        k: optional(values, k)
-        for k in ("name", "short_name", "tax_id", "industry", "region", "address", "source")
-    }
-    raw.update(size=optional(values, "size"), status=values.get("status") or "prospect")
-    raw.update(value_tier=values.get("value_tier") or "normal", tags=tags)
+    raw = customer_form_fields(values)
     context: dict[str, Any] = {"nav": "customers", "values": values, "errors": []}
     try:
         body = CustomerCreate.model_validate({k: v for k, v in raw.items() if v is not None})
@@ -83,10 +77,10 @@ async def create_customer(
         )
     except Conflict as exc:
         context["duplicate"] = exc.detail
-        return render(request, "customer_new.html", context, status_code=409)
+        return render(request, "customer_form.html", context, status_code=409)
     except (PydanticValidationError, ValidationError) as exc:
         context["errors"] = form_errors(exc)
-        return render(request, "customer_new.html", context, status_code=422)
+        return render(request, "customer_form.html", context, status_code=422)
     return RedirectResponse(_customer_url(record["id"]), status_code=303)
 
 

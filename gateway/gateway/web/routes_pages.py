@@ -98,7 +98,7 @@ async def customer_list(
 @router.get("/customers/new")
 async def customer_new(request: Request, user: UserRecord = Depends(web_user)) -> Response:
     require(user, "customers:write")
-    return render(request, "customer_new.html", {"nav": "customers", "values": {}, "errors": []})
+    return render(request, "customer_form.html", {"nav": "customers", "values": {}, "errors": []})
 
 
 def _decision_chain(contacts: list[dict[str, Any]]) -> list[dict[str, Any]]:

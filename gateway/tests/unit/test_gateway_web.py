@@ -5,27 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from gateway_fakes import TEST_PASSWORD
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token in the page"
-    return match.group(1)
-
-
-def browser_login(client, username: str, password: str = TEST_PASSWORD, next_path: str = "/"):
-    page = client.get("/login")
-    return client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": password,
-            "csrf_token": csrf_of(page.text),
-            "next": next_path,
-        },
-        follow_redirects=False,
-    )
+from gateway_fakes import TEST_PASSWORD, browser_login, csrf_of
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kernel.errors import PermissionDenied
+from kernel.errors import NotFound, PermissionDenied
 from kernel.identity import Caller
 
 
@@ -32,14 +32,27 @@ def can_write(caller: Caller, owned: Ownership) -> bool:
     return caller.has("sales") and caller.user_id == owned.owner_id
 
 
-def require_read(caller: Caller, owned: Ownership, *, basics: bool = False) -> None:
-    if not can_read(caller, owned, basics=basics):
-        raise PermissionDenied("you may not see this customer's records")
+def _hidden(subject: str) -> NotFound:
+    # The same answer as for a record that does not exist: a salesperson probing ids learns nothing
+    # about a colleague's book of business (a 403 would confirm the customer exists).
+    return NotFound(f"{subject} does not exist")
 
 
-def require_write(caller: Caller, owned: Ownership) -> None:
-    if not can_write(caller, owned):
-        raise PermissionDenied("only the owner, their team manager or an admin may change this customer")
+def require_read(caller: Caller, owned: Ownership, *, subject: str, basics: bool = False) -> None:
+    """``subject`` names the record asked for ("customer <id>", "contact <id>") in the not-found answer."""
+    if can_read(caller, owned, basics=basics):
+        return
+    if not can_read(caller, owned, basics=True):
+        raise _hidden(subject)
+    raise PermissionDenied("your role may not see this part of the customer's records")
+
+
+def require_write(caller: Caller, owned: Ownership, *, subject: str) -> None:
+    if can_write(caller, owned):
+        return
+    if not can_read(caller, owned, basics=True):
+        raise _hidden(subject)
+    raise PermissionDenied("only the owner, their team manager or an admin may change this customer")
 
 
 def require_can_create_customers(caller: Caller) -> None:

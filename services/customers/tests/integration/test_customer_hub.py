@@ -97,10 +97,18 @@ def test_failed_child_write_rolls_back_everything(svc, sessions):
 
 def test_permissions_on_reads_and_writes(svc):
     mine = svc.create_customer(caller(SALES1), {"name": "A科技有限公司"})
-    with pytest.raises(PermissionDenied):
+    # Another salesperson's customer answers exactly like one that does not exist.
+    with pytest.raises(NotFound, match=f"^customer {mine['id']} does not exist$"):
         svc.get_customer(caller(SALES2), mine["id"])
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):
         svc.update_customer(caller(SALES2), mine["id"], {"status": "active"})
+    with pytest.raises(NotFound):
+        svc.list_follow_ups(caller(SALES2), mine["id"])
+    contact = svc.create_contact(caller(SALES1), mine["id"], {"name": "张总"})
+    with pytest.raises(NotFound, match=f"^contact {contact['id']} does not exist$"):
+        svc.get_contact(caller(SALES2), contact["id"])
+    with pytest.raises(NotFound):
+        svc.create_contact(caller(SALES2), mine["id"], {"name": "李四"})
     with pytest.raises(PermissionDenied):
         svc.create_customer(caller(SALES1), {"name": "不是我的", "owner_id": "u-sales2"})
     assert svc.get_customer(caller(MANAGER), mine["id"])["id"] == mine["id"]  # same team
@@ -211,7 +219,7 @@ def test_transfer_moves_customers_children_and_open_tasks(svc, sessions):
     assert result["moved"] == 2 and set(result["customer_ids"]) == {a["id"], b["id"]}
     assert svc.get_customer(caller(ADMIN), a["id"])["owner_id"] == "u-sales1b"
     assert svc.get_task(caller(ADMIN), task["id"])["assignee_id"] == "u-sales1b"
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):
         svc.get_customer(caller(SALES1), a["id"])  # the leaver no longer sees it
     moved = [
         e

@@ -1,0 +1,230 @@
+"""Through the front door: create-customer and search over HTTP, via the gateway, at 1 and 16 clients.
+
+Every request takes the path a user's does: HTTP (keep-alive, one connection per client thread)
+→ FastAPI (bearer JWT, validation) → the gateway's pika RPC client → RabbitMQ → the nameko
+``customers`` / ``search`` service → PostgreSQL / Elasticsearch, and back. The stack runs as the
+real processes on the bench virtual host, the bench customers database, a bench gateway database
+and the bench search alias (so searches run over the bulk-loaded book of business).
+
+Writes are ``POST /api/v1/customers`` by a salesperson (a unique company name each, so the
+duplicate guard is exercised but never fires); searches are ``GET /api/v1/search`` by an
+administrator (no ACL narrowing, like the direct Elasticsearch rows) over the same query set.
+
+    python -m bench.gateway [--seconds 10] [--clients 1,16]     # alone, after a `bench.run` load
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import psycopg2
+from sqlalchemy.engine import make_url
+
+from bench import cpu, freshness, loadgen, procs, queries, report
+from bench.settings import BenchSettings
+
+READY_TIMEOUT = 120.0
+GATEWAY_DATABASE = "panorama_bench_gateway"
+STACK = ("customers", "search", "gateway")  # the relay and the indexer are started by the caller
+WRITE_LABEL = "POST /api/v1/customers"
+WARMUP_ROUNDS = 2
+
+
+@dataclass(frozen=True)
+class Gateway:
+    base_url: str
+    writer_token: str
+    reader_token: str
+
+
+def stack_env(settings: BenchSettings, port: int) -> dict[str, str]:
+    gateway_db = make_url(settings.bench_database_url).set(database=GATEWAY_DATABASE)
+    return {
+        **procs.indexer_env(settings),
+        **procs.relay_env(settings),
+        "PANORAMA_ENVIRONMENT": "test",
+        "PANORAMA_GATEWAY_DATABASE_URL": gateway_db.render_as_string(hide_password=False),
+        "PANORAMA_PORT": str(port),
+        "PANORAMA_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+
+
+def reset_gateway_database(settings: BenchSettings) -> None:
+    """A clean directory every run: the gateway migrates it on start, seed-demo fills it."""
+    freshness.ensure_database(settings.bench_dsn, GATEWAY_DATABASE)
+    dsn = make_url(settings.bench_dsn).set(database=GATEWAY_DATABASE).render_as_string(hide_password=False)
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    finally:
+        conn.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(base_url: str, processes: list[Any], timeout: float = READY_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        procs.require_alive(processes, "gateway stack")
+        try:
+            response = httpx.get(f"{base_url}/readyz", timeout=3)
+            if response.status_code == 200:
+                return
+            last = response.text
+        except httpx.HTTPError as exc:
+            last = repr(exc)
+        time.sleep(0.5)
+    raise RuntimeError(f"gateway stack not ready within {timeout:.0f}s: {last[:300]}")
+
+
+def token(base_url: str, username: str, password: str) -> str:
+    response = httpx.post(
+        f"{base_url}/api/v1/auth/token", data={"username": username, "password": password}, timeout=10
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+@contextmanager
+def running_gateway(settings: BenchSettings, progress: Callable[[str], None]) -> Iterator[Gateway]:
+    """customers + search + gateway on the bench servers, demo users seeded; yields their tokens."""
+    reset_gateway_database(settings)
+    port = free_port()
+    env = stack_env(settings, port)
+    base_url = f"http://127.0.0.1:{port}"
+    with ExitStack() as stack:
+        processes = [
+            process
+            for module in STACK
+            for process in stack.enter_context(procs.running(module, env, module.replace(".", "-")))
+        ]
+        wait_ready(base_url, processes)
+        progress(f"gateway stack ready at {base_url}; seeding the demo directory")
+        procs.run_module("gateway.cli", ["seed-demo"], env)
+        password = "panorama"
+        yield Gateway(base_url, token(base_url, "sales1", password), token(base_url, "admin", password))
+        procs.require_alive(processes, "gateway stack")
+
+
+def _client(base_url: str, bearer: str) -> httpx.Client:
+    return httpx.Client(
+        base_url=base_url,
+        headers={"Authorization": f"Bearer {bearer}"},
+        timeout=30.0,
+        limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+    )
+
+
+def write_factory(gateway: Gateway) -> loadgen.ClientFactory:
+    run = uuid.uuid4().hex[:6]
+    threads = itertools.count()
+
+    def factory() -> tuple[Callable[[str], int], Callable[[], None]]:
+        client = _client(gateway.base_url, gateway.writer_token)
+        prefix = f"压测{run}{next(threads):02d}"
+        serial = itertools.count()
+
+        def create(_: str) -> int:
+            name = f"{prefix}{next(serial):06d}号商贸有限公司"
+            body = {"name": name, "status": "active", "tags": ["bench"]}
+            response = client.post("/api/v1/customers", json=body)
+            if response.status_code != 201:
+                raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+            return 1
+
+        return create, client.close
+
+    return factory
+
+
+def search_factory(gateway: Gateway) -> loadgen.ClientFactory:
+    def factory() -> tuple[Callable[[str], int], Callable[[], None]]:
+        client = _client(gateway.base_url, gateway.reader_token)
+
+        def search(q: str) -> int:
+            response = client.get("/api/v1/search", params={"q": q, "limit": queries.PAGE})
+            if response.status_code != 200:
+                raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+            return int(response.json()["total"])
+
+        return search, client.close
+
+    return factory
+
+
+def measure(
+    gateway: Gateway, seconds: float, clients: tuple[int, ...], progress: Callable[[str], None]
+) -> dict[str, dict[str, Any]]:
+    """{"create_customer" | "search": {clients: stats}}, every row a closed-loop run of ``seconds``."""
+    runs = {
+        "create_customer": (write_factory(gateway), (WRITE_LABEL,)),
+        "search": (search_factory(gateway), queries.QUERIES),
+    }
+    results: dict[str, dict[str, Any]] = {}
+    for name, (factory, inputs) in runs.items():
+        results[name] = {}
+        for count in clients:
+            before = cpu.snapshot()
+            run = loadgen.run_clients(
+                factory, inputs, clients=count, seconds=seconds, warmup_rounds=WARMUP_ROUNDS
+            )
+            # The warm-up requests ran inside the measured window too: count them.
+            requests = run.stats.count + run.stats.errors + WARMUP_ROUNDS * len(inputs) * count
+            cpu_ms = cpu.per_request(before, cpu.snapshot(), requests)
+            s = run.stats
+            progress(
+                f"gateway {name} × {count}: p50 {s.p50:.1f} ms, p95 {s.p95:.1f} ms, p99 {s.p99:.1f} ms, "
+                f"{s.throughput:,.0f}/s, {s.errors} errors {run.error_samples[:1] or ''}"
+            )
+            results[name][str(count)] = {
+                **s.as_dict(),
+                "error_samples": run.error_samples[:3],
+                "cpu_ms_per_request": cpu_ms,
+            }
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.gateway", description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", default="1,16", help="comma-separated client counts (default 1,16)")
+    args = parser.parse_args(argv)
+    clients = tuple(int(c) for c in args.clients.split(","))
+    settings = BenchSettings()
+    settings.require_loopback()
+
+    def progress(message: str) -> None:
+        print(f"[bench.gateway {threading.active_count()}t] {message}", file=sys.stderr, flush=True)
+
+    with ExitStack() as stack:
+        stack.enter_context(procs.running("search.indexer", procs.indexer_env(settings), "indexer"))
+        stack.enter_context(procs.running("customers.relay", procs.relay_env(settings), "relay"))
+        freshness.prepare_hub(
+            settings.bench_dsn, settings.bench_customers_database, settings.customers_database_url, []
+        )
+        gateway = stack.enter_context(running_gateway(settings, progress))
+        results = measure(gateway, args.seconds, clients, progress)
+    print("\n".join(report.gateway_table(results)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
