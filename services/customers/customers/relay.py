@@ -17,7 +17,7 @@ from customers.storage.models import outbox
 def build_relay(settings: CustomersSettings) -> OutboxRelay:
     return OutboxRelay(
         service="customers",
-        engine=make_engine(settings.database_url, pool_size=2),
+        engine=make_engine(settings.database_url, pool_size=2, pre_ping=False),  # run_forever retries
         table=outbox,
         rabbitmq_url=settings.rabbitmq_url,
     )

@@ -10,11 +10,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str, pool_size: int = 10) -> Engine:
+def make_engine(url: str, pool_size: int = 10, *, pre_ping: bool = True) -> Engine:
+    """``pre_ping`` (a round trip per checkout) turns a connection the server dropped into a fresh
+    one instead of a failed request; a loop that retries on its own (the outbox relay) can skip it."""
     if not url.startswith("postgresql"):
         # SQLite locks under concurrent nameko workers (DESIGN.md §8): refuse instead of stalling.
         raise ValueError("Panorama needs a PostgreSQL database URL (postgresql+psycopg2://...)")
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, future=True)
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=pre_ping, future=True
+    )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

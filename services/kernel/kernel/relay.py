@@ -49,6 +49,7 @@ class OutboxRelay:
         batch_size: int = 500,
         idle_wait_seconds: float = 1.0,
         retention: timedelta = timedelta(days=7),
+        backlog_every_seconds: float = 5.0,
     ) -> None:
         self.service = service
         self.engine = engine
@@ -61,6 +62,8 @@ class OutboxRelay:
         self._channel: BlockingChannel | None = None
         self._declared: set[str] = set()
         self._last_purge = 0.0
+        self.backlog_every_seconds = backlog_every_seconds
+        self._last_backlog = 0.0
 
     # -- broker -----------------------------------------------------------------------------
     def _channel_or_connect(self) -> BlockingChannel:
@@ -154,7 +157,11 @@ class OutboxRelay:
                 if listener is None:
                     listener = self._listen()
                 self.drain()
-                BACKLOG.labels(self.service).set(self.backlog())
+                if time.monotonic() - self._last_backlog >= self.backlog_every_seconds:
+                    # Right after a drain the backlog is ~0 (rows other relays hold aside): counting
+                    # on every wake-up would double the relay's database round trips under load.
+                    BACKLOG.labels(self.service).set(self.backlog())
+                    self._last_backlog = time.monotonic()
                 if time.monotonic() - self._last_purge > 3600:
                     self.purge_published()
                     self._last_purge = time.monotonic()
