@@ -51,11 +51,11 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             "result": f"p99 {_n(fresh['p99_s'], 2)} s",
             "met": fresh["timeouts"] == 0 and fresh["p99_s"] <= 1.5,
         },
-        *_gateway_goals(results.get("gateway")),
+        *gateway_goals(results.get("gateway")),
     ]
 
 
-def _gateway_goals(gateway: dict[str, Any] | None) -> list[dict[str, Any]]:
+def gateway_goals(gateway: dict[str, Any] | None) -> list[dict[str, Any]]:
     if not gateway or "16" not in gateway["create_customer"] or "16" not in gateway["search"]:
         return []
     writes, searches = gateway["create_customer"]["16"], gateway["search"]["16"]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 
 from gateway.auth.directory import Directory
@@ -22,49 +23,58 @@ from gateway.settings import GatewaySettings
 bearer_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_settings(request: Request) -> GatewaySettings:
+def app_settings(request: Request) -> GatewaySettings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_rpc(request: Request) -> RpcClient:
+async def get_settings(request: Request) -> GatewaySettings:
+    return app_settings(request)
+
+
+async def get_rpc(request: Request) -> RpcClient:
     return request.app.state.rpc  # type: ignore[no-any-return]
 
 
-def get_directory(request: Request) -> Directory:
+async def get_directory(request: Request) -> Directory:
     return request.app.state.directory  # type: ignore[no-any-return]
 
 
-def get_tokens(request: Request) -> TokenIssuer:
+async def get_tokens(request: Request) -> TokenIssuer:
     return request.app.state.tokens  # type: ignore[no-any-return]
 
 
-def get_throttle(request: Request) -> LoginThrottle:
+async def get_throttle(request: Request) -> LoginThrottle:
     return request.app.state.throttle  # type: ignore[no-any-return]
 
 
-def get_replicator(request: Request) -> UserReplicator:
+async def get_replicator(request: Request) -> UserReplicator:
     return request.app.state.replicator  # type: ignore[no-any-return]
 
 
-def get_customers(
+async def get_customers(
     rpc: RpcClient = Depends(get_rpc), settings: GatewaySettings = Depends(get_settings)
 ) -> CustomersClient:
     return CustomersClient(rpc, settings.customers_service)
 
 
-def get_search(
+async def get_search(
     rpc: RpcClient = Depends(get_rpc), settings: GatewaySettings = Depends(get_settings)
 ) -> SearchClient:
     return SearchClient(rpc, settings.search_service)
 
 
-def resolve_token(token: str, directory: Directory, tokens: TokenIssuer) -> tuple[UserRecord, TokenClaims]:
+async def resolve_token(
+    token: str, directory: Directory, tokens: TokenIssuer
+) -> tuple[UserRecord, TokenClaims]:
     """The active user a token speaks for (shared by bearer auth and the UI's cookie)."""
     try:
         claims = tokens.verify(token)
     except InvalidToken:
         raise Unauthenticated("the token is invalid or expired; log in again") from None
-    user = directory.get_user_cached(claims.user_id)
+    hit, user = directory.peek_cached(claims.user_id)
+    if not hit:
+        # Only a cache miss touches the database, and only then off the event loop.
+        user = await run_in_threadpool(directory.get_user_cached, claims.user_id)
     if user is None or not user.active:
         raise Unauthenticated("this account is unknown or deactivated")
     if claims.issued_at.timestamp() < int(user.password_changed_at.timestamp()):
@@ -72,22 +82,22 @@ def resolve_token(token: str, directory: Directory, tokens: TokenIssuer) -> tupl
     return user, claims
 
 
-def current_user(
+async def current_user(
     token: str | None = Depends(bearer_scheme),
     directory: Directory = Depends(get_directory),
     tokens: TokenIssuer = Depends(get_tokens),
 ) -> UserRecord:
-    # A plain def: FastAPI runs it in the thread pool, so the (cached) database lookup never
-    # blocks the event loop.
     if not token:
         raise Unauthenticated()
-    return resolve_token(token, directory, tokens)[0]
+    return (await resolve_token(token, directory, tokens))[0]
 
 
-def requires(capability: str) -> Callable[[UserRecord], UserRecord]:
+def requires(capability: str) -> Callable[[UserRecord], Awaitable[UserRecord]]:
     """Dependency: the current user, if their roles grant ``capability`` (else 403)."""
 
-    def check(user: UserRecord = Depends(current_user)) -> UserRecord:
+    # Every dependency here is ``async def`` on purpose: FastAPI runs a plain ``def`` dependency
+    # in its thread pool, and those hand-offs were a large share of the gateway's CPU per request.
+    async def check(user: UserRecord = Depends(current_user)) -> UserRecord:
         require(user, capability)
         return user
 

@@ -43,6 +43,14 @@ class Directory:
     def get_user(self, user_id: str) -> UserRecord | None:
         return self.store.get_user(user_id)
 
+    def peek_cached(self, user_id: str) -> tuple[bool, UserRecord | None]:
+        """(True, user) when a fresh cache entry answers without the database; (False, None) else."""
+        with self._cache_lock:
+            hit = self._cache.get(user_id)
+        if hit is not None and hit[0] > time.monotonic():
+            return True, hit[1]
+        return False, None
+
     def get_user_cached(self, user_id: str) -> UserRecord | None:
         now = time.monotonic()
         with self._cache_lock:

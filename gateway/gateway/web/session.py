@@ -6,7 +6,7 @@ from fastapi import Depends, Request
 from kernel.clock import utcnow
 from starlette.responses import Response
 
-from gateway.api.deps import get_directory, get_settings, get_tokens, resolve_token
+from gateway.api.deps import app_settings, get_directory, get_tokens, resolve_token
 from gateway.auth.directory import Directory
 from gateway.auth.records import UserRecord
 from gateway.auth.tokens import TokenIssuer
@@ -22,7 +22,7 @@ class LoginRequired(Exception):
         self.reason = reason
 
 
-def web_user(
+async def web_user(
     request: Request,
     directory: Directory = Depends(get_directory),
     tokens: TokenIssuer = Depends(get_tokens),
@@ -31,7 +31,7 @@ def web_user(
     if not token:
         raise LoginRequired()
     try:
-        user, claims = resolve_token(token, directory, tokens)
+        user, claims = await resolve_token(token, directory, tokens)
     except Unauthenticated as exc:
         raise LoginRequired(exc.detail) from None
     # Sliding session: past half its life the cookie is reissued, so an active user is not
@@ -64,4 +64,4 @@ def apply_session_cookies(request: Request, response: Response) -> None:
     """Write the renewed session token, if any, onto an outgoing response."""
     renewed = getattr(request.state, "renewed_token", None)
     if renewed:
-        set_session_cookie(response, renewed, get_settings(request))
+        set_session_cookie(response, renewed, app_settings(request))

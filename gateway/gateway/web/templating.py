@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.api.deps import get_settings
+from gateway.api.deps import app_settings
 from gateway.auth.permissions import allowed
 from gateway.auth.records import UserRecord
 from gateway.web.csrf import CSRF_COOKIE, csrf_token
@@ -110,7 +110,7 @@ def render(
     headers: dict[str, str] | None = None,
 ) -> Response:
     user: UserRecord | None = getattr(request.state, "user", None)
-    settings = get_settings(request)
+    settings = app_settings(request)
     ctx: dict[str, Any] = {
         "user": user,
         "tz": user.timezone if user else settings.default_timezone,

@@ -67,6 +67,18 @@ class IndexerConfig:
         return f"{self.queue}.dlq"
 
 
+def republished(original: pika.BasicProperties, headers: dict[str, Any]) -> pika.BasicProperties:
+    """Properties for a persistent copy of a message (to or from the DLQ) with new headers."""
+    return pika.BasicProperties(
+        content_type=original.content_type,
+        content_encoding=original.content_encoding,
+        message_id=original.message_id,
+        correlation_id=original.correlation_id,
+        delivery_mode=pika.DeliveryMode.Persistent,
+        headers=headers,
+    )
+
+
 def declare_topology(channel: BlockingChannel, config: IndexerConfig) -> None:
     """Exchanges as nameko declares them, the durable queue bound to all with ``#``, and its DLQ."""
     channel.queue_declare(config.dlq, durable=True)
@@ -250,14 +262,7 @@ class BulkIndexer:
             exchange="",
             routing_key=self.config.dlq,
             body=delivery.body,
-            properties=pika.BasicProperties(
-                content_type=props.content_type,
-                content_encoding=props.content_encoding,
-                message_id=props.message_id,
-                correlation_id=props.correlation_id,
-                delivery_mode=pika.DeliveryMode.Persistent,
-                headers=headers,
-            ),
+            properties=republished(props, headers),
             mandatory=True,
         )
         metrics.EVENTS.labels(metrics.DEAD_LETTERED).inc()

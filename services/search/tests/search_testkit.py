@@ -93,7 +93,7 @@ def amqp(
     channel.confirm_delivery()
     yield channel
     # Every queue a test declares is named "<session queue>[.<suffix>]" (plus its ".dlq").
-    for suffix in ("", ".outage", ".reindex"):
+    for suffix in ("", ".outage", ".reindex", ".dlqtool"):
         for queue in (
             f"{search_settings.search_queue}{suffix}",
             f"{search_settings.search_queue}{suffix}.dlq",
