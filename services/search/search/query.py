@@ -101,6 +101,20 @@ def text_clauses(q: str) -> list[dict[str, Any]]:
     return clauses
 
 
+def highlight_clauses(clauses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The clauses that can mark text in a highlighted field. Highlighting with the whole query
+    made Elasticsearch rewrite every prefix clause for every hit and field: ~40 % of a search's
+    CPU on 100k customers, for highlights that came out identical."""
+    kept = []
+    for clause in clauses:
+        ((kind, spec),) = clause.items()
+        if kind in ("prefix", "constant_score"):
+            continue
+        if next(iter(spec)) in HIGHLIGHT_FIELDS:
+            kept.append(clause)
+    return kept
+
+
 def base_filters(caller: Caller) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(filter, must_not): what every query of this caller is confined to."""
     return acl_filters(caller), [{"term": {"deleted": True}}]
@@ -145,6 +159,9 @@ def search_body(params: SearchParams, caller: Caller) -> dict[str, Any]:
         "_source": SOURCE_FIELDS,
         "track_total_hits": True,
     }
+    marking = highlight_clauses(clauses)
+    if marking:
+        body["highlight"]["highlight_query"] = {"bool": {"should": marking}}
     if params.kinds:
         body["post_filter"] = {"terms": {"kind": list(params.kinds)}}
     if params.cursor:

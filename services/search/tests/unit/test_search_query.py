@@ -56,6 +56,16 @@ def test_search_body_filters_inside_the_query_and_facets_ignore_the_kind_choice(
     assert [next(iter(s)) for s in body["sort"]] == ["_score", "updated_at", "doc_id"]
 
 
+def test_highlighting_uses_only_the_clauses_that_can_mark_a_highlighted_field():
+    body = search_body(validate_search("yfkj"), ADMIN)  # pinyin: several prefix clauses
+    marking = body["highlight"]["highlight_query"]["bool"]["should"]
+    kinds = {next(iter(clause)) for clause in marking}
+    assert "prefix" not in kinds and "constant_score" not in kinds
+    assert fields_of(marking) <= set(body["highlight"]["fields"])
+    assert {"match_phrase", "match_phrase_prefix"} <= kinds  # the text matches still light up
+    assert "highlight_query" not in search_body(validate_search(""), ADMIN)["highlight"]
+
+
 def test_admin_query_has_no_acl_clause_and_empty_query_matches_everything_visible():
     boolean = search_body(validate_search(""), ADMIN)["query"]["bool"]
     assert boolean["filter"] == [] and "should" not in boolean
