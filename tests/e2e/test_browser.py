@@ -128,3 +128,22 @@ def test_edit_a_customer_and_a_contact_then_find_the_new_name(stack: Stack, page
     expect(page.get_by_test_id("search-result").filter(has_text=f"改名{tag}物流").first).to_be_visible(
         timeout=5_000
     )
+
+
+def test_admin_creates_a_user_who_then_logs_in(stack: Stack, page: Page):
+    log_in(page, stack, "admin")
+    page.get_by_test_id("nav-admin").click()
+    expect(page.locator('[data-testid="user-row"][data-username="sales2"]')).to_be_visible()
+    username = f"sales{uuid.uuid4().hex[:6]}"
+    page.get_by_test_id("new-username").fill(username)
+    page.get_by_test_id("new-password").fill("a-long-password")
+    page.get_by_test_id("new-role-sales").check()
+    page.get_by_test_id("user-submit").click()
+    expect(page.get_by_test_id("admin-created")).to_be_visible()
+    expect(page.locator(f'[data-testid="user-row"][data-username="{username}"]')).to_contain_text("销售")
+    page.context.clear_cookies()
+    page.goto(f"{stack.base_url}/login")
+    page.get_by_test_id("login-username").fill(username)
+    page.get_by_test_id("login-password").fill("a-long-password")
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("current-user")).to_have_attribute("title", username)
