@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import socket
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -119,7 +119,7 @@ def running_gateway(settings: BenchSettings, progress: Callable[[str], None]) ->
         wait_ready(base_url, processes)
         progress(f"gateway stack ready at {base_url}; seeding the demo directory")
         procs.run_module("gateway.cli", ["seed-demo"], env)
-        password = "panorama"
+        password = os.environ.get("PANORAMA_DEMO_PASSWORD", "panorama")  # what seed-demo used
         yield Gateway(base_url, token(base_url, "sales1", password), token(base_url, "admin", password))
         procs.require_alive(processes, "gateway stack")
 
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     settings.require_loopback()
 
     def progress(message: str) -> None:
-        print(f"[bench.gateway {threading.active_count()}t] {message}", file=sys.stderr, flush=True)
+        print(f"[bench.gateway] {message}", file=sys.stderr, flush=True)
 
     with ExitStack() as stack:
         stack.enter_context(procs.running("search.indexer", procs.indexer_env(settings), "indexer"))
