@@ -7,7 +7,7 @@ at once, like the API does, so a new salesperson can own customers immediately.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -25,7 +25,7 @@ from gateway.web.session import web_user
 from gateway.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
+ROLES: tuple[str, ...] = get_args(Role)
 
 
 async def _list_page(
@@ -84,9 +84,8 @@ async def create_user(
         )
     except (ValidationError, Conflict) as exc:
         values.pop("password", None)  # never echoed back into the page
-        status = 409 if isinstance(exc, Conflict) else 422
         return await _list_page(
-            request, directory, status, errors=form_errors(exc), values={**values, "roles": roles}
+            request, directory, exc.status, errors=form_errors(exc), values={**values, "roles": roles}
         )
     await replicator.replicate(created)
     return RedirectResponse(f"/admin/users?created={created.id}", status_code=303)
@@ -101,8 +100,7 @@ async def create_team(
     try:
         await run_in_threadpool(directory.create_team, values.get("name", ""))
     except (ValidationError, Conflict) as exc:
-        status = 409 if isinstance(exc, Conflict) else 422
-        return await _list_page(request, directory, status, team_errors=form_errors(exc))
+        return await _list_page(request, directory, exc.status, team_errors=form_errors(exc))
     return RedirectResponse("/admin/users#teams", status_code=303)
 
 
@@ -158,7 +156,6 @@ async def user_edit(
         )
     except (ValidationError, Conflict) as exc:
         target = await run_in_threadpool(directory.require_user, user_id)
-        status = 409 if isinstance(exc, Conflict) else 422
-        return await _edit_page(request, directory, target, status, errors=form_errors(exc))
+        return await _edit_page(request, directory, target, exc.status, errors=form_errors(exc))
     await replicator.replicate(updated)
     return RedirectResponse(f"/admin/users?updated={updated.id}", status_code=303)

@@ -38,8 +38,18 @@ def _version(values: dict[str, str]) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-def _is_stale(exc: Conflict) -> bool:
-    return any(e.get("field") == "version" for e in exc.errors or [])
+def _is_stale(exc: Exception) -> bool:
+    return isinstance(exc, Conflict) and any(e.get("field") == "version" for e in exc.errors or [])
+
+
+# What a form save can be refused with: shown next to the form, never an error page.
+REFUSALS = (Conflict, ValidationError, PydanticValidationError)
+
+
+def _refusal(exc: Exception) -> dict[str, Any]:
+    """Template context and status for a refused save: 409 (stale or clashing) or 422 (invalid)."""
+    status = 409 if isinstance(exc, Conflict) else 422
+    return {"status_code": status, "stale": _is_stale(exc), "errors": form_errors(exc)}
 
 
 def _validated(schema: type[BaseModel], raw: dict[str, Any], required: tuple[str, ...]) -> dict[str, Any]:
@@ -93,14 +103,14 @@ async def customer_edit(
         await customers.update_customer(
             user.caller, customer_id, changes, _version(values), force=values.get("force") == "1"
         )
-    except Conflict as exc:
+    except REFUSALS as exc:
         context["customer"] = await customers.get_customer(user.caller, customer_id)
-        context["stale" if _is_stale(exc) else "duplicate"] = exc.detail
-        return render(request, "customer_form.html", context, status_code=409)
-    except (PydanticValidationError, ValidationError) as exc:
-        context["customer"] = await customers.get_customer(user.caller, customer_id)
-        context["errors"] = form_errors(exc)
-        return render(request, "customer_form.html", context, status_code=422)
+        refusal = _refusal(exc)
+        if isinstance(exc, Conflict) and not refusal["stale"]:
+            context["duplicate"] = exc.detail  # offers "save anyway" instead of a field list
+            refusal["errors"] = []
+        status = refusal.pop("status_code")
+        return render(request, "customer_form.html", {**context, **refusal}, status_code=status)
     return RedirectResponse(f"/customers/{customer_id}", status_code=303)
 
 
@@ -158,12 +168,9 @@ async def contact_edit(
     try:
         changes = _validated(ContactUpdate, _contact_changes(values), required=("name",))
         contact = await customers.update_child("contact", user.caller, contact_id, changes, _version(values))
-    except Conflict as exc:
+    except REFUSALS as exc:
         current = await customers.get_child("contact", user.caller, contact_id)
-        return _contact_page(request, current, values, 409, stale=_is_stale(exc), errors=form_errors(exc))
-    except (PydanticValidationError, ValidationError) as exc:
-        current = await customers.get_child("contact", user.caller, contact_id)
-        return _contact_page(request, current, values, 422, errors=form_errors(exc))
+        return _contact_page(request, current, values, **_refusal(exc))
     return RedirectResponse(f"/customers/{contact['customer_id']}#contacts", status_code=303)
 
 
@@ -180,8 +187,7 @@ async def contact_delete(
     try:
         await customers.delete_child("contact", user.caller, contact_id, _version(values))
     except Conflict as exc:
-        values_now = _contact_values(contact)
-        return _contact_page(request, contact, values_now, 409, stale=True, errors=form_errors(exc))
+        return _contact_page(request, contact, _contact_values(contact), **_refusal(exc))
     return RedirectResponse(f"/customers/{contact['customer_id']}#contacts", status_code=303)
 
 
@@ -243,12 +249,7 @@ async def task_edit(
     try:
         changes = _validated(TaskUpdate, raw, required=("title", "due_at", "assignee_id"))
         task = await customers.update_child("task", user.caller, task_id, changes, _version(values))
-    except Conflict as exc:
+    except REFUSALS as exc:
         current = await customers.get_child("task", user.caller, task_id)
-        return await _task_page(
-            request, directory, current, values, 409, stale=_is_stale(exc), errors=form_errors(exc)
-        )
-    except (PydanticValidationError, ValidationError) as exc:
-        current = await customers.get_child("task", user.caller, task_id)
-        return await _task_page(request, directory, current, values, 422, errors=form_errors(exc))
+        return await _task_page(request, directory, current, values, **_refusal(exc))
     return RedirectResponse(f"/customers/{task['customer_id']}#tasks", status_code=303)

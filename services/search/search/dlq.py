@@ -92,7 +92,8 @@ def requeue(amqp_url: str, queue: str, limit: int | None = None) -> int:
     dlq = f"{queue}.dlq"
     moved = 0
     with _channel(amqp_url) as channel:
-        budget = depth(channel, dlq) if limit is None else min(limit, depth(channel, dlq))
+        waiting = depth(channel, dlq)
+        budget = waiting if limit is None else min(limit, waiting)
         depth(channel, queue)  # the target must exist: a typo must not drop messages into nowhere
         while moved < budget:
             method, properties, body = channel.basic_get(dlq, auto_ack=False)
