@@ -34,6 +34,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
+from kernel.kinds import SearchKind
 from pydantic import BaseModel, ConfigDict, Field
 
 SERVICE = "customers"
@@ -182,3 +183,16 @@ EVENT_SCHEMAS: dict[str, type[BaseModel]] = {
 
 # Aggregate type carried in the envelope for each kind.
 AGGREGATE_TYPES = {"customer": "customer", "contact": "contact", "follow_up": "follow_up", "task": "task"}
+
+
+def _events(kind: str) -> tuple[str, ...]:
+    return tuple(t for t in EVENT_TYPES if t.split(".", 1)[0] == kind)
+
+
+# The kinds this service exports to the search read model (and the UI's labels and links for them).
+SEARCH_KINDS: tuple[SearchKind, ...] = (
+    SearchKind("customer", "客户", "/customers/{id}", _events("customer")),
+    SearchKind("contact", "联系人", "/customers/{customer_id}#contact-{id}", _events("contact")),
+    SearchKind("follow_up", "跟进", "/customers/{customer_id}#follow-up-{id}", _events("follow_up")),
+    SearchKind("task", "任务", "/customers/{customer_id}#task-{id}", _events("task")),
+)
