@@ -38,8 +38,8 @@ def test_every_emitted_event_honours_its_schema_and_decodes_for_indexing(hub, se
     hub.update_task(SALES1, task["id"], {"status": "done"})
     hub.update_customer(SALES1, c["id"], {"name": "A科技集团有限公司"})
     hub.transfer_customers(ADMIN, SALES1.user_id, "u-sales1b")
-    hub.delete_child(ADMIN, "contact", contact["id"])
-    hub.delete_child(ADMIN, "follow_up", note["id"])
+    hub.delete_contact(ADMIN, contact["id"])
+    hub.delete_follow_up(ADMIN, note["id"])
     hub.delete_customer(ADMIN, c["id"])
     with sessions() as session:
         bodies = session.execute(select(outbox.c.body).order_by(outbox.c.seq)).scalars().all()

@@ -1,170 +1,78 @@
-"""nameko entrypoints of the ``customers`` service: parse the caller, delegate to CustomerHub."""
+"""nameko entrypoints of the ``customers`` service: each runs one use case in a unit of work.
+
+``kernel.entrypoints.rpc`` gives every entrypoint the handler's arguments with ``caller`` first,
+the caller check, the transaction (retried on deadlock) and the typed errors.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from kernel.identity import SYSTEM, Caller
+from kernel.entrypoints import rpc
+from kernel.identity import SYSTEM
 from kernel.nameko_ext import Database, Observability
+from kernel.uow import Units
 from nameko.events import event_handler
-from nameko.rpc import rpc
+from nameko.rpc import rpc as plain_rpc
 from nameko.timer import timer
 
-from customers.app import CustomerHub
+from customers import contracts as c
+from customers.handlers import contacts, customers, directory, follow_ups, records, tasks, transfer
 from customers.settings import CustomersSettings
+from customers.storage.repositories import SqlCustomersUnit, sql_units
 
-EXPECTED = (ValidationError, NotFound, PermissionDenied, Conflict)
 OVERDUE_INTERVAL = CustomersSettings().overdue_check_seconds
 
 
-def _caller(payload: Any) -> Caller:
-    return Caller.from_payload(payload)
-
-
 class CustomersService:
-    name = "customers"
+    name = c.SERVICE
 
     db = Database()
     observability = Observability()
 
     @property
-    def hub(self) -> CustomerHub:
-        return CustomerHub(self.db)
+    def units(self) -> Units[SqlCustomersUnit]:
+        return sql_units(self.db)
 
-    @rpc
+    @plain_rpc
     def ping(self) -> str:
         return "pong"
 
-    # customers
-    @rpc(expected_exceptions=EXPECTED)
-    def create_customer(self, caller: Any, data: Any, force: bool = False) -> dict[str, Any]:
-        return self.hub.create_customer(_caller(caller), data, force=force)
+    create_customer = rpc(customers.create_customer)
+    get_customer = rpc(customers.get_customer)
+    update_customer = rpc(customers.update_customer)
+    delete_customer = rpc(customers.delete_customer)
+    list_customers = rpc(customers.list_customers)
 
-    @rpc(expected_exceptions=EXPECTED)
-    def get_customer(self, caller: Any, customer_id: Any) -> dict[str, Any]:
-        return self.hub.get_customer(_caller(caller), customer_id)
+    create_contact = rpc(contacts.create_contact)
+    get_contact = rpc(contacts.get_contact)
+    update_contact = rpc(contacts.update_contact)
+    delete_contact = rpc(contacts.delete_contact)
+    list_contacts = rpc(contacts.list_contacts)
 
-    @rpc(expected_exceptions=EXPECTED)
-    def update_customer(
-        self, caller: Any, customer_id: Any, changes: Any, expected_version: Any = None, force: bool = False
-    ) -> dict[str, Any]:
-        return self.hub.update_customer(_caller(caller), customer_id, changes, expected_version, force=force)
+    create_follow_up = rpc(follow_ups.create_follow_up)
+    get_follow_up = rpc(follow_ups.get_follow_up)
+    update_follow_up = rpc(follow_ups.update_follow_up)
+    delete_follow_up = rpc(follow_ups.delete_follow_up)
+    list_follow_ups = rpc(follow_ups.list_follow_ups)
 
-    @rpc(expected_exceptions=EXPECTED)
-    def delete_customer(self, caller: Any, customer_id: Any, expected_version: Any = None) -> dict[str, Any]:
-        return self.hub.delete_customer(_caller(caller), customer_id, expected_version)
+    create_task = rpc(tasks.create_task)
+    get_task = rpc(tasks.get_task)
+    update_task = rpc(tasks.update_task)
+    delete_task = rpc(tasks.delete_task)
+    list_tasks = rpc(tasks.list_tasks)
 
-    @rpc(expected_exceptions=EXPECTED)
-    def list_customers(
-        self, caller: Any, filters: Any = None, cursor: Any = None, limit: Any = None
-    ) -> dict[str, Any]:
-        return self.hub.list_customers(_caller(caller), filters, cursor, limit)
-
-    # contacts
-    @rpc(expected_exceptions=EXPECTED)
-    def create_contact(self, caller: Any, customer_id: Any, data: Any) -> dict[str, Any]:
-        return self.hub.create_contact(_caller(caller), customer_id, data)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def get_contact(self, caller: Any, contact_id: Any) -> dict[str, Any]:
-        return self.hub.get_child(_caller(caller), "contact", contact_id)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def update_contact(
-        self, caller: Any, contact_id: Any, changes: Any, expected_version: Any = None
-    ) -> dict[str, Any]:
-        return self.hub.update_contact(_caller(caller), contact_id, changes, expected_version)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def delete_contact(self, caller: Any, contact_id: Any, expected_version: Any = None) -> dict[str, Any]:
-        return self.hub.delete_child(_caller(caller), "contact", contact_id, expected_version)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def list_contacts(
-        self, caller: Any, customer_id: Any, cursor: Any = None, limit: Any = None
-    ) -> dict[str, Any]:
-        return self.hub.list_children(_caller(caller), "contact", customer_id, cursor, limit)
-
-    # follow-ups
-    @rpc(expected_exceptions=EXPECTED)
-    def create_follow_up(self, caller: Any, customer_id: Any, data: Any) -> dict[str, Any]:
-        return self.hub.create_follow_up(_caller(caller), customer_id, data)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def get_follow_up(self, caller: Any, follow_up_id: Any) -> dict[str, Any]:
-        return self.hub.get_child(_caller(caller), "follow_up", follow_up_id)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def update_follow_up(
-        self, caller: Any, follow_up_id: Any, changes: Any, expected_version: Any = None
-    ) -> dict[str, Any]:
-        return self.hub.update_follow_up(_caller(caller), follow_up_id, changes, expected_version)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def delete_follow_up(
-        self, caller: Any, follow_up_id: Any, expected_version: Any = None
-    ) -> dict[str, Any]:
-        return self.hub.delete_child(_caller(caller), "follow_up", follow_up_id, expected_version)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def list_follow_ups(
-        self, caller: Any, customer_id: Any, cursor: Any = None, limit: Any = None
-    ) -> dict[str, Any]:
-        return self.hub.list_children(_caller(caller), "follow_up", customer_id, cursor, limit)
-
-    # tasks
-    @rpc(expected_exceptions=EXPECTED)
-    def create_task(self, caller: Any, data: Any) -> dict[str, Any]:
-        return self.hub.create_task(_caller(caller), data)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def get_task(self, caller: Any, task_id: Any) -> dict[str, Any]:
-        return self.hub.get_child(_caller(caller), "task", task_id)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def update_task(
-        self, caller: Any, task_id: Any, changes: Any, expected_version: Any = None
-    ) -> dict[str, Any]:
-        return self.hub.update_task(_caller(caller), task_id, changes, expected_version)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def delete_task(self, caller: Any, task_id: Any, expected_version: Any = None) -> dict[str, Any]:
-        return self.hub.delete_child(_caller(caller), "task", task_id, expected_version)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def list_tasks(
-        self, caller: Any, filters: Any = None, cursor: Any = None, limit: Any = None
-    ) -> dict[str, Any]:
-        return self.hub.list_tasks(_caller(caller), filters, cursor, limit)
-
-    # ownership, audit, export, directory
-    @rpc(expected_exceptions=EXPECTED)
-    def transfer_customers(
-        self, caller: Any, from_user_id: Any, to_user_id: Any, customer_ids: Any = None, reason: Any = None
-    ) -> dict[str, Any]:
-        return self.hub.transfer_customers(_caller(caller), from_user_id, to_user_id, customer_ids, reason)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def get_audit(
-        self, caller: Any, customer_id: Any, cursor: Any = None, limit: Any = None
-    ) -> dict[str, Any]:
-        return self.hub.get_audit(_caller(caller), customer_id, cursor, limit)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def export(self, caller: Any, kind: Any, cursor: Any = None, limit: Any = None) -> dict[str, Any]:
-        return self.hub.export(_caller(caller), kind, cursor, limit)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def upsert_user(self, caller: Any, user: Any) -> dict[str, Any]:
-        return self.hub.upsert_user(_caller(caller), user)
+    transfer_customers = rpc(transfer.transfer_customers)
+    get_audit = rpc(records.get_audit)
+    export = rpc(records.export)
+    upsert_user = rpc(directory.upsert_user)
 
     @event_handler("identity", "user.upserted", requeue_on_error=True)
     def on_user_upserted(self, payload: dict[str, Any]) -> None:
         # Upserts are idempotent, so a redelivery after a failure is harmless.
-        self.hub.upsert_user(SYSTEM, payload.get("data", payload))
+        self.units.run(SYSTEM, directory.upsert_user, payload.get("data", payload))
 
     @timer(interval=OVERDUE_INTERVAL)
     def flag_overdue_tasks(self) -> None:
-        while self.hub.flag_overdue_tasks() == 500:
+        while self.units.run(SYSTEM, tasks.flag_overdue_tasks) == tasks.OVERDUE_BATCH:
             pass

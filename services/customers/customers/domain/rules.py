@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from kernel.audit import diff as diff  # the audit trail's change set, re-exported for the handlers
 from kernel.errors import NotFound, PermissionDenied
 from kernel.identity import Caller
 
@@ -69,13 +69,3 @@ def require_can_assign(caller: Caller, new_owner_team: str | None, new_owner_id:
     if caller.has("sales") and caller.user_id == new_owner_id:
         return
     raise PermissionDenied("you may not assign customers to that owner")
-
-
-def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
-    """Field-level change set for the audit trail: field -> [old, new]."""
-    changes: dict[str, list[Any]] = {}
-    for key in sorted(set(before) | set(after)):
-        old, new = before.get(key), after.get(key)
-        if old != new:
-            changes[key] = [old, new]
-    return changes

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from kernel.outbox import outbox_table, processed_events_table
+from kernel.uow import audit_table
 from sqlalchemy import (
     Boolean,
     Date,
@@ -17,7 +17,7 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -83,7 +83,9 @@ class FollowUpRow(Base):
     __tablename__ = "follow_ups"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
-    contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    # No ON DELETE action: deleting a contact clears this through the service, which publishes
+    # and audits the follow-ups it changes (migration 0002).
+    contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id"))
     channel: Mapped[str] = mapped_column(String(20))
     occurred_at: Mapped[datetime] = mapped_column(TZ)
     author_id: Mapped[str] = mapped_column(String(64))
@@ -115,19 +117,6 @@ class TaskRow(Base):
     )
 
 
-class AuditRow(Base):
-    __tablename__ = "audit_log"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    at: Mapped[datetime] = mapped_column(TZ)
-    actor_id: Mapped[str] = mapped_column(String(64))
-    # No foreign key: the trail outlives a deleted customer.
-    customer_id: Mapped[str] = mapped_column(String(36), index=True)
-    entity_type: Mapped[str] = mapped_column(String(20))
-    entity_id: Mapped[str] = mapped_column(String(36))
-    action: Mapped[str] = mapped_column(String(20))
-    changes: Mapped[dict[str, Any]] = mapped_column(JSONB)
-
-
 class DirectoryUserRow(Base):
     """Replica of the gateway's users, so owners and assignees can be validated locally."""
 
@@ -142,4 +131,5 @@ class DirectoryUserRow(Base):
 
 
 outbox = outbox_table(Base.metadata)
+audit_log = audit_table(Base.metadata)
 processed_events = processed_events_table(Base.metadata)

@@ -65,9 +65,9 @@ def test_duplicate_tax_id_is_a_conflict(svc):
 def test_near_identical_name_lists_candidates_unless_forced(svc, variant):
     first = svc.create_customer(caller(SALES1), {"name": "A科技有限公司"})
     with pytest.raises(Conflict) as exc:
-        svc.create_customer(caller(SALES2), {"name": variant})
+        svc.create_customer(caller(SALES1), {"name": variant})
     assert exc.value.errors[0]["candidates"][0]["id"] == first["id"]
-    forced = svc.create_customer(caller(SALES2), {"name": variant}, force=True)
+    forced = svc.create_customer(caller(SALES1), {"name": variant}, force=True)
     assert forced["id"] != first["id"]
 
 
@@ -228,7 +228,12 @@ def test_transfer_moves_customers_children_and_open_tasks(svc, sessions):
     ]
     assert {e.type for e in moved} == {"customer.transferred", "contact.updated", "task.updated"}
     assert all(e.data["owner_id"] == "u-sales1b" for e in moved)
-    audit = svc.get_audit(caller(ADMIN), a["id"])["items"][0]
+    trail = svc.get_audit(caller(ADMIN), a["id"])["items"]
+    # the inherited task is audited too (it was a silent bulk UPDATE once)
+    assert trail[0]["entity_id"] == task["id"] and trail[0]["changes"] == {
+        "assignee_id": ["u-sales1", "u-sales1b"]
+    }
+    audit = trail[1]
     assert audit["action"] == "transferred" and audit["changes"]["owner_id"] == ["u-sales1", "u-sales1b"]
     assert audit["changes"]["reason"] == [None, "离职交接"]
     with pytest.raises(ValidationError):

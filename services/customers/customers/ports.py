@@ -1,0 +1,128 @@
+"""What the use cases need from storage: the customers unit of work and its repositories.
+
+Implemented on PostgreSQL (``storage.repositories``) and in memory (``storage.memory``, for unit
+tests). Locks follow one order everywhere: the customer first, then its children by id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from kernel.audit import AuditEntry, Changes
+from kernel.envelope import Envelope
+from kernel.identity import Caller
+
+from customers.storage.models import ContactRow, CustomerRow, DirectoryUserRow, FollowUpRow, TaskRow
+
+Child = ContactRow | FollowUpRow | TaskRow
+C = TypeVar("C", ContactRow, FollowUpRow, TaskRow)
+
+
+@dataclass(frozen=True)
+class CustomerQuery:
+    """``list_customers``: what the caller may see, narrowed by the filters, newest first."""
+
+    caller: Caller
+    owner_id: str | None = None
+    team_id: str | None = None
+    status: str | None = None
+    tag: str | None = None
+    q: str | None = None  # name, short name or tax id contains
+
+
+@dataclass(frozen=True)
+class TaskQuery:
+    caller: Caller
+    customer_id: str | None = None
+    assignee_id: str | None = None
+    status: str | None = None
+    overdue_at: datetime | None = None  # open and due before this moment
+
+
+@dataclass(frozen=True)
+class Position:
+    """Keyset position of a page: the last item's id (and, on the timeline, its ``occurred_at``)."""
+
+    id: str
+    at: datetime | None = None
+
+
+class Customers(Protocol):
+    def get(self, entity_id: str, *, lock: bool = False) -> CustomerRow | None: ...
+    def get_many(self, ids: Sequence[str]) -> dict[str, CustomerRow]: ...
+    def add(self, row: CustomerRow) -> None: ...
+    def delete(self, row: CustomerRow) -> None: ...
+    def with_tax_id(self, tax_id: str, *, exclude: str | None) -> CustomerRow | None: ...
+    def with_name_key(self, key: str, *, exclude: str | None, limit: int) -> list[CustomerRow]: ...
+    def page(self, query: CustomerQuery, after: Position | None, size: int) -> list[CustomerRow]: ...
+    def owned_by(self, owner_id: str, ids: Sequence[str] | None) -> list[CustomerRow]:
+        """Locked, by id."""
+        ...
+
+    def export(self, after: str, size: int) -> list[CustomerRow]: ...
+
+
+class Children(Protocol[C]):
+    def get(self, entity_id: str, *, lock: bool = False) -> C | None: ...
+    def add(self, row: C) -> None: ...
+    def delete(self, row: C) -> None: ...
+    def of_customer(self, customer_id: str, *, lock: bool = False) -> list[C]:
+        """By id (the lock order)."""
+        ...
+
+    def page(self, customer_id: str, after: Position | None, size: int) -> list[C]: ...
+    def export(self, after: str, size: int) -> list[C]: ...
+
+
+class Contacts(Children[ContactRow], Protocol):
+    def primaries(self, customer_id: str) -> list[ContactRow]:
+        """Locked, by id."""
+        ...
+
+
+class FollowUps(Children[FollowUpRow], Protocol):
+    def citing(self, contact_id: str) -> list[FollowUpRow]:
+        """Locked, by id."""
+        ...
+
+
+class Tasks(Children[TaskRow], Protocol):
+    def page_visible(self, query: TaskQuery, after: Position | None, size: int) -> list[TaskRow]: ...
+    def newly_overdue(self, now: datetime, batch: int) -> list[TaskRow]:
+        """Open, due before ``now``, not yet flagged; locked, skipping rows another worker holds."""
+        ...
+
+
+class Users(Protocol):
+    def get(self, entity_id: str, *, lock: bool = False) -> DirectoryUserRow | None: ...
+    def add(self, row: DirectoryUserRow) -> None: ...
+
+
+class AuditLog(Protocol):
+    def page(self, customer_id: str, after: Position | None, size: int) -> list[AuditEntry]: ...
+
+
+class CustomersUnit(Protocol):
+    caller: Caller
+    customers: Customers
+    contacts: Contacts
+    follow_ups: FollowUps
+    tasks: Tasks
+    users: Users
+    audit_log: AuditLog
+
+    def record(
+        self,
+        kind: str,
+        action: str,
+        state: Mapping[str, Any],
+        *,
+        customer_id: str,
+        changes: Changes | None = None,
+        event_type: str | None = None,
+    ) -> Envelope: ...
+
+    def flush(self) -> None: ...

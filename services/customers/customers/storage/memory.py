@@ -1,0 +1,141 @@
+"""The customers unit of work in memory (``customers.ports`` without PostgreSQL), for unit tests.
+
+Same answers as ``storage.repositories`` for the same rows; locks are no-ops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from kernel.audit import AuditEntry
+from kernel.identity import Caller
+from kernel.memory import FakeUnitOfWork, MemoryRepository, MemoryStore
+from kernel.uow import Units
+
+from customers import contracts as c
+from customers.domain import rules
+from customers.ports import CustomerQuery, Position, TaskQuery
+from customers.storage.models import ContactRow, CustomerRow, DirectoryUserRow, FollowUpRow, TaskRow
+
+C = TypeVar("C", ContactRow, FollowUpRow, TaskRow)
+
+
+def _owned(row: CustomerRow) -> rules.Ownership:
+    return rules.Ownership(owner_id=row.owner_id, team_id=row.team_id)
+
+
+def _contains(value: str | None, needle: str) -> bool:
+    return value is not None and needle.lower() in value.lower()
+
+
+def _newest_first(rows: list[Any], key: Callable[[Any], Any], after: Any, size: int) -> list[Any]:
+    ordered = sorted(rows, key=key, reverse=True)
+    if after is not None:
+        ordered = [r for r in ordered if key(r) < after]
+    return ordered[:size]
+
+
+class MemoryCustomers(MemoryRepository[CustomerRow]):
+    def get_many(self, ids: Sequence[str]) -> dict[str, CustomerRow]:
+        return {i: self.rows[i] for i in ids if i in self.rows}
+
+    def with_tax_id(self, tax_id: str, *, exclude: str | None) -> CustomerRow | None:
+        return next((r for r in self if r.tax_id == tax_id and r.id != exclude), None)
+
+    def with_name_key(self, key: str, *, exclude: str | None, limit: int) -> list[CustomerRow]:
+        return [r for r in self if r.name_key == key and r.id != exclude][:limit]
+
+    def page(self, query: CustomerQuery, after: Position | None, size: int) -> list[CustomerRow]:
+        def keep(r: CustomerRow) -> bool:
+            return (
+                rules.can_read(query.caller, _owned(r), basics=True)
+                and (not query.owner_id or r.owner_id == query.owner_id)
+                and (not query.team_id or r.team_id == query.team_id)
+                and (not query.status or r.status == query.status)
+                and (not query.tag or query.tag in (r.tags or []))
+                and (not query.q or any(_contains(v, query.q) for v in (r.name, r.short_name, r.tax_id)))
+            )
+
+        return _newest_first([r for r in self if keep(r)], lambda r: r.id, after and after.id, size)
+
+    def owned_by(self, owner_id: str, ids: Sequence[str] | None) -> list[CustomerRow]:
+        return [r for r in self if r.owner_id == owner_id and (ids is None or r.id in ids)]
+
+    def export(self, after: str, size: int) -> list[CustomerRow]:
+        return [r for r in self if r.id > after][:size]
+
+
+class MemoryChildren(MemoryRepository[C], Generic[C]):
+    def of_customer(self, customer_id: str, *, lock: bool = False) -> list[C]:
+        return [r for r in self if r.customer_id == customer_id]
+
+    def page(self, customer_id: str, after: Position | None, size: int) -> list[C]:
+        return _newest_first(self.of_customer(customer_id), lambda r: r.id, after and after.id, size)
+
+    def export(self, after: str, size: int) -> list[C]:
+        return [r for r in self if r.id > after][:size]
+
+
+class MemoryContacts(MemoryChildren[ContactRow]):
+    def primaries(self, customer_id: str) -> list[ContactRow]:
+        return [r for r in self.of_customer(customer_id) if r.is_primary]
+
+
+class MemoryFollowUps(MemoryChildren[FollowUpRow]):
+    def page(self, customer_id: str, after: Position | None, size: int) -> list[FollowUpRow]:
+        position = (after.at, after.id) if after is not None and after.at is not None else None
+        return _newest_first(self.of_customer(customer_id), lambda r: (r.occurred_at, r.id), position, size)
+
+    def citing(self, contact_id: str) -> list[FollowUpRow]:
+        return [r for r in self if r.contact_id == contact_id]
+
+
+class MemoryTasks(MemoryChildren[TaskRow]):
+    def __init__(self, rows: dict[str, TaskRow], customers: MemoryCustomers) -> None:
+        super().__init__(rows)
+        self.customers = customers
+
+    def page_visible(self, query: TaskQuery, after: Position | None, size: int) -> list[TaskRow]:
+        def keep(t: TaskRow) -> bool:
+            customer = self.customers.rows[t.customer_id]
+            return (
+                (rules.can_read(query.caller, _owned(customer)) or t.assignee_id == query.caller.user_id)
+                and (not query.customer_id or t.customer_id == query.customer_id)
+                and (not query.assignee_id or t.assignee_id == query.assignee_id)
+                and (not query.status or t.status == query.status)
+                and (query.overdue_at is None or (t.status == "open" and t.due_at < query.overdue_at))
+            )
+
+        return _newest_first([t for t in self if keep(t)], lambda t: t.id, after and after.id, size)
+
+    def newly_overdue(self, now: datetime, batch: int) -> list[TaskRow]:
+        due = [t for t in self if t.status == "open" and t.overdue_notified_at is None and t.due_at < now]
+        return sorted(due, key=lambda t: t.due_at)[:batch]
+
+
+class MemoryAuditLog:
+    def __init__(self, unit: FakeUnitOfWork) -> None:
+        self.unit = unit
+
+    def page(self, customer_id: str, after: Position | None, size: int) -> list[AuditEntry]:
+        lines = [a for a in self.unit.store.audit_log + self.unit.audit_lines if a.customer_id == customer_id]
+        return _newest_first(lines, lambda a: a.id, after and after.id, size)
+
+
+class MemoryCustomersUnit(FakeUnitOfWork):
+    def __init__(self, store: MemoryStore, caller: Caller) -> None:
+        super().__init__(store, caller, service=c.SERVICE)
+        self.customers = MemoryCustomers(self.table("customers"))
+        self.contacts = MemoryContacts(self.table("contacts"))
+        self.follow_ups = MemoryFollowUps(self.table("follow_ups"))
+        self.tasks = MemoryTasks(self.table("tasks"), self.customers)
+        self.users = MemoryRepository[DirectoryUserRow](self.table("directory_users"))
+        self.audit_log = MemoryAuditLog(self)
+
+
+def memory_units(store: MemoryStore | None = None) -> Units[MemoryCustomersUnit]:
+    """Units of work over one in-memory store (a fresh one unless given)."""
+    shared = store if store is not None else MemoryStore()
+    return Units(lambda caller: MemoryCustomersUnit(shared, caller))

@@ -1,0 +1,230 @@
+"""The customers unit of work on PostgreSQL: SQLAlchemy repositories behind ``customers.ports``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from kernel.audit import AuditEntry
+from kernel.identity import Caller
+from kernel.repository import SqlRepository
+from kernel.uow import SqlUnitOfWork, Units
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from customers import contracts as c
+from customers.ports import CustomerQuery, Position, TaskQuery
+from customers.storage.models import (
+    ContactRow,
+    CustomerRow,
+    DirectoryUserRow,
+    FollowUpRow,
+    TaskRow,
+    audit_log,
+    outbox,
+)
+
+C = TypeVar("C", ContactRow, FollowUpRow, TaskRow)
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def visible_customers(caller: Caller, stmt: Select[Any]) -> Select[Any]:
+    """SQL form of ``rules.can_read(..., basics=True)``."""
+    if caller.is_admin or caller.has("finance") or caller.has("support"):
+        return stmt
+    clauses = [CustomerRow.owner_id == caller.user_id]
+    if caller.has("manager") and caller.team_id:
+        clauses.append(CustomerRow.team_id == caller.team_id)
+    return stmt.where(or_(*clauses))
+
+
+class SqlCustomers(SqlRepository[CustomerRow]):
+    model = CustomerRow
+
+    def get_many(self, ids: Sequence[str]) -> dict[str, CustomerRow]:
+        if not ids:
+            return {}
+        rows = self.session.scalars(select(CustomerRow).where(CustomerRow.id.in_(set(ids))))
+        return {r.id: r for r in rows}
+
+    def with_tax_id(self, tax_id: str, *, exclude: str | None) -> CustomerRow | None:
+        stmt = select(CustomerRow).where(CustomerRow.tax_id == tax_id)
+        if exclude:
+            stmt = stmt.where(CustomerRow.id != exclude)
+        return self.session.scalars(stmt.limit(1)).first()
+
+    def with_name_key(self, key: str, *, exclude: str | None, limit: int) -> list[CustomerRow]:
+        stmt = select(CustomerRow).where(CustomerRow.name_key == key)
+        if exclude:
+            stmt = stmt.where(CustomerRow.id != exclude)
+        return list(self.session.scalars(stmt.order_by(CustomerRow.id).limit(limit)))
+
+    def page(self, query: CustomerQuery, after: Position | None, size: int) -> list[CustomerRow]:
+        stmt = visible_customers(query.caller, select(CustomerRow))
+        if query.owner_id:
+            stmt = stmt.where(CustomerRow.owner_id == query.owner_id)
+        if query.team_id:
+            stmt = stmt.where(CustomerRow.team_id == query.team_id)
+        if query.status:
+            stmt = stmt.where(CustomerRow.status == query.status)
+        if query.tag:
+            stmt = stmt.where(CustomerRow.tags.contains([query.tag]))  # @>: the GIN index serves it
+        if query.q:
+            pattern = _like(query.q)
+            stmt = stmt.where(
+                or_(
+                    CustomerRow.name.ilike(pattern),
+                    CustomerRow.short_name.ilike(pattern),
+                    CustomerRow.tax_id.ilike(pattern),
+                )
+            )
+        if after is not None:
+            stmt = stmt.where(CustomerRow.id < after.id)
+        return list(self.session.scalars(stmt.order_by(CustomerRow.id.desc()).limit(size)))
+
+    def owned_by(self, owner_id: str, ids: Sequence[str] | None) -> list[CustomerRow]:
+        stmt = select(CustomerRow).where(CustomerRow.owner_id == owner_id)
+        if ids is not None:
+            stmt = stmt.where(CustomerRow.id.in_(ids))
+        stmt = stmt.order_by(CustomerRow.id).with_for_update().execution_options(populate_existing=True)
+        return list(self.session.scalars(stmt))
+
+    def export(self, after: str, size: int) -> list[CustomerRow]:
+        stmt = select(CustomerRow).where(CustomerRow.id > after).order_by(CustomerRow.id).limit(size)
+        return list(self.session.scalars(stmt))
+
+
+class SqlChildren(SqlRepository[C], Generic[C]):
+    def of_customer(self, customer_id: str, *, lock: bool = False) -> list[C]:
+        model: Any = self.model
+        stmt = select(model).where(model.customer_id == customer_id).order_by(model.id)
+        if lock:
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        return list(self.session.scalars(stmt))
+
+    def page(self, customer_id: str, after: Position | None, size: int) -> list[C]:
+        model: Any = self.model
+        stmt = select(model).where(model.customer_id == customer_id)
+        if after is not None:
+            stmt = stmt.where(model.id < after.id)
+        return list(self.session.scalars(stmt.order_by(model.id.desc()).limit(size)))
+
+    def export(self, after: str, size: int) -> list[C]:
+        model: Any = self.model
+        return list(
+            self.session.scalars(select(model).where(model.id > after).order_by(model.id).limit(size))
+        )
+
+
+class SqlContacts(SqlChildren[ContactRow]):
+    model = ContactRow
+
+    def primaries(self, customer_id: str) -> list[ContactRow]:
+        stmt = (
+            select(ContactRow)
+            .where(and_(ContactRow.customer_id == customer_id, ContactRow.is_primary.is_(True)))
+            .order_by(ContactRow.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return list(self.session.scalars(stmt))
+
+
+class SqlFollowUps(SqlChildren[FollowUpRow]):
+    model = FollowUpRow
+
+    def page(self, customer_id: str, after: Position | None, size: int) -> list[FollowUpRow]:
+        # The timeline: newest first by when it happened.
+        stmt = select(FollowUpRow).where(FollowUpRow.customer_id == customer_id)
+        if after is not None and after.at is not None:
+            stmt = stmt.where(
+                or_(
+                    FollowUpRow.occurred_at < after.at,
+                    and_(FollowUpRow.occurred_at == after.at, FollowUpRow.id < after.id),
+                )
+            )
+        order = (FollowUpRow.occurred_at.desc(), FollowUpRow.id.desc())
+        return list(self.session.scalars(stmt.order_by(*order).limit(size)))
+
+    def citing(self, contact_id: str) -> list[FollowUpRow]:
+        stmt = (
+            select(FollowUpRow)
+            .where(FollowUpRow.contact_id == contact_id)
+            .order_by(FollowUpRow.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return list(self.session.scalars(stmt))
+
+
+class SqlTasks(SqlChildren[TaskRow]):
+    model = TaskRow
+
+    def page_visible(self, query: TaskQuery, after: Position | None, size: int) -> list[TaskRow]:
+        stmt = select(TaskRow).join(CustomerRow, CustomerRow.id == TaskRow.customer_id)
+        caller = query.caller
+        if not caller.is_admin:
+            visible = [CustomerRow.owner_id == caller.user_id, TaskRow.assignee_id == caller.user_id]
+            if caller.has("manager") and caller.team_id:
+                visible.append(CustomerRow.team_id == caller.team_id)
+            stmt = stmt.where(or_(*visible))
+        if query.customer_id:
+            stmt = stmt.where(TaskRow.customer_id == query.customer_id)
+        if query.assignee_id:
+            stmt = stmt.where(TaskRow.assignee_id == query.assignee_id)
+        if query.status:
+            stmt = stmt.where(TaskRow.status == query.status)
+        if query.overdue_at is not None:
+            stmt = stmt.where(and_(TaskRow.status == "open", TaskRow.due_at < query.overdue_at))
+        if after is not None:
+            stmt = stmt.where(TaskRow.id < after.id)
+        return list(self.session.scalars(stmt.order_by(TaskRow.id.desc()).limit(size)))
+
+    def newly_overdue(self, now: datetime, batch: int) -> list[TaskRow]:
+        stmt = (
+            select(TaskRow)
+            .where(
+                and_(TaskRow.status == "open", TaskRow.overdue_notified_at.is_(None), TaskRow.due_at < now)
+            )
+            .order_by(TaskRow.due_at)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        )
+        return list(self.session.scalars(stmt))
+
+
+class SqlUsers(SqlRepository[DirectoryUserRow]):
+    model = DirectoryUserRow
+
+
+class SqlAuditLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def page(self, customer_id: str, after: Position | None, size: int) -> list[AuditEntry]:
+        t = audit_log
+        stmt = select(t).where(t.c.customer_id == customer_id)
+        if after is not None:
+            stmt = stmt.where(t.c.id < after.id)
+        rows = self.session.execute(stmt.order_by(t.c.id.desc()).limit(size))
+        return [AuditEntry.from_row(r) for r in rows]
+
+
+class SqlCustomersUnit(SqlUnitOfWork):
+    def __init__(self, sessions: sessionmaker[Session], caller: Caller) -> None:
+        super().__init__(sessions, caller, service=c.SERVICE, outbox=outbox, audit_log=audit_log)
+        self.customers = SqlCustomers(self.session)
+        self.contacts = SqlContacts(self.session)
+        self.follow_ups = SqlFollowUps(self.session)
+        self.tasks = SqlTasks(self.session)
+        self.users = SqlUsers(self.session)
+        self.audit_log = SqlAuditLog(self.session)
+
+
+def sql_units(sessions: sessionmaker[Session]) -> Units[SqlCustomersUnit]:
+    """Units of work on the customers database (retried on serialization failure or deadlock)."""
+    return Units(lambda caller: SqlCustomersUnit(sessions, caller))

@@ -1,0 +1,252 @@
+"""Unit of work: one transaction holding a service's changes, their events and their audit lines.
+
+Use cases are plain functions ``handler(unit, *args)``; they change state through the unit's
+repositories and report every change through ``unit.record`` — the one audit-and-emit step —
+so a state change without an event (the read models drift) or without an audit line cannot be
+written by accident. ``Units.run`` opens a unit per call and retries the whole call when
+PostgreSQL aborts it for a serialization failure or a deadlock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, Generic, ParamSpec, TypeVar
+
+from prometheus_client import Counter
+from sqlalchemy import Column, DateTime, MetaData, String, Table
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session, sessionmaker
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from kernel.audit import BOOKKEEPING, AuditEntry, Changes
+from kernel.clock import utcnow
+from kernel.envelope import Envelope, make_event
+from kernel.identity import Caller
+from kernel.ids import new_id
+from kernel.logs import get_correlation_id
+from kernel.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+# SQLSTATEs after which the same transaction, run again, may well succeed.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+RETRIES = Counter(
+    "panorama_uow_retries_total", "Units of work run again after a transient abort", ["sqlstate"]
+)
+
+U = TypeVar("U", bound="UnitOfWork")
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The PostgreSQL error code behind ``exc`` (SQLAlchemy wraps psycopg2's error in ``orig``)."""
+    orig = getattr(exc, "orig", None) or exc
+    code = getattr(orig, "pgcode", None)
+    return code if isinstance(code, str) else None
+
+
+def is_retryable(exc: BaseException) -> bool:
+    return sqlstate(exc) in RETRYABLE_SQLSTATES
+
+
+def audit_table(metadata: MetaData) -> Table:
+    return Table(
+        "audit_log",
+        metadata,
+        Column("id", String(36), primary_key=True),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("actor_id", String(64), nullable=False),
+        # No foreign key: the trail outlives a deleted customer.
+        Column("customer_id", String(36), nullable=False, index=True),
+        Column("entity_type", String(20), nullable=False),
+        Column("entity_id", String(36), nullable=False),
+        Column("action", String(20), nullable=False),
+        Column("changes", JSONB, nullable=False),
+    )
+
+
+class UnitOfWork:
+    """Base of every unit of work: the caller, and the audit-and-emit step.
+
+    Subclasses store events and audit lines (``_store_event``, ``_store_audit``) and end the
+    transaction (``commit``, ``rollback``, ``close``). Used as a context manager: commit when the
+    block succeeds, roll back when it raises, always close.
+    """
+
+    service: str
+
+    def __init__(self, caller: Caller, service: str) -> None:
+        self.caller = caller
+        self.service = service
+
+    # -- the audit-and-emit step -------------------------------------------------------------
+    def record(
+        self,
+        kind: str,
+        action: str,
+        state: Mapping[str, Any],
+        *,
+        customer_id: str,
+        changes: Changes | None = None,
+        event_type: str | None = None,
+    ) -> Envelope:
+        """Publish ``state`` (full state or tombstone) as ``<kind>.<action>`` and audit ``changes``.
+
+        An update whose change set is empty (a record re-published because something it carries,
+        like its customer's name, changed) is emitted but not audited: the audit line belongs to
+        the record that really changed.
+        """
+        event = self.emit(event_type or f"{kind}.{action}", kind=kind, state=state, customer_id=customer_id)
+        lines = {k: v for k, v in (changes or {}).items() if k not in BOOKKEEPING}
+        if action != "updated" or lines:
+            self.audit(kind, str(state["id"]), action, lines, customer_id=customer_id)
+        return event
+
+    def emit(
+        self, event_type: str, *, kind: str, state: Mapping[str, Any], customer_id: str | None
+    ) -> Envelope:
+        """Only the event (prefer ``record``): the envelope goes to the outbox of this transaction."""
+        event = make_event(
+            type=event_type,
+            source=self.service,
+            aggregate_type=kind,
+            aggregate_id=str(state["id"]),
+            version=int(state["version"]),
+            actor_id=self.caller.user_id,
+            customer_id=customer_id,
+            correlation_id=get_correlation_id(),
+            data=dict(state),
+        )
+        self._store_event(event)
+        return event
+
+    def audit(
+        self, kind: str, entity_id: str, action: str, changes: Changes, *, customer_id: str
+    ) -> AuditEntry:
+        """Only the audit line (prefer ``record``)."""
+        entry = AuditEntry(
+            id=new_id(),
+            at=utcnow(),
+            actor_id=self.caller.user_id,
+            customer_id=customer_id,
+            entity_type=kind,
+            entity_id=entity_id,
+            action=action,
+            changes=changes,
+        )
+        self._store_audit(entry)
+        return entry
+
+    # -- storage, provided by subclasses -----------------------------------------------------
+    def _store_event(self, event: Envelope) -> None:
+        raise NotImplementedError
+
+    def _store_audit(self, entry: AuditEntry) -> None:
+        raise NotImplementedError
+
+    def commit(self) -> None:
+        raise NotImplementedError
+
+    def rollback(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self: U) -> U:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None:
+                self.commit()
+            else:
+                self.rollback()
+        finally:
+            self.close()
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """A SQLAlchemy session; events go to the service's outbox table, audit lines to its audit table."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        caller: Caller,
+        *,
+        service: str,
+        outbox: Table,
+        audit_log: Table,
+    ) -> None:
+        super().__init__(caller, service)
+        self.session = sessions()
+        self._outbox = Outbox(outbox, service)
+        self._audit_log = audit_log
+
+    def _store_event(self, event: Envelope) -> None:
+        self._outbox.add_events(self.session, [event])
+
+    def _store_audit(self, entry: AuditEntry) -> None:
+        self.session.execute(self._audit_log.insert(), [entry.to_row()])
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def close(self) -> None:
+        self.session.close()
+
+
+class Units(Generic[U]):
+    """Runs use cases, each in a fresh unit of work from ``begin(caller)``.
+
+    The whole call is run again (fresh unit, fresh reads) when PostgreSQL aborted it with a
+    serialization failure or a deadlock, after a short random wait so the colliding
+    transactions do not collide again in lock step; other errors propagate at once.
+    """
+
+    def __init__(
+        self,
+        begin: Callable[[Caller], U],
+        *,
+        attempts: int = 5,
+        first_wait: float = 0.01,
+        max_wait: float = 0.25,
+    ) -> None:
+        self.begin = begin
+        self.attempts = attempts
+        self.first_wait = first_wait
+        self.max_wait = max_wait
+
+    def run(self, caller: Caller, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        retrying = Retrying(
+            retry=retry_if_exception(is_retryable),
+            wait=wait_random_exponential(multiplier=self.first_wait, max=self.max_wait),
+            stop=stop_after_attempt(self.attempts),
+            before_sleep=_count_retry,
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt, self.begin(caller) as unit:
+                return work(unit, *args, **kwargs)
+        raise AssertionError("unreachable: tenacity either returned or re-raised")
+
+
+def _count_retry(state: Any) -> None:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    code = sqlstate(exc) if exc is not None else None
+    RETRIES.labels(code or "unknown").inc()
+    log.info("unit of work aborted (%s); running it again, attempt %d", code, state.attempt_number + 1)
