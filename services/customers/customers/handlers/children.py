@@ -48,6 +48,8 @@ class ChildSpec(Generic[C]):
     kind: str  # aggregate type, event prefix, RPC name part ("follow_up")
     model: type[C]
     state: Callable[[C, CustomerRow], dict[str, Any]]
+    # payload -> cleaned values (``partial`` for an update), e.g. ``inputs.clean_contact``
+    clean: Callable[..., dict[str, Any]]
     repository: Callable[[CustomersUnit], Children[C]]
     # finance and support may read this kind (customer basics)
     basics: bool = False
@@ -109,8 +111,9 @@ def get(spec: ChildSpec[C], unit: CustomersUnit, entity_id: Any) -> dict[str, An
 
 
 def update(
-    spec: ChildSpec[C], unit: CustomersUnit, entity_id: Any, values: dict[str, Any], expected_version: Any
+    spec: ChildSpec[C], unit: CustomersUnit, entity_id: Any, payload: Any, expected_version: Any
 ) -> dict[str, Any]:
+    values = spec.clean(payload, partial=True)
     customer, row = spec.load_for_write(unit, entity_id)
     rules.require_write(unit.caller, ownership(customer), subject=f"{spec.kind} {row.id}")
     check_version(row, expected_version)

@@ -32,6 +32,7 @@ def _clear_follow_ups(unit: CustomersUnit, customer: CustomerRow, row: ContactRo
 
 CONTACT: ChildSpec[ContactRow] = ChildSpec(
     kind="contact",
+    clean=inputs.clean_contact,
     model=ContactRow,
     state=states.contact_state,
     repository=attrgetter("contacts"),
@@ -42,7 +43,7 @@ CONTACT: ChildSpec[ContactRow] = ChildSpec(
 
 
 def create_contact(unit: CustomersUnit, customer_id: Any, data: Any) -> dict[str, Any]:
-    return children.create(CONTACT, unit, customer_id, inputs.clean_contact(data))
+    return children.create(CONTACT, unit, customer_id, CONTACT.clean(data))
 
 
 def get_contact(unit: CustomersUnit, contact_id: Any) -> dict[str, Any]:
@@ -52,9 +53,7 @@ def get_contact(unit: CustomersUnit, contact_id: Any) -> dict[str, Any]:
 def update_contact(
     unit: CustomersUnit, contact_id: Any, changes: Any, expected_version: Any = None
 ) -> dict[str, Any]:
-    return children.update(
-        CONTACT, unit, contact_id, inputs.clean_contact(changes, partial=True), expected_version
-    )
+    return children.update(CONTACT, unit, contact_id, changes, expected_version)
 
 
 def delete_contact(unit: CustomersUnit, contact_id: Any, expected_version: Any = None) -> dict[str, Any]:

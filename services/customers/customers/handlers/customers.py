@@ -160,16 +160,14 @@ def delete_customer(unit: CustomersUnit, customer_id: Any, expected_version: Any
     row = load_customer(unit, customer_id, lock=True)
     rules.require_write(unit.caller, ownership(row), subject=f"customer {row.id}")
     check_version(row, expected_version)
-    # Children go with the customer (ON DELETE CASCADE); each gets its tombstone. Tasks and
-    # follow-ups first, so no tombstone of a contact precedes one of a follow-up citing it.
-    for spec in reversed(CHILDREN):
-        for child in spec.repository(unit).of_customer(row.id, lock=True):
-            unit.record(
-                spec.kind,
-                "deleted",
-                states.tombstone(child.id, row.id, child.version + 1),
-                customer_id=row.id,
-            )
+    # Children go with the customer (ON DELETE CASCADE); each gets its tombstone. Locked in the
+    # one order (kind by kind, by id); tombstoned tasks and follow-ups first, so no contact's
+    # tombstone precedes one of a follow-up citing it.
+    doomed = [(spec, spec.repository(unit).of_customer(row.id, lock=True)) for spec in CHILDREN]
+    for spec, rows in reversed(doomed):
+        for child in rows:
+            gone = states.tombstone(child.id, row.id, child.version + 1)
+            unit.record(spec.kind, "deleted", gone, customer_id=row.id)
     gone = states.tombstone(row.id, row.id, row.version + 1)
     unit.record("customer", "deleted", gone, customer_id=row.id, changes={"name": [row.name, None]})
     unit.customers.delete(row)

@@ -26,6 +26,7 @@ def _contact_of_customer(unit: CustomersUnit, customer: CustomerRow, values: dic
 
 FOLLOW_UP: ChildSpec[FollowUpRow] = ChildSpec(
     kind="follow_up",
+    clean=inputs.clean_follow_up,
     model=FollowUpRow,
     state=states.follow_up_state,
     repository=attrgetter("follow_ups"),
@@ -39,7 +40,7 @@ def create_follow_up(unit: CustomersUnit, customer_id: Any, data: Any) -> dict[s
     payload = require_mapping(data)
     if payload.get("occurred_at") is None:
         payload = {**payload, "occurred_at": utcnow()}  # logged as it happens unless told otherwise
-    values = inputs.clean_follow_up(payload)
+    values = FOLLOW_UP.clean(payload)
     values["author_id"] = unit.caller.user_id
     return children.create(FOLLOW_UP, unit, customer_id, values)
 
@@ -51,8 +52,7 @@ def get_follow_up(unit: CustomersUnit, follow_up_id: Any) -> dict[str, Any]:
 def update_follow_up(
     unit: CustomersUnit, follow_up_id: Any, changes: Any, expected_version: Any = None
 ) -> dict[str, Any]:
-    values = inputs.clean_follow_up(changes, partial=True)
-    return children.update(FOLLOW_UP, unit, follow_up_id, values, expected_version)
+    return children.update(FOLLOW_UP, unit, follow_up_id, changes, expected_version)
 
 
 def delete_follow_up(unit: CustomersUnit, follow_up_id: Any, expected_version: Any = None) -> dict[str, Any]:

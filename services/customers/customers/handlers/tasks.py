@@ -37,6 +37,7 @@ def _apply(row: TaskRow, values: dict[str, Any]) -> None:
 
 TASK: ChildSpec[TaskRow] = ChildSpec(
     kind="task",
+    clean=inputs.clean_task,
     model=TaskRow,
     state=states.task_state,
     repository=attrgetter("tasks"),
@@ -49,7 +50,7 @@ def create_task(unit: CustomersUnit, data: Any) -> dict[str, Any]:
     payload = require_mapping(data)
     if payload.get("assignee_id") is None:
         payload = {**payload, "assignee_id": unit.caller.user_id}  # whoever creates it does it
-    values = inputs.clean_task(payload)
+    values = TASK.clean(payload)
     customer_id = values.pop("customer_id")
     return children.create(TASK, unit, customer_id, values)
 
@@ -61,7 +62,7 @@ def get_task(unit: CustomersUnit, task_id: Any) -> dict[str, Any]:
 def update_task(
     unit: CustomersUnit, task_id: Any, changes: Any, expected_version: Any = None
 ) -> dict[str, Any]:
-    return children.update(TASK, unit, task_id, inputs.clean_task(changes, partial=True), expected_version)
+    return children.update(TASK, unit, task_id, changes, expected_version)
 
 
 def delete_task(unit: CustomersUnit, task_id: Any, expected_version: Any = None) -> dict[str, Any]:
