@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from customers.service import CustomersService
 from customers.storage.models import outbox
+from customers.storage.repositories import SqlCustomersUnit, sql_units
 from customers_testkit import MANAGER, SALES1, SALES2
 from kernel.envelope import Envelope
 from kernel.errors import Conflict
@@ -146,3 +147,43 @@ def test_name_duplicate_lists_only_visible_candidates(svc):
     listed = {x["id"]: x for x in exc.value.errors[0]["candidates"]}
     assert set(listed) == {hidden["id"]}  # team-east's manager sees team-east's customer only
     assert listed[hidden["id"]]["owner_id"] == SALES1.user_id
+
+
+def test_a_real_deadlock_is_retried_as_a_whole_unit(svc, sessions):
+    """Two units lock the same two customers in opposite orders: PostgreSQL aborts one (40P01),
+    the runner runs it again, and both calls succeed."""
+    a = svc.create_customer(SALES1.to_payload(), {"name": "甲公司"})
+    b = svc.create_customer(SALES1.to_payload(), {"name": "乙公司"})
+    both_hold_one = threading.Barrier(2)
+    attempts: list[str] = []
+    results: list[Any] = []
+
+    def cross(first: str, second: str):  # type: ignore[no-untyped-def]
+        def work(unit: SqlCustomersUnit) -> str:
+            attempts.append(first)
+            unit.customers.get(first, lock=True)
+            if attempts.count(first) == 1:
+                both_hold_one.wait(timeout=10)  # first attempt only: the retry finds the way clear
+            unit.customers.get(second, lock=True)
+            return first
+
+        return work
+
+    units = sql_units(sessions)
+
+    def run(first: str, second: str) -> None:
+        try:
+            results.append(units.run(SALES1, cross(first, second)))
+        except BaseException as exc:  # asserted on below
+            results.append(exc)
+
+    threads = [
+        threading.Thread(target=run, args=(a["id"], b["id"])),
+        threading.Thread(target=run, args=(b["id"], a["id"])),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == sorted([a["id"], b["id"]])
+    assert len(attempts) == 3  # one of the two ran twice
