@@ -221,11 +221,12 @@ def test_idle_relay_keeps_its_broker_connection(engine, outbox, broker, servers)
     thread = threading.Thread(target=relay.run_forever, args=(stop,))
     thread.start()
     try:
-        eventually(lambda: relay.connections_opened == 1, timeout=10)
+        [first] = add_events(engine, outbox, exchange)
+        eventually(lambda: published(engine, outbox) == [first], timeout=10)
         time.sleep(5)  # idle for five heartbeat intervals: a connection nobody services is dropped
-        [event] = add_events(engine, outbox, exchange)
-        eventually(lambda: published(engine, outbox) == [event], timeout=10)
-        assert broker.take(queue) == [event]
+        [second] = add_events(engine, outbox, exchange)
+        eventually(lambda: published(engine, outbox) == [first, second], timeout=10)
+        assert broker.take(queue) == [first, second]
         assert relay.connections_opened == 1
         assert metric("panorama_outbox_relay_connections_total") >= 1
         assert metric("panorama_outbox_relay_errors_total") == errors_before
