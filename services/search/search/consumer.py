@@ -30,6 +30,7 @@ from search import metrics
 from search.bulk import OpResult, Outcome
 from search.documents import IndexOp
 from search.messages import Poison, decode
+from search.topology import QueueTopology
 from search.writer import EsWriter, RetryableEsError
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,12 @@ class IndexerConfig:
     extra_queue_arguments: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def topology(self) -> QueueTopology:
+        return QueueTopology(self.queue, tuple(self.exchanges), self.extra_queue_arguments)
+
+    @property
     def dlq(self) -> str:
-        return f"{self.queue}.dlq"
+        return self.topology.dlq
 
 
 def republished(original: pika.BasicProperties, headers: dict[str, Any]) -> pika.BasicProperties:
@@ -80,13 +85,7 @@ def republished(original: pika.BasicProperties, headers: dict[str, Any]) -> pika
 
 
 def declare_topology(channel: BlockingChannel, config: IndexerConfig) -> None:
-    """Exchanges as nameko declares them, the durable queue bound to all with ``#``, and its DLQ."""
-    channel.queue_declare(config.dlq, durable=True)
-    arguments = {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": config.dlq}
-    channel.queue_declare(config.queue, durable=True, arguments={**arguments, **config.extra_queue_arguments})
-    for exchange in config.exchanges:
-        channel.exchange_declare(exchange=exchange, exchange_type="topic", durable=True)
-        channel.queue_bind(queue=config.queue, exchange=exchange, routing_key="#")
+    config.topology.declare_on(channel)
 
 
 class BulkIndexer:

@@ -15,16 +15,19 @@ from search.consumer import BulkIndexer, IndexerConfig
 from search.es import make_client, settings_index_body
 from search.indices import ensure_index
 from search.settings import SearchSettings
+from search.topology import from_settings
 from search.writer import EsWriter
 
 log = logging.getLogger("search.indexer")
 
 
 def config_from_settings(settings: SearchSettings) -> IndexerConfig:
+    topology = from_settings(settings)  # the same queue provisioning declares (search.topology)
     return IndexerConfig(
         amqp_url=settings.rabbitmq_url,
-        queue=settings.search_queue,
-        exchanges=list(settings.search_exchanges),
+        queue=topology.queue,
+        exchanges=list(topology.exchanges),
+        extra_queue_arguments=dict(topology.extra_queue_arguments),
         prefetch=settings.search_indexer_prefetch,
         batch_size=settings.search_indexer_batch_size,
         flush_after=settings.search_indexer_flush_ms / 1000,
