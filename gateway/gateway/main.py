@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from kernel.signing import configure_signing
 
 from gateway.api.routes import auth, contacts, customers, follow_ups, ops, search, tasks, users
 from gateway.auth.directory import Directory
@@ -44,6 +45,8 @@ def create_app(
 ) -> FastAPI:
     """Build the app; tests pass a fake ``rpc`` and an in-memory ``store`` (no servers needed)."""
     settings = settings or get_settings()
+    # The identities this gateway signs on every RPC, and the cursors it checks, use its settings.
+    configure_signing(settings.identity_key, settings.identity_ttl_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -34,7 +34,6 @@ class GatewaySettings(KernelSettings):
     # nameko service names; another name runs a second, isolated copy on the same broker (tests).
     customers_service: str = Field(default="customers", pattern=r"^[a-z][a-z0-9_]{0,62}$")
     search_service: str = Field(default="search", pattern=r"^[a-z][a-z0-9_]{0,62}$")
-    rpc_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     rpc_ready_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
     ready_services: list[str] = Field(default_factory=lambda: ["customers", "search"])
 

@@ -69,6 +69,8 @@ def test_search_and_suggest_over_rpc(rpc, publish):
         ({"q": "a", "kinds": ["planet"]}, "kinds"),
         ({"q": "a", "date_from": "yesterday"}, "date_from"),
         ({"q": "a", "cursor": "garbage!"}, "cursor"),
+        # Well-formed but unsigned: Elasticsearch used to fail on the hand-made search_after (5xx).
+        ({"q": "a", "cursor": "eyJhZnRlciI6WyJ4Il0sInEiOiJ4In0"}, "cursor"),
     ],
 )
 def test_bad_input_is_a_validation_error_naming_the_field(rpc, kwargs, field):

@@ -48,11 +48,16 @@ def test_alias_must_be_an_index_name():
 
 
 def test_production_refuses_the_dev_elasticsearch_password():
-    settings = SearchSettings(environment="production", rabbitmq_url="amqp://svc:secret@mq/%2F")
+    settings = SearchSettings(
+        environment="production", rabbitmq_url="amqp://svc:secret@mq/%2F", identity_key="i" * 40
+    )
     with pytest.raises(ValueError, match="Elasticsearch"):
         settings.refuse_dev_secrets()
     SearchSettings(
-        environment="production", rabbitmq_url="amqp://svc:secret@mq/%2F", elasticsearch_password="s3cret"
+        environment="production",
+        rabbitmq_url="amqp://svc:secret@mq/%2F",
+        elasticsearch_password="s3cret",
+        identity_key="i" * 40,
     ).refuse_dev_secrets()
 
 
