@@ -38,6 +38,8 @@ class GatewaySettings(KernelSettings):
     ready_services: list[str] = Field(default_factory=lambda: ["customers", "search"])
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # How long a write's Idempotency-Key (and its first answer) is remembered.
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60, le=7 * 24 * 3600)
 
     login_max_failures: int = Field(default=5, ge=1)
     # Higher than per account: one office NAT address is shared by a whole sales team.
