@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from kernel.signing import configure_signing
 
 from gateway.api.routes import auth, contacts, customers, follow_ups, ops, search, tasks, users
 from gateway.auth.directory import Directory
@@ -19,6 +20,8 @@ from gateway.auth.throttle import LoginThrottle
 from gateway.auth.tokens import TokenIssuer
 from gateway.db import create_sessions, migrate
 from gateway.error_handlers import install_error_handlers
+from gateway.idempotency import IdempotencyStore, MemoryIdempotencyStore
+from gateway.idempotency_sql import SqlIdempotencyStore
 from gateway.middleware import BodyLimitMiddleware, ObservabilityMiddleware
 from gateway.openapi import install_docs, install_openapi
 from gateway.rpc import PikaRpcClient, RpcClient
@@ -33,6 +36,8 @@ Panorama CRM gateway. Log in with `POST /api/v1/auth/token` (OAuth2 password flo
 previous page). Changes take the record version in `If-Match: "<version>"` (or `version` in the
 body) and answer 409 when it is stale; responses carry `ETag: "<version>"`. Every error is
 RFC 9457 `application/problem+json` with `errors[{field, message}]` for invalid input.
+Creates accept an `Idempotency-Key` header: retrying with the same key (say after a timeout)
+returns the first answer, marked `Idempotent-Replayed: true`, instead of creating twice.
 """
 
 
@@ -41,9 +46,13 @@ def create_app(
     *,
     rpc: RpcClient | None = None,
     store: UserStore | None = None,
+    idempotency: IdempotencyStore | None = None,
 ) -> FastAPI:
-    """Build the app; tests pass a fake ``rpc`` and an in-memory ``store`` (no servers needed)."""
+    """Build the app; tests pass a fake ``rpc`` and an in-memory ``store`` (no servers needed);
+    with an in-memory user store the idempotency keys are kept in memory too."""
     settings = settings or get_settings()
+    # The identities this gateway signs on every RPC, and the cursors it checks, use its settings.
+    configure_signing(settings.identity_key, settings.identity_ttl_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -56,6 +65,8 @@ def create_app(
             app.state.directory = Directory(
                 SqlUserStore(sessions), default_timezone=settings.default_timezone
             )
+            if getattr(app.state, "idempotency", None) is None:
+                app.state.idempotency = SqlIdempotencyStore(sessions)
         if rpc is None:
             owned_rpc = PikaRpcClient(settings.rabbitmq_url, timeout=settings.rpc_timeout_seconds)
             owned_rpc.start()
@@ -93,6 +104,7 @@ def create_app(
     )
     if store is not None:
         app.state.directory = Directory(store, default_timezone=settings.default_timezone)
+    app.state.idempotency = idempotency or (MemoryIdempotencyStore() if store is not None else None)
     if rpc is not None:
         app.state.rpc = rpc
     if store is not None and rpc is not None:

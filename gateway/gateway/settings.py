@@ -34,11 +34,12 @@ class GatewaySettings(KernelSettings):
     # nameko service names; another name runs a second, isolated copy on the same broker (tests).
     customers_service: str = Field(default="customers", pattern=r"^[a-z][a-z0-9_]{0,62}$")
     search_service: str = Field(default="search", pattern=r"^[a-z][a-z0-9_]{0,62}$")
-    rpc_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     rpc_ready_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
     ready_services: list[str] = Field(default_factory=lambda: ["customers", "search"])
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # How long a write's Idempotency-Key (and its first answer) is remembered.
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60, le=7 * 24 * 3600)
 
     login_max_failures: int = Field(default=5, ge=1)
     # Higher than per account: one office NAT address is shared by a whole sales team.

@@ -15,6 +15,7 @@ from gateway.auth.records import TeamRecord, UserRecord
 from gateway.auth.store import DuplicateName
 from gateway.rpc_errors import RpcTimeout, ServiceUnavailable
 from kernel.clock import isoformat, utcnow
+from kernel.cursor import decode_cursor, encode_cursor
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kernel.identity import Caller
 from kernel.ids import new_id
@@ -128,11 +129,13 @@ class FakeCustomersService:
         )
 
     def _page(self, items: list[dict[str, Any]], cursor: Any, limit: Any) -> dict[str, Any]:
-        start = int(cursor) if isinstance(cursor, str) and cursor.isdigit() else 0
+        # Signed cursors like the real services': a forged one is the service's ValidationError.
+        position = decode_cursor(cursor)
+        start = position["offset"] if position is not None else 0
         size = limit if isinstance(limit, int) and limit > 0 else 50
         chunk = items[start : start + size]
         more = start + size < len(items)
-        return {"items": chunk, "next_cursor": str(start + size) if more else None}
+        return {"items": chunk, "next_cursor": encode_cursor({"offset": start + size}) if more else None}
 
     def _user_team(self, user_id: str) -> str | None:
         entry = self.directory.get(user_id)
@@ -462,6 +465,7 @@ class FakeSearchService:
     def search(
         self, caller: Caller, q: str, kinds: Any = None, limit: int = 20, cursor: Any = None, **_: Any
     ) -> dict:
+        decode_cursor(cursor)  # the real service refuses a cursor it did not sign the same way
         hits = []
         for doc in self._documents() + self.extra_hits:
             if q not in doc.get("text", doc.get("title", "")):

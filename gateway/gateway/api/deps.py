@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 
+from gateway.api.routes._params import IdempotencyKey
 from gateway.auth.directory import Directory
 from gateway.auth.permissions import require
 from gateway.auth.records import UserRecord
@@ -17,6 +19,7 @@ from gateway.auth.tokens import InvalidToken, TokenClaims, TokenIssuer
 from gateway.clients.customers import CustomersClient
 from gateway.clients.search import SearchClient
 from gateway.errors import Unauthenticated
+from gateway.idempotency import Idempotency, IdempotencyStore
 from gateway.rpc import RpcClient
 from gateway.settings import GatewaySettings
 
@@ -49,6 +52,27 @@ async def get_throttle(request: Request) -> LoginThrottle:
 
 async def get_replicator(request: Request) -> UserReplicator:
     return request.app.state.replicator  # type: ignore[no-any-return]
+
+
+async def get_idempotency_store(request: Request) -> IdempotencyStore:
+    return request.app.state.idempotency  # type: ignore[no-any-return]
+
+
+async def idempotency(
+    request: Request,
+    key: IdempotencyKey = None,
+    store: IdempotencyStore = Depends(get_idempotency_store),
+    settings: GatewaySettings = Depends(get_settings),
+) -> Idempotency:
+    """The request's ``Idempotency-Key`` (if any); writes run through ``Idempotency.run``."""
+    return Idempotency(
+        store,
+        key,
+        request,
+        # A first attempt counts as running for as long as the gateway may still wait for it.
+        lease=timedelta(seconds=2 * settings.rpc_timeout_seconds),
+        ttl=timedelta(seconds=settings.idempotency_ttl_seconds),
+    )
 
 
 async def get_customers(

@@ -326,3 +326,69 @@ def test_cli_create_admin_and_seed_demo(servers, customers_service, gateway_sess
     assert sales2 is not None and sales2.team_id == directory.get_team_by_name("华南销售二组").id  # type: ignore[union-attr]
     reseeded = _cli(servers, "seed-demo")
     assert reseeded.returncode == 0 and "0 customers created" in reseeded.stdout
+
+
+def test_idempotency_key_against_the_real_service_and_database(stack, gateway_engine):
+    """A client retry after a timeout must not create a second record (issue 8 §2.10)."""
+    client, _ = stack
+    sales1 = login(client, "sales1")
+    headers = {**sales1, "Idempotency-Key": f"it-{uuid.uuid4()}"}
+    body = {"name": f"幂等集成{uuid.uuid4().hex[:6]}有限公司"}
+    first = client.post("/api/v1/customers", json=body, headers=headers)
+    again = client.post("/api/v1/customers", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201, (first.text, again.text)
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    assert again.headers["location"] == first.headers["location"]
+    listed = client.get("/api/v1/customers", params={"q": body["name"]}, headers=sales1).json()["items"]
+    assert [c["id"] for c in listed] == [first.json()["id"]]
+    cid = first.json()["id"]
+
+    follow_up_headers = {**sales1, "Idempotency-Key": f"it-{uuid.uuid4()}"}
+    note = {"channel": "call", "content": "重试的电话记录", "occurred_at": "2026-01-02T03:04:05Z"}
+    for _ in range(2):
+        response = client.post(f"/api/v1/customers/{cid}/follow-ups", json=note, headers=follow_up_headers)
+        assert response.status_code == 201, response.text
+    assert len(client.get(f"/api/v1/customers/{cid}/follow-ups", headers=sales1).json()["items"]) == 1
+
+    changed = client.post("/api/v1/customers", json={"name": "另一个名字"}, headers=headers)
+    assert changed.status_code == 422 and changed.json()["errors"][0]["field"] == "Idempotency-Key"
+    # Kept in the gateway's database, so another replica would answer the same.
+    with gateway_engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT status, fingerprint FROM idempotency_keys WHERE key = :k"),
+            {"k": headers["Idempotency-Key"]},
+        ).one()
+    assert stored.status == 201 and len(stored.fingerprint) == 64
+
+
+def test_forged_cursors_are_422_through_the_gateway(stack):
+    client, _ = stack
+    sales1 = login(client, "sales1")
+    cid = client.post(
+        "/api/v1/customers", json={"name": f"游标{uuid.uuid4().hex[:6]}"}, headers=sales1
+    ).json()["id"]
+    for i in range(3):
+        note = {"channel": "call", "content": f"第{i}次", "occurred_at": f"2026-01-0{i + 1}T00:00:00Z"}
+        assert (
+            client.post(f"/api/v1/customers/{cid}/follow-ups", json=note, headers=sales1).status_code == 201
+        )
+    page = client.get(f"/api/v1/customers/{cid}/follow-ups?limit=2", headers=sales1).json()
+    good = page["next_cursor"]
+    assert (
+        len(
+            client.get(f"/api/v1/customers/{cid}/follow-ups", params={"cursor": good}, headers=sales1).json()[
+                "items"
+            ]
+        )
+        == 1
+    )
+    unsigned = good.split(".")[0]
+    # Before: base64 JSON with a position of the wrong type or shape gave 500 (DataError, KeyError).
+    hand_made = "eyJ0IjogIm5vdCBhIHRpbWUiLCAiaWQiOiAieCJ9"
+    other_list = client.get("/api/v1/customers?limit=1", headers=sales1).json()["next_cursor"]
+    for bad in (unsigned, hand_made, other_list, f"{unsigned}.AAAAAAAAAAAAAAAAAAAAAA"):
+        if bad is None:
+            continue
+        response = client.get(f"/api/v1/customers/{cid}/follow-ups", params={"cursor": bad}, headers=sales1)
+        assert response.status_code == 422, (bad, response.text)
+        assert response.json()["errors"][0]["field"] == "cursor"

@@ -12,6 +12,7 @@ from gateway.auth.tokens import InvalidToken, TokenIssuer
 from gateway.settings import DEV_JWT_SECRET, GatewaySettings
 from gateway.web.sanitize import safe_snippet
 from gateway_fakes import TEST_PASSWORD, FakeRpc, MemoryUserStore
+from kernel.identity import SYSTEM, Caller
 from pydantic import ValidationError as SettingsError
 
 
@@ -88,8 +89,17 @@ def test_production_refuses_development_secrets(monkeypatch):
             demo_password="a real one 123",
             rabbitmq_url="amqp://u:p@mq/%2F",
         )  # the database URL still carries the dev password
+    with pytest.raises(SettingsError, match="IDENTITY_KEY"):
+        GatewaySettings(
+            environment="production",
+            jwt_secret="x" * 40,
+            demo_password="a real one 123",
+            rabbitmq_url="amqp://u:p@mq/%2F",
+            gateway_database_url="postgresql+psycopg2://gw:secret@db/gw",
+        )
     ok = GatewaySettings(
         environment="production",
+        identity_key="i" * 40,
         jwt_secret="x" * 40,
         demo_password="a real one 123",
         rabbitmq_url="amqp://u:p@mq/%2F",
@@ -125,8 +135,4 @@ def test_replication_retries_until_customers_comes_back():
 
     asyncio.run(scenario())
     assert [u["username"] for u in rpc.customers.directory.values()] == ["u1"]
-    assert rpc.calls_to("upsert_user")[-1]["caller"] == {
-        "user_id": "system",
-        "roles": ["system"],
-        "team_id": None,
-    }
+    assert Caller.from_payload(rpc.calls_to("upsert_user")[-1]["caller"]) == SYSTEM

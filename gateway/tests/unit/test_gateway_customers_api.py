@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from gateway.rpc_errors import RemoteServiceError
 from kernel.errors import Conflict
+from kernel.identity import Caller
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def test_create_returns_201_with_location_and_etag(client, as_sales1, sales1, rp
     assert body["tags"] == ["制造业", "华东"]
     # The caller travels with the call: the service decides with the gateway's identity.
     sent = rpc.calls_to("create_customer")[0]
-    assert sent["caller"] == {"user_id": sales1.id, "roles": ["sales"], "team_id": sales1.team_id}
+    assert Caller.from_payload(sent["caller"]) == Caller(sales1.id, ("sales",), sales1.team_id)
     assert "owner_id" not in sent["data"]
 
 

@@ -27,5 +27,7 @@ class CustomersSettings(ServiceSettings):
             "max_workers": self.max_workers,
             "DATABASE_URL": self.database_url,
             "DB_POOL_SIZE": self.db_pool_size,
+            "DB_STATEMENT_TIMEOUT_MS": self.db_statement_timeout_ms,
+            "DB_LOCK_TIMEOUT_MS": self.db_lock_timeout_ms,
             "METRICS_PORT": self.metrics_port,
         }

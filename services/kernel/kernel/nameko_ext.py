@@ -41,7 +41,12 @@ class Database(DependencyProvider):
 
     def setup(self) -> None:
         config = self.container.config
-        engine = make_engine(config[self.url_key], pool_size=int(config.get(self.pool_key, 20)))
+        engine = make_engine(
+            config[self.url_key],
+            pool_size=int(config.get(self.pool_key, 20)),
+            statement_timeout_ms=config.get("DB_STATEMENT_TIMEOUT_MS"),
+            lock_timeout_ms=config.get("DB_LOCK_TIMEOUT_MS"),
+        )
         self.factory = make_sessionmaker(engine)
 
     def stop(self) -> None:

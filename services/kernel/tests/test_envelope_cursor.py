@@ -47,7 +47,7 @@ def test_page_limit_bounds():
 
 
 def test_caller_payload_validation():
-    caller = Caller.from_payload({"user_id": "u1", "roles": ["manager"], "team_id": "t1"})
+    caller = Caller.from_payload(Caller("u1", ("manager",), "t1").to_payload())
     assert caller.search_principals() == ["user:u1", "role:manager", "team:t1"]
     for bad in (None, {}, {"user_id": "u", "roles": ["pirate"]}, {"user_id": "", "roles": []}):
         with pytest.raises(PermissionDenied):

@@ -19,7 +19,8 @@ def nameko_config(settings: SearchSettings) -> dict[str, object]:
         "ELASTICSEARCH_URL": settings.elasticsearch_url,
         "ELASTICSEARCH_USER": settings.elasticsearch_user,
         "ELASTICSEARCH_PASSWORD": settings.elasticsearch_password,
-        "ELASTICSEARCH_TIMEOUT": settings.elasticsearch_timeout_seconds,
+        "ELASTICSEARCH_TIMEOUT": settings.search_es_timeout_seconds,
+        "ELASTICSEARCH_RETRIES": settings.search_es_retries,
         "SEARCH_ALIAS": settings.search_alias,
         "SEARCH_INDEX": {
             "refresh_interval": settings.search_refresh_interval,

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
-from kernel.identity import SYSTEM
+from kernel.identity import SYSTEM, Caller
 from kernel.logs import configure_logging
 
 from search.bulk import Outcome
@@ -164,12 +164,13 @@ def reindex(
     return report
 
 
-def rpc_export(proxy: Any, caller_payload: dict[str, Any]) -> ExportPage:
+def rpc_export(proxy: Any, caller: Caller) -> ExportPage:
     """An ``ExportPage`` calling ``<service>.export`` through a nameko ``ClusterRpcProxy``."""
 
     def export(service: str, kind: str, cursor: str | None, limit: int) -> Mapping[str, Any]:
+        # Signed per page: the identity is short-lived and a reindex is not.
         result: Mapping[str, Any] = getattr(proxy, service).export(
-            caller_payload, kind, cursor=cursor, limit=limit
+            caller.to_payload(), kind, cursor=cursor, limit=limit
         )
         return result
 
@@ -196,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             settings.search_alias,
             settings_index_body(settings),
             settings.search_reindex_sources,
-            rpc_export(proxy, SYSTEM.to_payload()),
+            rpc_export(proxy, SYSTEM),
             refresh_interval=settings.search_refresh_interval,
             page_size=args.page_size or settings.search_reindex_page_size,
             keep_old=args.keep_old,

@@ -29,8 +29,10 @@ class SearchEngineProvider(DependencyProvider):
             config["ELASTICSEARCH_URL"],
             user=config.get("ELASTICSEARCH_USER", ""),
             password=config.get("ELASTICSEARCH_PASSWORD", ""),
-            timeout=float(config.get("ELASTICSEARCH_TIMEOUT", 10)),
-            retries=1,
+            # Both from SearchSettings, whose validator keeps timeout × (retries + 1) inside the
+            # RPC budget, itself inside the gateway's deadline.
+            timeout=float(config.get("ELASTICSEARCH_TIMEOUT", 3)),
+            retries=int(config.get("ELASTICSEARCH_RETRIES", 1)),
             connections=int(config.get("max_workers", 10)),
         )
         alias = config["SEARCH_ALIAS"]

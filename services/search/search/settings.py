@@ -16,6 +16,7 @@ class SearchSettings(KernelSettings):
     # HTTP basic auth (deploy/local runs ES with security on and a file-realm user); empty = none.
     elasticsearch_user: str = DEV_ES_USER
     elasticsearch_password: str = DEV_ES_PASSWORD
+    # Bulk writes and index administration (indexer, reindex): off the request path.
     elasticsearch_timeout_seconds: float = 10.0
 
     # Index layout: readers use the alias, concrete indices are "<alias>-<utc timestamp>".
@@ -28,6 +29,12 @@ class SearchSettings(KernelSettings):
     search_service_name: str = "search"  # overridable so tests/blue-green can run a private copy
     max_workers: int = 50
     search_metrics_port: int = 0
+    # Deadlines of the request path, each inside its caller's (validated below):
+    #   search_es_timeout_seconds × (search_es_retries + 1) < search_rpc_budget_seconds
+    #   < rpc_timeout_seconds (how long the gateway waits for any RPC answer).
+    search_es_timeout_seconds: float = Field(default=3.0, gt=0)
+    search_es_retries: int = Field(default=1, ge=0, le=3)
+    search_rpc_budget_seconds: float = Field(default=8.0, gt=0)
 
     # Indexer.
     search_queue: str = "search.indexer"
@@ -52,6 +59,21 @@ class SearchSettings(KernelSettings):
         # A batch of at most half the prefetch keeps the next batch arriving while one is written.
         if self.search_indexer_batch_size > self.search_indexer_prefetch // 2:
             raise ValueError("search_indexer_batch_size must be at most half of search_indexer_prefetch")
+        return self
+
+    @model_validator(mode="after")
+    def _deadlines_nest(self) -> SearchSettings:
+        es_worst = self.search_es_timeout_seconds * (self.search_es_retries + 1)
+        if es_worst >= self.search_rpc_budget_seconds:
+            raise ValueError(
+                f"search_es_timeout_seconds × (search_es_retries + 1) = {es_worst:g} s must be shorter "
+                f"than search_rpc_budget_seconds ({self.search_rpc_budget_seconds:g} s)"
+            )
+        if self.search_rpc_budget_seconds >= self.rpc_timeout_seconds:
+            raise ValueError(
+                f"search_rpc_budget_seconds ({self.search_rpc_budget_seconds:g} s) must be shorter than "
+                f"rpc_timeout_seconds ({self.rpc_timeout_seconds:g} s), the gateway's deadline"
+            )
         return self
 
     def refuse_dev_secrets(self) -> None:

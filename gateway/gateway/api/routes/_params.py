@@ -23,6 +23,22 @@ IfMatch = Annotated[
 ]
 
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=255,
+        pattern=r"^[\x21-\x7e]{1,255}$",
+        description=(
+            "Any unique string (e.g. a UUID) of your choosing: a retry with the same key and the same "
+            "request returns the first result (header `Idempotent-Replayed: true`) instead of writing "
+            "again; the same key with a different request is 422, while the first is still running "
+            "409. Keys are remembered for 24 hours, per user."
+        ),
+    ),
+]
+
+
 def me_or(user_id: str, value: str | None) -> str | None:
     """``me`` is a handy alias for the caller's own id in owner/assignee filters."""
     return user_id if value == "me" else value

@@ -6,11 +6,12 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 
 from gateway.api.concurrency import expected_version, record_response
-from gateway.api.deps import get_customers, requires
+from gateway.api.deps import get_customers, idempotency, requires
 from gateway.api.routes._params import Cursor, IfMatch, Limit, RecordId
 from gateway.api.schemas.customers import ContactCreate, ContactOut, ContactPage, ContactUpdate
 from gateway.auth.records import UserRecord
 from gateway.clients.customers import CustomersClient
+from gateway.idempotency import Idempotency
 from gateway.problems import COMMON_ERRORS, CONFLICT, NOT_FOUND
 
 router = APIRouter(prefix="/api/v1", tags=["contacts"], responses=COMMON_ERRORS)
@@ -45,10 +46,14 @@ async def create_contact(
     customer_id: RecordId,
     user: UserRecord = Depends(requires("contacts:write")),
     customers: CustomersClient = Depends(get_customers),
-) -> JSONResponse:
-    data = body.model_dump(mode="json", exclude_none=True)
-    record = await customers.create_child(KIND, user.caller, customer_id, data)
-    return record_response(record, 201, f"/api/v1/contacts/{record.get('id')}")
+    once: Idempotency = Depends(idempotency),
+) -> Response:
+    async def create() -> Response:
+        data = body.model_dump(mode="json", exclude_none=True)
+        record = await customers.create_child(KIND, user.caller, customer_id, data)
+        return record_response(record, 201, f"/api/v1/contacts/{record.get('id')}")
+
+    return await once.run(user.id, create)
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactOut, summary="Get a contact", responses=NOT_FOUND)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 
 from gateway.api.concurrency import expected_version, record_response
-from gateway.api.deps import get_customers, requires
+from gateway.api.deps import get_customers, idempotency, requires
 from gateway.api.routes._params import Cursor, IfMatch, Limit, RecordId, me_or
 from gateway.api.schemas.customers import (
     AuditPage,
@@ -22,6 +22,7 @@ from gateway.api.schemas.customers import (
 )
 from gateway.auth.records import UserRecord
 from gateway.clients.customers import CustomersClient
+from gateway.idempotency import Idempotency
 from gateway.problems import COMMON_ERRORS, CONFLICT, NOT_FOUND
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"], responses=COMMON_ERRORS)
@@ -61,11 +62,15 @@ async def create_customer(
     ),
     user: UserRecord = Depends(requires("customers:write")),
     customers: CustomersClient = Depends(get_customers),
-) -> JSONResponse:
-    record = await customers.create_customer(
-        user.caller, body.model_dump(mode="json", exclude_none=True), force
-    )
-    return record_response(record, 201, f"/api/v1/customers/{record.get('id')}")
+    once: Idempotency = Depends(idempotency),
+) -> Response:
+    async def create() -> Response:
+        record = await customers.create_customer(
+            user.caller, body.model_dump(mode="json", exclude_none=True), force
+        )
+        return record_response(record, 201, f"/api/v1/customers/{record.get('id')}")
+
+    return await once.run(user.id, create)
 
 
 @router.post(

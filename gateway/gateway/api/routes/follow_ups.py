@@ -7,11 +7,12 @@ from fastapi.responses import JSONResponse
 from kernel.clock import isoformat, utcnow
 
 from gateway.api.concurrency import expected_version, record_response
-from gateway.api.deps import get_customers, requires
+from gateway.api.deps import get_customers, idempotency, requires
 from gateway.api.routes._params import Cursor, IfMatch, Limit, RecordId
 from gateway.api.schemas.customers import FollowUpCreate, FollowUpOut, FollowUpPage, FollowUpUpdate
 from gateway.auth.records import UserRecord
 from gateway.clients.customers import CustomersClient
+from gateway.idempotency import Idempotency
 from gateway.problems import COMMON_ERRORS, CONFLICT, NOT_FOUND
 
 router = APIRouter(prefix="/api/v1", tags=["follow-ups"], responses=COMMON_ERRORS)
@@ -46,11 +47,15 @@ async def create_follow_up(
     customer_id: RecordId,
     user: UserRecord = Depends(requires("follow_ups:write")),
     customers: CustomersClient = Depends(get_customers),
-) -> JSONResponse:
-    data = body.model_dump(mode="json", exclude_none=True)
-    data.setdefault("occurred_at", isoformat(utcnow()))
-    record = await customers.create_child(KIND, user.caller, customer_id, data)
-    return record_response(record, 201, f"/api/v1/follow-ups/{record.get('id')}")
+    once: Idempotency = Depends(idempotency),
+) -> Response:
+    async def create() -> Response:
+        data = body.model_dump(mode="json", exclude_none=True)
+        data.setdefault("occurred_at", isoformat(utcnow()))
+        record = await customers.create_child(KIND, user.caller, customer_id, data)
+        return record_response(record, 201, f"/api/v1/follow-ups/{record.get('id')}")
+
+    return await once.run(user.id, create)
 
 
 @router.get(

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 
 from gateway.api.concurrency import expected_version, record_response
-from gateway.api.deps import get_customers, requires
+from gateway.api.deps import get_customers, idempotency, requires
 from gateway.api.routes._params import Cursor, IfMatch, Limit, RecordId, me_or
 from gateway.api.schemas.customers import TaskCreate, TaskOut, TaskPage, TaskStatus, TaskUpdate
 from gateway.auth.records import UserRecord
 from gateway.clients.customers import CustomersClient
+from gateway.idempotency import Idempotency
 from gateway.problems import COMMON_ERRORS, CONFLICT, NOT_FOUND
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"], responses=COMMON_ERRORS)
@@ -49,10 +50,14 @@ async def create_task(
     body: TaskCreate,
     user: UserRecord = Depends(requires("tasks:write")),
     customers: CustomersClient = Depends(get_customers),
-) -> JSONResponse:
-    data = body.model_dump(mode="json", exclude_none=True, exclude={"customer_id"})
-    record = await customers.create_child(KIND, user.caller, body.customer_id, data)
-    return record_response(record, 201, f"/api/v1/tasks/{record.get('id')}")
+    once: Idempotency = Depends(idempotency),
+) -> Response:
+    async def create() -> Response:
+        data = body.model_dump(mode="json", exclude_none=True, exclude={"customer_id"})
+        record = await customers.create_child(KIND, user.caller, body.customer_id, data)
+        return record_response(record, 201, f"/api/v1/tasks/{record.get('id')}")
+
+    return await once.run(user.id, create)
 
 
 @router.get("/{task_id}", response_model=TaskOut, summary="Get a task", responses=NOT_FOUND)

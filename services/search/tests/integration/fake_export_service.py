@@ -13,6 +13,7 @@ import os  # noqa: E402
 from typing import Any  # noqa: E402
 
 from kernel.errors import PermissionDenied  # noqa: E402
+from kernel.identity import Caller  # noqa: E402
 from kernel.nameko_ext import run_service  # noqa: E402
 from nameko.rpc import rpc  # noqa: E402
 
@@ -22,7 +23,7 @@ class FakeExport:
 
     @rpc(expected_exceptions=(PermissionDenied,))
     def export(self, caller: dict[str, Any], kind: str, cursor: str | None = None, limit: int = 500) -> Any:
-        if "system" not in caller.get("roles", []):
+        if not Caller.from_payload(caller).has("system"):
             raise PermissionDenied("export is for the system caller")
         with open(os.environ["FAKE_EXPORT_FILE"], encoding="utf-8") as handle:
             items = json.load(handle).get(kind, [])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
@@ -9,6 +11,8 @@ from kernel.identity import Caller
 from kernel.ids import new_id
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
+from search.query import fingerprint
+from search.validation import validate_search
 from search_support import (
     customer_data,
     event,
@@ -76,6 +80,18 @@ def test_bad_input_is_a_validation_error_naming_the_field(rpc, kwargs, field):
         rpc.search(OWNER.to_payload(), **kwargs)
     assert raised.value.exc_type == "ValidationError"
     assert field in str(raised.value.value)
+
+
+def test_a_hand_made_cursor_is_a_validation_error(rpc):
+    """Bound to the right query but not signed: the forged ``search_after`` (wrong arity for the
+    sort) used to reach Elasticsearch and come back as its 400, a 5xx at the gateway."""
+    bound = fingerprint(validate_search("a"), OWNER)
+    raw = json.dumps({"after": ["x"], "q": bound}).encode()
+    hand_made = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    with pytest.raises(RemoteError) as raised:
+        rpc.search(OWNER.to_payload(), q="a", cursor=hand_made)
+    assert raised.value.exc_type == "ValidationError"
+    assert "cursor" in str(raised.value.value)
 
 
 def test_missing_caller_is_permission_denied(rpc):

@@ -1,5 +1,10 @@
+import base64
+import json
+
 import pytest
+from kernel.cursor import encode_cursor as encode_position
 from kernel.errors import ValidationError
+from kernel.signing import keys_from
 from search.cursor import decode_cursor, encode_cursor, query_fingerprint
 
 
@@ -23,3 +28,15 @@ def test_garbage_is_a_validation_error(bad):
     with pytest.raises(ValidationError) as raised:
         decode_cursor(bad, "x")
     assert raised.value.errors[0]["field"] == "cursor"
+
+
+def test_an_unsigned_or_forged_cursor_is_refused():
+    """A hand-made ``search_after`` (wrong type or arity for the sort) made Elasticsearch fail: 5xx."""
+    fp = query_fingerprint("a")
+    unsigned = base64.urlsafe_b64encode(json.dumps({"after": ["x"], "q": fp}).encode()).decode()
+    foreign = keys_from("another-deployment-s-identity-key-0123456789", 90)
+    forged = encode_position({"after": ["x"], "q": fp}, keys=foreign)
+    for bad in (unsigned.rstrip("="), forged):
+        with pytest.raises(ValidationError) as raised:
+            decode_cursor(bad, fp)
+        assert raised.value.errors[0]["field"] == "cursor"

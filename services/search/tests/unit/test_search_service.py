@@ -10,7 +10,7 @@ from search.service import SearchService
 def test_search_passes_a_typed_caller_to_the_engine():
     service = worker_factory(SearchService, engine=MagicMock())
     service.engine.search.return_value = {"items": []}
-    assert service.search({"user_id": "u1", "roles": ["sales"], "team_id": "t1"}, "科技", kinds=["task"]) == {
+    assert service.search(Caller("u1", ("sales",), "t1").to_payload(), "科技", kinds=["task"]) == {
         "items": []
     }
     service.engine.search.assert_called_once_with(
@@ -21,12 +21,15 @@ def test_search_passes_a_typed_caller_to_the_engine():
 def test_suggest_and_ping():
     service = worker_factory(SearchService, engine=MagicMock())
     service.engine.suggest.return_value = [{"id": "1"}]
-    assert service.suggest({"user_id": "u1", "roles": ["admin"]}, "ak", limit=3) == [{"id": "1"}]
+    assert service.suggest(Caller("u1", ("admin",)).to_payload(), "ak", limit=3) == [{"id": "1"}]
     service.engine.suggest.assert_called_once_with(Caller("u1", ("admin",), None), "ak", 3)
     assert service.ping() == "pong"
 
 
-@pytest.mark.parametrize("caller", [None, {}, {"user_id": "u1", "roles": ["emperor"]}])
+@pytest.mark.parametrize(
+    "caller",
+    [None, {}, {"user_id": "u1", "roles": ["emperor"]}, {"user_id": "system", "roles": ["system"]}],
+)
 def test_a_missing_or_bad_caller_is_permission_denied(caller):
     service = worker_factory(SearchService, engine=MagicMock())
     with pytest.raises(PermissionDenied):

@@ -48,11 +48,16 @@ def test_alias_must_be_an_index_name():
 
 
 def test_production_refuses_the_dev_elasticsearch_password():
-    settings = SearchSettings(environment="production", rabbitmq_url="amqp://svc:secret@mq/%2F")
+    settings = SearchSettings(
+        environment="production", rabbitmq_url="amqp://svc:secret@mq/%2F", identity_key="i" * 40
+    )
     with pytest.raises(ValueError, match="Elasticsearch"):
         settings.refuse_dev_secrets()
     SearchSettings(
-        environment="production", rabbitmq_url="amqp://svc:secret@mq/%2F", elasticsearch_password="s3cret"
+        environment="production",
+        rabbitmq_url="amqp://svc:secret@mq/%2F",
+        elasticsearch_password="s3cret",
+        identity_key="i" * 40,
     ).refuse_dev_secrets()
 
 
@@ -68,3 +73,17 @@ def test_index_naming_and_body():
         "refresh_interval": "500ms",
     }
     assert body["mappings"]["dynamic"] == "strict"
+
+
+def test_search_deadlines_nest_inside_the_gateways():
+    """Elasticsearch with its retry (was 10 s × 2) must give up before the search RPC budget, and
+    that before the gateway's RPC timeout (10 s): otherwise the gateway answers 504 while the
+    search still runs."""
+    settings = SearchSettings()
+    worst = settings.search_es_timeout_seconds * (settings.search_es_retries + 1)
+    assert worst < settings.search_rpc_budget_seconds < settings.rpc_timeout_seconds
+    with pytest.raises(ValidationError, match="search_rpc_budget_seconds"):
+        SearchSettings(search_es_timeout_seconds=10, search_es_retries=1)
+    with pytest.raises(ValidationError, match="rpc_timeout_seconds"):
+        SearchSettings(rpc_timeout_seconds=5)
+    assert SearchSettings(rpc_timeout_seconds=30, search_rpc_budget_seconds=20).search_es_retries == 1
