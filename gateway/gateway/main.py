@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -14,8 +15,9 @@ from gateway.api.routes import auth, contacts, customers, follow_ups, ops, searc
 from gateway.auth.directory import Directory
 from gateway.auth.replication import UserReplicator
 from gateway.auth.sql_store import SqlUserStore
+from gateway.auth.sql_throttle import SqlLoginThrottle
 from gateway.auth.store import UserStore
-from gateway.auth.throttle import LoginThrottle
+from gateway.auth.throttle import MemoryLoginThrottle
 from gateway.auth.tokens import TokenIssuer
 from gateway.db import create_sessions, migrate
 from gateway.error_handlers import install_error_handlers
@@ -44,6 +46,11 @@ def create_app(
 ) -> FastAPI:
     """Build the app; tests pass a fake ``rpc`` and an in-memory ``store`` (no servers needed)."""
     settings = settings or get_settings()
+    throttle_limits: dict[str, Any] = {
+        "max_failures_per_account": settings.login_max_failures,
+        "max_failures_per_address": settings.login_max_failures_per_address,
+        "window_seconds": settings.login_window_seconds,
+    }
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -56,6 +63,8 @@ def create_app(
             app.state.directory = Directory(
                 SqlUserStore(sessions), default_timezone=settings.default_timezone
             )
+            # Shared by every replica through the database (the in-memory one counts per process).
+            app.state.throttle = SqlLoginThrottle(sessions, **throttle_limits)
         if rpc is None:
             owned_rpc = PikaRpcClient(settings.rabbitmq_url, timeout=settings.rpc_timeout_seconds)
             owned_rpc.start()
@@ -86,11 +95,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.tokens = TokenIssuer(settings.jwt_secret, settings.jwt_issuer, settings.token_ttl_seconds)
-    app.state.throttle = LoginThrottle(
-        max_failures_per_account=settings.login_max_failures,
-        max_failures_per_address=settings.login_max_failures_per_address,
-        window_seconds=settings.login_window_seconds,
-    )
+    app.state.throttle = MemoryLoginThrottle(**throttle_limits)
     if store is not None:
         app.state.directory = Directory(store, default_timezone=settings.default_timezone)
     if rpc is not None:
