@@ -14,6 +14,8 @@ from fastapi.concurrency import run_in_threadpool
 from gateway.api.routes import auth, contacts, customers, follow_ups, ops, search, tasks, users
 from gateway.auth.directory import Directory
 from gateway.auth.replication import UserReplicator
+from gateway.auth.sessions import MemoryRevocationStore, SessionRevocations
+from gateway.auth.sql_sessions import SqlRevocationStore
 from gateway.auth.sql_store import SqlUserStore
 from gateway.auth.sql_throttle import SqlLoginThrottle
 from gateway.auth.store import UserStore
@@ -65,6 +67,9 @@ def create_app(
             )
             # Shared by every replica through the database (the in-memory one counts per process).
             app.state.throttle = SqlLoginThrottle(sessions, **throttle_limits)
+            app.state.revocations = SessionRevocations(
+                SqlRevocationStore(sessions), cache_seconds=settings.session_revocation_cache_seconds
+            )
         if rpc is None:
             owned_rpc = PikaRpcClient(settings.rabbitmq_url, timeout=settings.rpc_timeout_seconds)
             owned_rpc.start()
@@ -96,6 +101,9 @@ def create_app(
     app.state.settings = settings
     app.state.tokens = TokenIssuer(settings.jwt_secret, settings.jwt_issuer, settings.token_ttl_seconds)
     app.state.throttle = MemoryLoginThrottle(**throttle_limits)
+    app.state.revocations = SessionRevocations(
+        MemoryRevocationStore(), cache_seconds=settings.session_revocation_cache_seconds
+    )
     if store is not None:
         app.state.directory = Directory(store, default_timezone=settings.default_timezone)
     if rpc is not None:

@@ -24,12 +24,15 @@ class GatewaySettings(KernelSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    # Where the browser reaches us; only used to decide whether cookies get the Secure flag.
+    # Where the browser reaches us: https:// gives Secure, ``__Host-`` prefixed cookies (required
+    # in production).
     public_url: str = "http://127.0.0.1:8000"
 
     jwt_secret: str = Field(default=DEV_JWT_SECRET, min_length=32)
     jwt_issuer: str = "panorama-gateway"
     token_ttl_seconds: int = Field(default=30 * 60, ge=60, le=24 * 3600)
+    # How long another replica may still accept a logged-out session (its "not revoked" cache).
+    session_revocation_cache_seconds: float = Field(default=2.0, ge=0, le=60)
 
     # nameko service names; another name runs a second, isolated copy on the same broker (tests).
     customers_service: str = Field(default="customers", pattern=r"^[a-z][a-z0-9_]{0,62}$")
@@ -67,6 +70,11 @@ class GatewaySettings(KernelSettings):
                     "refusing to start in production with the development PANORAMA_DEMO_PASSWORD"
                 )
             self.refuse_dev_credentials(self.gateway_database_url)
+            if not self.secure_cookies:
+                raise ValueError(
+                    "refusing to start in production unless PANORAMA_PUBLIC_URL is https:// "
+                    "(session cookies must be Secure)"
+                )
         return self
 
     @property

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from gateway.api.deps import app_settings
 from gateway.auth.permissions import allowed
 from gateway.auth.records import UserRecord
-from gateway.web.csrf import CSRF_COOKIE, csrf_token
+from gateway.web.csrf import csrf_token, set_presession_cookie
 from gateway.web.labels import label
 from gateway.web.sanitize import safe_snippet
 from gateway.web.session import apply_session_cookies
@@ -122,14 +122,6 @@ def render(
     response = templates.TemplateResponse(
         request, name, ctx, status_code=status_code, headers={**SECURITY_HEADERS, **(headers or {})}
     )
-    if getattr(request.state, "csrf_token_is_new", False):
-        response.set_cookie(
-            CSRF_COOKIE,
-            ctx["csrf_token"],
-            httponly=True,
-            samesite="lax",
-            secure=settings.secure_cookies,
-            path="/",
-        )
+    set_presession_cookie(request, response)
     apply_session_cookies(request, response)
     return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from gateway.auth.directory import Directory
@@ -114,8 +115,24 @@ def test_production_refuses_development_secrets(monkeypatch):
         demo_password="a real one 123",
         rabbitmq_url="amqp://u:p@mq/%2F",
         gateway_database_url="postgresql+psycopg2://gw:secret@db/gw",
+        public_url="https://crm.example.com",
     )
-    assert ok.is_production
+    assert ok.is_production and ok.secure_cookies
+
+
+def test_production_refuses_a_plain_http_public_url():
+    real: dict[str, Any] = {
+        "environment": "production",
+        "jwt_secret": "x" * 40,
+        "demo_password": "a real one 123",
+        "rabbitmq_url": "amqp://u:p@mq/%2F",
+        "gateway_database_url": "postgresql+psycopg2://gw:secret@db/gw",
+    }
+    with pytest.raises(SettingsError, match="PANORAMA_PUBLIC_URL"):
+        GatewaySettings(**real, public_url="http://crm.example.com")
+    with pytest.raises(SettingsError, match="PANORAMA_PUBLIC_URL"):
+        GatewaySettings(**real)  # the default is http
+    assert GatewaySettings(environment="test").public_url.startswith("http://")  # fine outside production
 
 
 def test_settings_read_panorama_variables(monkeypatch):
