@@ -26,6 +26,7 @@ from gateway.error_handlers import install_error_handlers
 from gateway.middleware import BodyLimitMiddleware, ObservabilityMiddleware
 from gateway.openapi import install_docs, install_openapi
 from gateway.rpc import PikaRpcClient, RpcClient
+from gateway.service_health import HealthMonitor, HealthReportingRpc, ServiceHealth
 from gateway.settings import GatewaySettings, get_settings
 from gateway.web import install_web
 
@@ -73,17 +74,25 @@ def create_app(
         if rpc is None:
             owned_rpc = PikaRpcClient(settings.rabbitmq_url, timeout=settings.rpc_timeout_seconds)
             owned_rpc.start()
-            app.state.rpc = owned_rpc
+            app.state.rpc = HealthReportingRpc(owned_rpc, app.state.service_health)
         if getattr(app.state, "replicator", None) is None:
             app.state.replicator = UserReplicator(
                 app.state.rpc, app.state.directory, services=(settings.customers_service,)
             )
         replicator: UserReplicator = app.state.replicator
         replicator.start()
+        monitor = HealthMonitor(
+            app.state.service_health,
+            app.state.rpc,
+            interval=settings.service_probe_interval_seconds,
+            timeout=settings.rpc_ready_timeout_seconds,
+        )
+        monitor.start()
         log.info("gateway ready on %s:%s (%s)", settings.host, settings.port, settings.environment)
         try:
             yield
         finally:
+            await monitor.stop()
             await replicator.stop()
             if owned_rpc is not None:
                 await asyncio.to_thread(owned_rpc.stop)
@@ -101,17 +110,18 @@ def create_app(
     app.state.settings = settings
     app.state.tokens = TokenIssuer(settings.jwt_secret, settings.jwt_issuer, settings.token_ttl_seconds)
     app.state.throttle = MemoryLoginThrottle(**throttle_limits)
+    app.state.service_health = ServiceHealth(settings.ready_services)
     app.state.revocations = SessionRevocations(
         MemoryRevocationStore(), cache_seconds=settings.session_revocation_cache_seconds
     )
     if store is not None:
         app.state.directory = Directory(store, default_timezone=settings.default_timezone)
     if rpc is not None:
-        app.state.rpc = rpc
+        app.state.rpc = HealthReportingRpc(rpc, app.state.service_health)
     if store is not None and rpc is not None:
         # Fully wired without the lifespan too (ASGI test clients that do not run it).
         app.state.replicator = UserReplicator(
-            rpc, app.state.directory, services=(settings.customers_service,)
+            app.state.rpc, app.state.directory, services=(settings.customers_service,)
         )
 
     for module in (auth, users, customers, contacts, follow_ups, tasks, search, ops):

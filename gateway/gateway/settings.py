@@ -39,7 +39,9 @@ class GatewaySettings(KernelSettings):
     search_service: str = Field(default="search", pattern=r"^[a-z][a-z0-9_]{0,62}$")
     rpc_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     rpc_ready_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
+    # Pinged for /readyz's body and the web UI's "service unavailable" banner (never a 503 of /readyz).
     ready_services: list[str] = Field(default_factory=lambda: ["customers", "search"])
+    service_probe_interval_seconds: float = Field(default=5.0, gt=0, le=300)
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
 

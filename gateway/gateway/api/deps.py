@@ -19,6 +19,7 @@ from gateway.clients.customers import CustomersClient
 from gateway.clients.search import SearchClient
 from gateway.errors import Unauthenticated
 from gateway.rpc import RpcClient
+from gateway.service_health import ServiceHealth
 from gateway.settings import GatewaySettings
 
 bearer_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -50,6 +51,10 @@ async def get_throttle(request: Request) -> LoginThrottle:
 
 async def get_revocations(request: Request) -> SessionRevocations:
     return request.app.state.revocations  # type: ignore[no-any-return]
+
+
+async def get_service_health(request: Request) -> ServiceHealth:
+    return request.app.state.service_health  # type: ignore[no-any-return]
 
 
 async def get_replicator(request: Request) -> UserReplicator:
