@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -14,9 +15,12 @@ from kernel.signing import configure_signing
 from gateway.api.routes import auth, contacts, customers, follow_ups, ops, search, tasks, users
 from gateway.auth.directory import Directory
 from gateway.auth.replication import UserReplicator
+from gateway.auth.sessions import MemoryRevocationStore, SessionRevocations
+from gateway.auth.sql_sessions import SqlRevocationStore
 from gateway.auth.sql_store import SqlUserStore
+from gateway.auth.sql_throttle import SqlLoginThrottle
 from gateway.auth.store import UserStore
-from gateway.auth.throttle import LoginThrottle
+from gateway.auth.throttle import MemoryLoginThrottle
 from gateway.auth.tokens import TokenIssuer
 from gateway.db import create_sessions, migrate
 from gateway.error_handlers import install_error_handlers
@@ -25,6 +29,7 @@ from gateway.idempotency_sql import SqlIdempotencyStore
 from gateway.middleware import BodyLimitMiddleware, ObservabilityMiddleware
 from gateway.openapi import install_docs, install_openapi
 from gateway.rpc import PikaRpcClient, RpcClient
+from gateway.service_health import HealthMonitor, HealthReportingRpc, ServiceHealth
 from gateway.settings import GatewaySettings, get_settings
 from gateway.web import install_web
 
@@ -53,6 +58,11 @@ def create_app(
     settings = settings or get_settings()
     # The identities this gateway signs on every RPC, and the cursors it checks, use its settings.
     configure_signing(settings.identity_key, settings.identity_ttl_seconds)
+    throttle_limits: dict[str, Any] = {
+        "max_failures_per_account": settings.login_max_failures,
+        "max_failures_per_address": settings.login_max_failures_per_address,
+        "window_seconds": settings.login_window_seconds,
+    }
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,20 +77,33 @@ def create_app(
             )
             if getattr(app.state, "idempotency", None) is None:
                 app.state.idempotency = SqlIdempotencyStore(sessions)
+            # Shared by every replica through the database (the in-memory one counts per process).
+            app.state.throttle = SqlLoginThrottle(sessions, **throttle_limits)
+            app.state.revocations = SessionRevocations(
+                SqlRevocationStore(sessions), cache_seconds=settings.session_revocation_cache_seconds
+            )
         if rpc is None:
             owned_rpc = PikaRpcClient(settings.rabbitmq_url, timeout=settings.rpc_timeout_seconds)
             owned_rpc.start()
-            app.state.rpc = owned_rpc
+            app.state.rpc = HealthReportingRpc(owned_rpc, app.state.service_health)
         if getattr(app.state, "replicator", None) is None:
             app.state.replicator = UserReplicator(
                 app.state.rpc, app.state.directory, services=(settings.customers_service,)
             )
         replicator: UserReplicator = app.state.replicator
         replicator.start()
+        monitor = HealthMonitor(
+            app.state.service_health,
+            app.state.rpc,
+            interval=settings.service_probe_interval_seconds,
+            timeout=settings.rpc_ready_timeout_seconds,
+        )
+        monitor.start()
         log.info("gateway ready on %s:%s (%s)", settings.host, settings.port, settings.environment)
         try:
             yield
         finally:
+            await monitor.stop()
             await replicator.stop()
             if owned_rpc is not None:
                 await asyncio.to_thread(owned_rpc.stop)
@@ -97,20 +120,20 @@ def create_app(
     )
     app.state.settings = settings
     app.state.tokens = TokenIssuer(settings.jwt_secret, settings.jwt_issuer, settings.token_ttl_seconds)
-    app.state.throttle = LoginThrottle(
-        max_failures_per_account=settings.login_max_failures,
-        max_failures_per_address=settings.login_max_failures_per_address,
-        window_seconds=settings.login_window_seconds,
+    app.state.throttle = MemoryLoginThrottle(**throttle_limits)
+    app.state.service_health = ServiceHealth(settings.ready_services)
+    app.state.revocations = SessionRevocations(
+        MemoryRevocationStore(), cache_seconds=settings.session_revocation_cache_seconds
     )
     if store is not None:
         app.state.directory = Directory(store, default_timezone=settings.default_timezone)
     app.state.idempotency = idempotency or (MemoryIdempotencyStore() if store is not None else None)
     if rpc is not None:
-        app.state.rpc = rpc
+        app.state.rpc = HealthReportingRpc(rpc, app.state.service_health)
     if store is not None and rpc is not None:
         # Fully wired without the lifespan too (ASGI test clients that do not run it).
         app.state.replicator = UserReplicator(
-            rpc, app.state.directory, services=(settings.customers_service,)
+            app.state.rpc, app.state.directory, services=(settings.customers_service,)
         )
 
     for module in (auth, users, customers, contacts, follow_ups, tasks, search, ops):

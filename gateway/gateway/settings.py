@@ -24,18 +24,23 @@ class GatewaySettings(KernelSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    # Where the browser reaches us; only used to decide whether cookies get the Secure flag.
+    # Where the browser reaches us: https:// gives Secure, ``__Host-`` prefixed cookies (required
+    # in production).
     public_url: str = "http://127.0.0.1:8000"
 
     jwt_secret: str = Field(default=DEV_JWT_SECRET, min_length=32)
     jwt_issuer: str = "panorama-gateway"
     token_ttl_seconds: int = Field(default=30 * 60, ge=60, le=24 * 3600)
+    # How long another replica may still accept a logged-out session (its "not revoked" cache).
+    session_revocation_cache_seconds: float = Field(default=2.0, ge=0, le=60)
 
     # nameko service names; another name runs a second, isolated copy on the same broker (tests).
     customers_service: str = Field(default="customers", pattern=r"^[a-z][a-z0-9_]{0,62}$")
     search_service: str = Field(default="search", pattern=r"^[a-z][a-z0-9_]{0,62}$")
     rpc_ready_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
+    # Pinged for /readyz's body and the web UI's "service unavailable" banner (never a 503 of /readyz).
     ready_services: list[str] = Field(default_factory=lambda: ["customers", "search"])
+    service_probe_interval_seconds: float = Field(default=5.0, gt=0, le=300)
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # How long a write's Idempotency-Key (and its first answer) is remembered.
@@ -68,6 +73,11 @@ class GatewaySettings(KernelSettings):
                     "refusing to start in production with the development PANORAMA_DEMO_PASSWORD"
                 )
             self.refuse_dev_credentials(self.gateway_database_url)
+            if not self.secure_cookies:
+                raise ValueError(
+                    "refusing to start in production unless PANORAMA_PUBLIC_URL is https:// "
+                    "(session cookies must be Secure)"
+                )
         return self
 
     @property

@@ -50,8 +50,10 @@ def rpc() -> FakeRpc:
 @pytest.fixture
 def app(settings: GatewaySettings, rpc: FakeRpc, store: MemoryUserStore) -> Any:
     application = create_app(settings, rpc=rpc, store=store)
-    # The routes take the RPC client through this dependency; override it like any consumer would.
-    application.dependency_overrides[get_rpc] = lambda: rpc
+    # The routes take the RPC client through this dependency; override it like any consumer would
+    # (with the app's own wrapper around the fake, which reports each call's outcome to the
+    # service health behind the "service unavailable" banner).
+    application.dependency_overrides[get_rpc] = lambda: application.state.rpc
     return application
 
 

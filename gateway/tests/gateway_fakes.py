@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -564,3 +566,27 @@ def browser_login(client, username: str, password: str = TEST_PASSWORD, next_pat
         },
         follow_redirects=False,
     )
+
+
+class CountingVerifier:
+    """Stands in for the password check: counts verifications and holds each one open a moment, so
+    parallel attempts overlap the way concurrent requests do in production (not a timing assertion)."""
+
+    def __init__(self, real: Callable[[str | None, str], bool]) -> None:
+        self.real = real
+        self.count = 0
+        self._lock = threading.Lock()
+
+    @classmethod
+    def install(cls, monkeypatch: Any) -> CountingVerifier:
+        from gateway.auth import directory
+
+        counting = cls(directory.verify_password)
+        monkeypatch.setattr(directory, "verify_password", counting)
+        return counting
+
+    def __call__(self, stored_hash: str | None, password: str) -> bool:
+        with self._lock:
+            self.count += 1
+        time.sleep(0.05)
+        return self.real(stored_hash, password)

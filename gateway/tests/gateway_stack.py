@@ -22,7 +22,12 @@ def gateway_engine(servers: TestServers) -> Iterator[Engine]:
     engine, _ = create_sessions(servers.gateway_database_url, pool_size=5)
     try:
         with engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS idempotency_keys, users, teams, alembic_version CASCADE"))
+            conn.execute(
+                text(
+                    "DROP TABLE IF EXISTS idempotency_keys, users, teams, login_failures, revoked_sessions,"
+                    " alembic_version CASCADE"
+                )
+            )
     except Exception as exc:  # the servers are part of the suite: fail loudly, never skip
         pytest.fail(f"PostgreSQL test database unreachable ({exc}); run deploy/local/up.sh")
     migrate(engine)
@@ -33,7 +38,9 @@ def gateway_engine(servers: TestServers) -> Iterator[Engine]:
 @pytest.fixture
 def gateway_sessions(gateway_engine: Engine) -> sessionmaker[Session]:
     with gateway_engine.begin() as conn:
-        conn.execute(text("TRUNCATE idempotency_keys, users, teams CASCADE"))
+        conn.execute(
+            text("TRUNCATE idempotency_keys, users, teams, login_failures, revoked_sessions CASCADE")
+        )
     from kernel.db import make_sessionmaker
 
     return make_sessionmaker(gateway_engine)

@@ -14,6 +14,7 @@ from gateway.auth.directory import Directory
 from gateway.auth.permissions import require
 from gateway.auth.records import UserRecord
 from gateway.auth.replication import UserReplicator
+from gateway.auth.sessions import SessionRevocations
 from gateway.auth.throttle import LoginThrottle
 from gateway.auth.tokens import InvalidToken, TokenClaims, TokenIssuer
 from gateway.clients.customers import CustomersClient
@@ -21,6 +22,7 @@ from gateway.clients.search import SearchClient
 from gateway.errors import Unauthenticated
 from gateway.idempotency import Idempotency, IdempotencyStore
 from gateway.rpc import RpcClient
+from gateway.service_health import ServiceHealth
 from gateway.settings import GatewaySettings
 
 bearer_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -48,6 +50,14 @@ async def get_tokens(request: Request) -> TokenIssuer:
 
 async def get_throttle(request: Request) -> LoginThrottle:
     return request.app.state.throttle  # type: ignore[no-any-return]
+
+
+async def get_revocations(request: Request) -> SessionRevocations:
+    return request.app.state.revocations  # type: ignore[no-any-return]
+
+
+async def get_service_health(request: Request) -> ServiceHealth:
+    return request.app.state.service_health  # type: ignore[no-any-return]
 
 
 async def get_replicator(request: Request) -> UserReplicator:
@@ -88,13 +98,20 @@ async def get_search(
 
 
 async def resolve_token(
-    token: str, directory: Directory, tokens: TokenIssuer
+    token: str, directory: Directory, tokens: TokenIssuer, revocations: SessionRevocations
 ) -> tuple[UserRecord, TokenClaims]:
     """The active user a token speaks for (shared by bearer auth and the UI's cookie)."""
     try:
         claims = tokens.verify(token)
     except InvalidToken:
         raise Unauthenticated("the token is invalid or expired; log in again") from None
+    if claims.session_id is not None:
+        # A browser session's token (also when replayed as a bearer token) dies with its logout.
+        revoked = revocations.peek(claims.session_id)
+        if revoked is None:
+            revoked = await run_in_threadpool(revocations.is_revoked, claims.session_id)
+        if revoked:
+            raise Unauthenticated("this session was logged out; log in again")
     hit, user = directory.peek_cached(claims.user_id)
     if not hit:
         # Only a cache miss touches the database, and only then off the event loop.
@@ -110,10 +127,11 @@ async def current_user(
     token: str | None = Depends(bearer_scheme),
     directory: Directory = Depends(get_directory),
     tokens: TokenIssuer = Depends(get_tokens),
+    revocations: SessionRevocations = Depends(get_revocations),
 ) -> UserRecord:
     if not token:
         raise Unauthenticated()
-    return (await resolve_token(token, directory, tokens))[0]
+    return (await resolve_token(token, directory, tokens, revocations))[0]
 
 
 def requires(capability: str) -> Callable[[UserRecord], Awaitable[UserRecord]]:

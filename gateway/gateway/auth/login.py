@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from gateway.auth.directory import Directory
 from gateway.auth.records import UserRecord, normalize_username
-from gateway.auth.throttle import LoginThrottle
+from gateway.auth.throttle import LoginThrottle, Throttled
 from gateway.errors import TooManyRequests, Unauthenticated
 from gateway.metrics import LOGIN_FAILURES
 
@@ -13,14 +15,23 @@ def login(
     directory: Directory, throttle: LoginThrottle, username: str, password: str, address: str
 ) -> UserRecord:
     key = normalize_username(username)
-    wait = throttle.retry_after(key, address)
-    if wait:
+    try:
+        # Counted before the password is looked at: parallel guesses cannot all get a verdict.
+        reservation = throttle.reserve(key, address)
+    except Throttled as exc:
         LOGIN_FAILURES.labels("throttled").inc()
-        raise TooManyRequests(f"too many failed logins; try again in {wait} s", retry_after=wait)
-    user = directory.authenticate(username, password)
+        raise TooManyRequests(
+            f"too many failed logins; try again in {exc.retry_after} s", retry_after=exc.retry_after
+        ) from None
+    try:
+        user = directory.authenticate(username, password)
+    except BaseException:
+        # No verdict (the database failed): the attempt must not count against the user.
+        with contextlib.suppress(Exception):
+            throttle.release(reservation)
+        raise
     if user is None:
-        throttle.record_failure(key, address)
         LOGIN_FAILURES.labels("bad_credentials").inc()
         raise Unauthenticated("wrong username or password, or the account is deactivated")
-    throttle.record_success(key)
+    throttle.succeeded(reservation)
     return user

@@ -18,6 +18,8 @@ class TokenClaims:
     user_id: str
     issued_at: datetime
     expires_at: datetime
+    # The browser session the token belongs to (web login); API tokens have none.
+    session_id: str | None = None
 
 
 class InvalidToken(Exception):
@@ -30,15 +32,17 @@ class TokenIssuer:
         self.issuer = issuer
         self.ttl_seconds = ttl_seconds
 
-    def issue(self, user_id: str, now: datetime | None = None) -> str:
+    def issue(self, user_id: str, now: datetime | None = None, *, session_id: str | None = None) -> str:
         now = now or utcnow()
-        claims = {
+        claims: dict[str, object] = {
             "sub": user_id,
             "iss": self.issuer,
             "iat": int(now.timestamp()),
             "exp": int((now + timedelta(seconds=self.ttl_seconds)).timestamp()),
             "jti": new_id(),
         }
+        if session_id is not None:
+            claims["sid"] = session_id
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> TokenClaims:
@@ -56,8 +60,12 @@ class TokenIssuer:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise InvalidToken("token has no subject")
+        session_id = claims.get("sid")
+        if session_id is not None and (not isinstance(session_id, str) or not session_id):
+            raise InvalidToken("token has a malformed session id")
         return TokenClaims(
             user_id=subject,
             issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
             expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+            session_id=session_id,
         )

@@ -8,15 +8,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from gateway.api.deps import get_directory, get_settings, get_throttle, get_tokens
+from gateway.api.deps import get_directory, get_revocations, get_settings, get_throttle, get_tokens
 from gateway.auth.directory import Directory
 from gateway.auth.login import login
+from gateway.auth.sessions import SessionRevocations
 from gateway.auth.throttle import LoginThrottle
 from gateway.auth.tokens import TokenIssuer
 from gateway.errors import CsrfFailed, TooManyRequests, Unauthenticated
 from gateway.settings import GatewaySettings
 from gateway.web.forms import read_form
-from gateway.web.session import clear_session_cookie, set_session_cookie
+from gateway.web.session import end_session, start_session
 from gateway.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -71,15 +72,20 @@ async def login_submit(
             request, "login.html", {**context, "error": message}, status_code=401, headers=exc.headers
         )
     response = RedirectResponse(str(context["next"]), status_code=303)
-    set_session_cookie(response, tokens.issue(user.id), settings)
+    start_session(response, user, tokens, settings)
     return response
 
 
 @router.post("/logout")
-async def logout(request: Request, settings: GatewaySettings = Depends(get_settings)) -> Response:
+async def logout(
+    request: Request,
+    tokens: TokenIssuer = Depends(get_tokens),
+    revocations: SessionRevocations = Depends(get_revocations),
+) -> Response:
     # Logging out is harmless: a forged logout only costs a login, so a stale form still works.
     with contextlib.suppress(CsrfFailed):
         await read_form(request)
     response = RedirectResponse("/login", status_code=303)
-    clear_session_cookie(response, settings)
+    # Server-side: the session's cookie and CSRF token stop working everywhere, not just here.
+    await run_in_threadpool(end_session, request, response, tokens, revocations)
     return response

@@ -15,7 +15,8 @@ from starlette.responses import Response
 from gateway.api.deps import app_settings
 from gateway.auth.permissions import allowed
 from gateway.auth.records import UserRecord
-from gateway.web.csrf import CSRF_COOKIE, csrf_token
+from gateway.service_health import ServiceHealth
+from gateway.web.csrf import csrf_token, set_presession_cookie
 from gateway.web.labels import label
 from gateway.web.sanitize import safe_snippet
 from gateway.web.session import apply_session_cookies
@@ -101,6 +102,16 @@ SECURITY_HEADERS = {
 }
 
 
+def unavailable_services(request: Request) -> list[dict[str, str]]:
+    """Display names of the services the gateway last found down (the page banner names them)."""
+    health: ServiceHealth | None = getattr(request.app.state, "service_health", None)
+    if health is None:
+        return []
+    settings = app_settings(request)
+    names = {settings.customers_service: "客户服务", settings.search_service: "搜索服务"}
+    return [{"name": service, "label": names.get(service, service)} for service in health.down()]
+
+
 def render(
     request: Request,
     name: str,
@@ -117,19 +128,12 @@ def render(
         "csrf_token": csrf_token(request),
         "can": (lambda capability: user is not None and allowed(user, capability)),
         "environment": settings.environment,
+        "unavailable_services": unavailable_services(request) if user is not None else [],
     }
     ctx.update(context or {})
     response = templates.TemplateResponse(
         request, name, ctx, status_code=status_code, headers={**SECURITY_HEADERS, **(headers or {})}
     )
-    if getattr(request.state, "csrf_token_is_new", False):
-        response.set_cookie(
-            CSRF_COOKIE,
-            ctx["csrf_token"],
-            httponly=True,
-            samesite="lax",
-            secure=settings.secure_cookies,
-            path="/",
-        )
+    set_presession_cookie(request, response)
     apply_session_cookies(request, response)
     return response

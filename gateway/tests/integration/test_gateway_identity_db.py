@@ -30,7 +30,14 @@ def test_migrations_are_idempotent_and_create_the_tables(gateway_engine):
             conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars()
         )
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-    assert {"users", "teams", "idempotency_keys", "alembic_version"} <= tables
+    assert {
+        "users",
+        "teams",
+        "idempotency_keys",
+        "login_failures",
+        "revoked_sessions",
+        "alembic_version",
+    } <= tables
     head = ScriptDirectory.from_config(Config(str(ALEMBIC_INI))).get_current_head()
     assert version == head
 

@@ -392,3 +392,42 @@ def test_forged_cursors_are_422_through_the_gateway(stack):
         response = client.get(f"/api/v1/customers/{cid}/follow-ups", params={"cursor": bad}, headers=sales1)
         assert response.status_code == 422, (bad, response.text)
         assert response.json()["errors"][0]["field"] == "cursor"
+
+
+def test_a_down_service_leaves_the_gateway_ready_and_the_rest_working(
+    servers, customers_service, gateway_sessions
+):
+    """Issue 8 §2.13 on the real broker: nobody serves the search service's queue."""
+    absent = f"search_absent{uuid.uuid4().hex[:6]}"
+    directory = Directory(SqlUserStore(gateway_sessions))
+    directory.create_user(username="sales1", password=TEST_PASSWORD, roles=["sales"])
+    settings = GatewaySettings(
+        environment="test",
+        gateway_database_url=servers.gateway_database_url,
+        rabbitmq_url=servers.rabbitmq_url,
+        ready_services=[SERVICE, absent],
+        customers_service=SERVICE,
+        search_service=absent,
+    )
+    app = create_app(settings)
+    with TestClient(app) as client:
+        eventually(lambda: app.state.rpc.connected, timeout=20)
+        ready = client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["services"] == {SERVICE: "ok", absent: "down"}
+        headers = login(client, "sales1")
+        searched = client.get("/api/v1/search", params={"q": "x"}, headers=headers)
+        assert searched.status_code == 503  # at once: the client sees no consumer on the queue
+        assert searched.headers["content-type"] == "application/problem+json"
+        assert client.get("/api/v1/customers", headers=headers).status_code == 200
+        page = client.get("/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert csrf
+        client.post(
+            "/login",
+            data={"username": "sales1", "password": TEST_PASSWORD, "csrf_token": csrf.group(1)},
+            follow_redirects=False,
+        )
+        dashboard = client.get("/")
+        assert dashboard.status_code == 200
+        assert "搜索服务暂不可用" in dashboard.text

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from gateway.auth.directory import Directory
 from gateway.auth.replication import UserReplicator
-from gateway.auth.throttle import LoginThrottle
+from gateway.auth.throttle import MemoryLoginThrottle, Throttled
 from gateway.auth.tokens import InvalidToken, TokenIssuer
 from gateway.settings import DEV_JWT_SECRET, GatewaySettings
 from gateway.web.sanitize import safe_snippet
@@ -24,27 +25,47 @@ class Clock:
         return self.now
 
 
-def test_throttle_counts_failures_in_a_sliding_window():
+def test_throttle_counts_reserved_attempts_in_a_sliding_window():
     clock = Clock()
-    throttle = LoginThrottle(
+    throttle = MemoryLoginThrottle(
         max_failures_per_account=3, max_failures_per_address=10, window_seconds=60, clock=clock
     )
     for _ in range(3):
-        assert throttle.retry_after("u", "1.2.3.4") == 0
-        throttle.record_failure("u", "1.2.3.4")
+        throttle.reserve("u", "1.2.3.4")  # reserved = counted until it succeeds
         clock.now += 1
-    assert throttle.retry_after("u", "1.2.3.4") == 57  # now 1003; the first failure leaves the window at 1060
-    assert throttle.retry_after("other", "1.2.3.4") == 0  # the address is under its own limit
+    with pytest.raises(Throttled) as refused:
+        throttle.reserve("u", "1.2.3.4")
+    assert refused.value.retry_after == 57  # now 1003; the first failure leaves the window at 1060
+    throttle.reserve("other", "1.2.3.4")  # the address is under its own limit
     clock.now = 1061
-    assert throttle.retry_after("u", "1.2.3.4") == 0
+    throttle.reserve("u", "1.2.3.4")
+
+
+def test_success_clears_the_account_and_returns_only_its_own_attempt_to_the_address():
+    throttle = MemoryLoginThrottle(max_failures_per_account=2, max_failures_per_address=3, window_seconds=60)
+    throttle.reserve("other", "1.2.3.4")
+    throttle.reserve("u", "1.2.3.4")
+    throttle.succeeded(throttle.reserve("u", "1.2.3.4"))
+    # "u" starts afresh, but the address keeps the failures against "other" and "u" (2 of 3)
+    throttle.reserve("u", "1.2.3.4")
+    with pytest.raises(Throttled):
+        throttle.reserve("u2", "1.2.3.4")
+
+
+def test_a_released_attempt_does_not_count():
+    throttle = MemoryLoginThrottle(max_failures_per_account=1, max_failures_per_address=1, window_seconds=60)
+    throttle.release(throttle.reserve("u", "1.2.3.4"))
+    throttle.reserve("u", "1.2.3.4")
+    with pytest.raises(Throttled):
+        throttle.reserve("u", "1.2.3.4")
 
 
 def test_throttle_memory_is_bounded():
-    throttle = LoginThrottle(
+    throttle = MemoryLoginThrottle(
         max_failures_per_account=3, max_failures_per_address=3, window_seconds=60, max_keys=100
     )
     for i in range(1000):
-        throttle.record_failure(f"user{i}", f"10.0.{i // 250}.{i % 250}")
+        throttle.reserve(f"user{i}", f"10.0.{i // 250}.{i % 250}")
     assert len(throttle._failures) <= 102
 
 
@@ -104,8 +125,24 @@ def test_production_refuses_development_secrets(monkeypatch):
         demo_password="a real one 123",
         rabbitmq_url="amqp://u:p@mq/%2F",
         gateway_database_url="postgresql+psycopg2://gw:secret@db/gw",
+        public_url="https://crm.example.com",
     )
-    assert ok.is_production
+    assert ok.is_production and ok.secure_cookies
+
+
+def test_production_refuses_a_plain_http_public_url():
+    real: dict[str, Any] = {
+        "environment": "production",
+        "jwt_secret": "x" * 40,
+        "demo_password": "a real one 123",
+        "rabbitmq_url": "amqp://u:p@mq/%2F",
+        "gateway_database_url": "postgresql+psycopg2://gw:secret@db/gw",
+    }
+    with pytest.raises(SettingsError, match="PANORAMA_PUBLIC_URL"):
+        GatewaySettings(**real, public_url="http://crm.example.com")
+    with pytest.raises(SettingsError, match="PANORAMA_PUBLIC_URL"):
+        GatewaySettings(**real)  # the default is http
+    assert GatewaySettings(environment="test").public_url.startswith("http://")  # fine outside production
 
 
 def test_settings_read_panorama_variables(monkeypatch):

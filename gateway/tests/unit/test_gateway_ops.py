@@ -14,12 +14,8 @@ def test_healthz(client):
 def test_readyz_when_everything_answers(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json()["checks"] == {
-        "rabbitmq": "ok",
-        "database": "ok",
-        "customers": "ok",
-        "search": "ok",
-    }
+    assert response.json()["checks"] == {"rabbitmq": "ok", "database": "ok"}
+    assert response.json()["services"] == {"customers": "ok", "search": "ok"}
 
 
 def test_readyz_lists_what_is_not_ready(client, rpc: FakeRpc, store):
@@ -27,7 +23,15 @@ def test_readyz_lists_what_is_not_ready(client, rpc: FakeRpc, store):
     store.healthy = False
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json()["not_ready"] == ["database", "search"]
+    assert response.json()["not_ready"] == ["database"]
+    assert response.json()["services"]["search"] == "down"
+
+
+def test_readyz_needs_the_broker_connection(client, rpc: FakeRpc):
+    rpc.connected = False
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["not_ready"] == ["rabbitmq"]
 
 
 def test_request_id_is_echoed_or_generated(client):

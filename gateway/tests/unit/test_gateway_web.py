@@ -282,11 +282,12 @@ def test_session_is_renewed_past_half_its_life(client, app, store, sales1):
 
     # the account predates the token (a token older than the password is refused)
     store.users[sales1.id] = replace(sales1, password_changed_at=utcnow() - timedelta(days=1))
-    old = app.state.tokens.issue(sales1.id, now=utcnow() - timedelta(minutes=20))
+    old = app.state.tokens.issue(sales1.id, now=utcnow() - timedelta(minutes=20), session_id="s-1")
     page = client.get("/", headers={"Cookie": f"panorama_session={old}"}, follow_redirects=False)
     assert page.status_code == 200
-    assert "panorama_session=" in page.headers["set-cookie"]
-    fresh = app.state.tokens.issue(sales1.id)
+    renewed = re.search(r"panorama_session=([^;]+)", page.headers["set-cookie"])
+    assert renewed and app.state.tokens.verify(renewed.group(1)).session_id == "s-1"  # same session
+    fresh = app.state.tokens.issue(sales1.id, session_id="s-1")
     page = client.get("/", headers={"Cookie": f"panorama_session={fresh}"}, follow_redirects=False)
     assert page.status_code == 200
     assert "panorama_session=" not in page.headers.get("set-cookie", "")

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from gateway.api.deps import get_directory, get_rpc, get_settings
+from gateway.api.deps import get_directory, get_rpc, get_service_health, get_settings
 from gateway.auth.directory import Directory
 from gateway.rpc import RpcClient
+from gateway.service_health import ServiceHealth
 from gateway.settings import GatewaySettings
 
 router = APIRouter(tags=["ops"])
@@ -25,8 +25,11 @@ class Health(BaseModel):
 
 class Readiness(BaseModel):
     status: str
-    checks: dict[str, str]
+    checks: dict[str, str] = Field(description="The gateway's own dependencies; any down means 503")
     not_ready: list[str]
+    services: dict[str, str] = Field(
+        description="Each business service's answer to ping; reported only, never a reason for 503"
+    )
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness: the process answers")
@@ -44,26 +47,29 @@ async def _check_database(directory: Directory, timeout: float) -> bool:
 @router.get(
     "/readyz",
     response_model=Readiness,
-    summary="Readiness: broker connection, database, and every service answering ping",
-    responses={503: {"model": Readiness, "description": "Something is not ready (listed in not_ready)"}},
+    summary="Readiness: the gateway's database and broker connection (services are reported only)",
+    responses={503: {"model": Readiness, "description": "The gateway itself is not ready (see not_ready)"}},
 )
 async def readyz(
     rpc: RpcClient = Depends(get_rpc),
     directory: Directory = Depends(get_directory),
     settings: GatewaySettings = Depends(get_settings),
+    health: ServiceHealth = Depends(get_service_health),
 ) -> JSONResponse:
+    # A down service must not take the whole gateway out of rotation: its routes answer 503 on
+    # their own and everything else keeps working.
     timeout = settings.rpc_ready_timeout_seconds
-    checks: dict[str, str] = {"rabbitmq": "ok" if rpc.connected else "down"}
-    services = list(settings.ready_services)
-    results: list[Any] = await asyncio.gather(
-        _check_database(directory, timeout + 1),
-        *(rpc.ping(service, timeout) for service in services),
+    database_ok, services = await asyncio.gather(
+        _check_database(directory, timeout + 1), health.probe(rpc, timeout)
     )
-    checks["database"] = "ok" if results[0] else "down"
-    for service, ok in zip(services, results[1:], strict=True):
-        checks[service] = "ok" if ok else "down"
+    checks = {"rabbitmq": "ok" if rpc.connected else "down", "database": "ok" if database_ok else "down"}
     not_ready = sorted(name for name, state in checks.items() if state != "ok")
-    body = {"status": "ready" if not not_ready else "not ready", "checks": checks, "not_ready": not_ready}
+    body = {
+        "status": "ready" if not not_ready else "not ready",
+        "checks": checks,
+        "not_ready": not_ready,
+        "services": services,
+    }
     return JSONResponse(body, status_code=503 if not_ready else 200)
 
 
