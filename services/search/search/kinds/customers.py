@@ -7,11 +7,12 @@ from typing import Any
 from customers import contracts
 
 from search import enrich
+from search.fields import BOOLEAN, KEYWORD
 from search.kinds.base import (
     CUSTOMER_BASICS_ROLES,
-    KindSpec,
     base_document,
     first_line,
+    kind_specs,
     required,
     summary,
 )
@@ -133,13 +134,22 @@ def build_task(record: Record) -> dict[str, Any]:
     return doc
 
 
-def _events(kind: str) -> frozenset[str]:
-    return frozenset(t for t in contracts.EVENT_TYPES if t.split(".", 1)[0] == kind)
-
-
-CUSTOMER_KINDS = (
-    KindSpec("customer", build_customer, _events("customer")),
-    KindSpec("contact", build_contact, _events("contact")),
-    KindSpec("follow_up", build_follow_up, _events("follow_up")),
-    KindSpec("task", build_task, _events("task")),
+CUSTOMER_KINDS = kind_specs(
+    contracts.SERVICE,
+    contracts.SEARCH_KINDS,
+    {
+        "customer": (
+            build_customer,
+            {"value_tier": KEYWORD, "size": KEYWORD, "industry": KEYWORD, "region": KEYWORD},
+        ),
+        "contact": (
+            build_contact,
+            {"role": KEYWORD, "is_primary": BOOLEAN, "wechat_id": KEYWORD},
+        ),
+        "follow_up": (
+            build_follow_up,
+            {"channel": KEYWORD, "contact_id": KEYWORD, "author_id": KEYWORD},
+        ),
+        "task": (build_task, {"assignee_id": KEYWORD}),
+    },
 )
