@@ -83,6 +83,8 @@ def build_contact(record: Record) -> dict[str, Any]:
         email_locals=email_locals,
         is_primary=bool(d.get("is_primary")),
     )
+    # As typed, so a snippet can mark the matching phone or address in its own format.
+    doc["orig"].update({key: value for key, value in (("phones", phones), ("emails", emails)) if value})
     if d.get("role"):
         doc["role"] = d["role"]
     if d.get("wechat_id"):
@@ -102,7 +104,8 @@ def build_follow_up(record: Record) -> dict[str, Any]:
         owner_id=required(d, "owner_id"),
         team_id=d.get("team_id"),
         acl_users=[author_id],
-        summary_text=summary(d.get("channel"), first_line(content)),
+        # The first line is the title; the summary is what follows it.
+        summary_text=first_line("\n".join(content.strip().splitlines()[1:])) or None,
         created_at=d.get("created_at"),
         updated_at=d.get("updated_at"),
         occurred_at=d.get("occurred_at"),
@@ -125,7 +128,8 @@ def build_task(record: Record) -> dict[str, Any]:
         owner_id=required(d, "owner_id"),
         team_id=d.get("team_id"),
         acl_users=[assignee_id],
-        summary_text=summary(d.get("customer_name"), d.get("status"), str(d.get("due_at") or "")[:10]),
+        # Not the customer name: the hit shows it already.
+        summary_text=summary(d.get("status"), str(d.get("due_at") or "")[:10]),
         created_at=d.get("created_at"),
         updated_at=d.get("updated_at"),
         due_at=d.get("due_at"),
