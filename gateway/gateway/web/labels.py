@@ -26,6 +26,8 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "task_status": {"open": "待办", "done": "已完成", "cancelled": "已取消"},
     "kind": {name: kind.label for name, kind in SEARCH_KINDS.items()},
+    # What a search snippet shows when the match is not in the name; free text ("body") needs no label.
+    "match_field": {"phones": "电话", "emails": "邮箱", "tax_id": "税号", "alt_names": "简称", "body": ""},
     "role": {"admin": "管理员", "manager": "经理", "sales": "销售", "finance": "财务", "support": "客服"},
     "action": {"created": "创建", "updated": "修改", "deleted": "删除", "transferred": "转移"},
     # Audit rows name the aggregate, which is the record kind.
