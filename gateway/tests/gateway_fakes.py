@@ -481,13 +481,9 @@ class FakeSearchService:
             snippet = doc.get("snippet") or html.escape(text).replace(
                 html.escape(q), f"<em>{html.escape(q)}</em>"
             )
-            hits.append(
-                {
-                    k: doc.get(k)
-                    for k in ("kind", "id", "customer_id", "customer_name", "title", "status", "updated_at")
-                }
-                | {"snippet": snippet, "score": 1.0}
-            )
+            shown = ("kind", "id", "customer_id", "customer_name", "title", "status", "updated_at")
+            marks = ("title_html", "customer_name_html", "snippet_field")
+            hits.append({k: doc.get(k) for k in shown + marks} | {"snippet": snippet, "score": 1.0})
         facets: dict[str, int] = {}
         for hit in hits:
             facets[hit["kind"]] = facets.get(hit["kind"], 0) + 1

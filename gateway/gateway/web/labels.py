@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gateway.kinds import SEARCH_KINDS
+
 LABELS: dict[str, dict[str, str]] = {
     "status": {"prospect": "潜在", "active": "活跃", "churned": "流失"},
     "tier": {"normal": "普通", "important": "重要", "vip": "VIP"},
@@ -23,23 +25,13 @@ LABELS: dict[str, dict[str, str]] = {
         "other": "其他",
     },
     "task_status": {"open": "待办", "done": "已完成", "cancelled": "已取消"},
-    "kind": {
-        "customer": "客户",
-        "contact": "联系人",
-        "follow_up": "跟进",
-        "task": "任务",
-        "lead": "线索",
-        "opportunity": "商机",
-        "quote": "报价",
-        "contract": "合同",
-        "order": "订单",
-        "invoice": "发票",
-        "payment": "回款",
-        "ticket": "工单",
-    },
+    "kind": {name: kind.label for name, kind in SEARCH_KINDS.items()},
+    # What a search snippet shows when the match is not in the name; free text ("body") needs no label.
+    "match_field": {"phones": "电话", "emails": "邮箱", "tax_id": "税号", "alt_names": "简称", "body": ""},
     "role": {"admin": "管理员", "manager": "经理", "sales": "销售", "finance": "财务", "support": "客服"},
     "action": {"created": "创建", "updated": "修改", "deleted": "删除", "transferred": "转移"},
-    "entity": {"customer": "客户", "contact": "联系人", "follow_up": "跟进", "task": "任务"},
+    # Audit rows name the aggregate, which is the record kind.
+    "entity": {name: kind.label for name, kind in SEARCH_KINDS.items()},
     "field": {
         "name": "名称",
         "short_name": "简称",

@@ -11,25 +11,17 @@ from kernel.errors import PanoramaError
 from gateway.auth.permissions import allowed
 from gateway.auth.records import UserRecord
 from gateway.clients.search import SearchClient
+from gateway.kinds import SEARCH_KINDS
 from gateway.rpc_errors import RpcError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
-# Order of groups in the dropdown: the customer hub first, money and tickets after.
-KIND_ORDER = (
-    "customer",
-    "contact",
-    "follow_up",
-    "task",
-    "lead",
-    "opportunity",
-    "quote",
-    "contract",
-    "order",
-    "invoice",
-    "payment",
-    "ticket",
-)
+# Order of groups in the dropdown: as the services publish their kinds (customer hub first).
+KIND_ORDER: tuple[str, ...] = tuple(SEARCH_KINDS)
+
+
+def _kind_rank(kind: str) -> tuple[int, str]:
+    return (KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER), kind)
 
 
 def group_by_kind(items: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -37,8 +29,7 @@ def group_by_kind(items: list[dict[str, Any]]) -> list[tuple[str, list[dict[str,
     for item in items:
         if isinstance(item, dict) and item.get("kind"):
             groups.setdefault(str(item["kind"]), []).append(item)
-    rank = {kind: i for i, kind in enumerate(KIND_ORDER)}
-    return sorted(groups.items(), key=lambda pair: (rank.get(pair[0], len(rank)), pair[0]))
+    return sorted(groups.items(), key=lambda pair: _kind_rank(pair[0]))
 
 
 async def search_context(
@@ -88,7 +79,9 @@ async def search_context(
         suggestions=[
             s for s in suggestions if isinstance(s, dict) and (s.get("kind"), s.get("id")) not in seen
         ],
-        facets=(result.get("facets") or {}).get("kind") or {},
+        facets=dict(
+            sorted(((result.get("facets") or {}).get("kind") or {}).items(), key=lambda f: _kind_rank(f[0]))
+        ),
         total=result.get("total") or len(items),
         next_cursor=result.get("next_cursor"),
     )

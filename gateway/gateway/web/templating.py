@@ -15,6 +15,7 @@ from starlette.responses import Response
 from gateway.api.deps import app_settings
 from gateway.auth.permissions import allowed
 from gateway.auth.records import UserRecord
+from gateway.kinds import SEARCH_KINDS
 from gateway.service_health import ServiceHealth
 from gateway.web.csrf import csrf_token, set_presession_cookie
 from gateway.web.labels import label
@@ -66,14 +67,12 @@ def is_past(value: Any) -> bool:
 
 
 def record_href(kind: str | None, record_id: str | None, customer_id: str | None) -> str:
-    """Where a search hit opens: every customer-hub record lives on its customer's page."""
-    if kind == "customer" and record_id:
-        return f"/customers/{quote(record_id, safe='')}"
-    if customer_id:
-        anchor = {"contact": "contact", "follow_up": "follow-up", "task": "task"}.get(kind or "")
-        page = f"/customers/{quote(customer_id, safe='')}"
-        return page + (f"#{anchor}-{quote(record_id, safe='')}" if anchor and record_id else "")
-    return "#"
+    """Where a search hit opens: the link its owning service publishes for that kind."""
+    search_kind = SEARCH_KINDS.get(kind or "")
+    if search_kind is not None:
+        return search_kind.href(record_id, customer_id)
+    # A kind this gateway does not know yet (a newer search during a deploy): its customer's page.
+    return f"/customers/{quote(customer_id, safe='')}" if customer_id else "#"
 
 
 def local_input_value(value: Any, tz: str | None) -> str:

@@ -204,6 +204,37 @@ def test_search_partial_groups_by_kind_and_allows_only_em(sales1_browser, a_tech
     assert f'href="/customers/{a_tech["id"]}#contact-c-x"' in html
 
 
+def test_search_hit_names_its_customer_once_and_shows_the_matching_field(sales1_browser, a_tech, rpc):
+    rpc.search.extra_hits += [
+        {
+            "kind": "contact", "id": "c-phone", "customer_id": a_tech["id"], "customer_name": "A科技有限公司",
+            "title": "张伟", "text": "zz5678", "snippet": "+86 138-0013-<em>5678</em><script>x()</script>",
+            "snippet_field": "phones",
+        },
+        {
+            "kind": "follow_up", "id": "f-1", "customer_id": a_tech["id"], "customer_name": "A科技有限公司",
+            "title": "来电", "text": "zz5678", "customer_name_html": "<em>A科技</em>有限公司",
+            "snippet": "下周<em>报价</em>", "snippet_field": "body",
+        },
+        {
+            "kind": "customer", "id": "c-self", "customer_id": "c-self", "customer_name": "自有有限公司",
+            "title": "自有有限公司", "title_html": "<em>自有</em>有限公司", "text": "zz5678",
+            "snippet": "制造 · 上海", "snippet_field": None,
+        },
+    ]  # fmt: skip
+    html = sales1_browser.get("/ui/search?q=zz5678", headers={"HX-Request": "true"}).text
+    contact = html.split('data-id="c-phone"', 1)[1].split("</a>", 1)[0]
+    assert contact.count("A科技有限公司") == 1  # the customer once, not again as the snippet
+    assert 'data-field="phones"' in contact and '<span class="snippet-field">电话</span>' in contact
+    assert "<em>5678</em>" in contact and "<script>" not in contact
+    note = html.split('data-id="f-1"', 1)[1].split("</a>", 1)[0]
+    assert '<div class="meta" data-testid="search-customer"><em>A科技</em>有限公司</div>' in note
+    assert 'data-field="body"' in note and "snippet-field" not in note  # free text needs no label
+    customer = html.split('data-id="c-self"', 1)[1].split("</a>", 1)[0]
+    assert "search-customer" not in customer and customer.count("有限公司") == 1
+    assert "<em>自有</em>有限公司" in customer and 'data-field=""' in customer
+
+
 def test_search_partial_with_no_results_says_so(sales1_browser):
     html = sales1_browser.get("/ui/search?q=不存在的东西").text
     assert 'data-testid="search-empty"' in html

@@ -6,6 +6,7 @@ service registry all read these without importing a service's runtime.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -27,3 +28,18 @@ class SearchKind:
         return self.link.format(
             id=quote(record_id or "", safe=""), customer_id=quote(customer_id or "", safe="")
         )
+
+
+def kinds_by_name(*published: Iterable[SearchKind]) -> dict[str, SearchKind]:
+    """Several services' ``SEARCH_KINDS`` as one map, in the order given (the UI's group order).
+
+    A kind claimed twice would make its label, link and owner ambiguous, so it is refused here,
+    at import time of whoever builds the map, rather than discovered as a wrong link later.
+    """
+    out: dict[str, SearchKind] = {}
+    for kinds in published:
+        for search_kind in kinds:
+            if search_kind.kind in out:
+                raise ValueError(f"search kind {search_kind.kind!r} is published twice")
+            out[search_kind.kind] = search_kind
+    return out

@@ -8,62 +8,69 @@ by ``search.enrich`` into keyword arrays. ``dynamic: strict`` turns a builder ty
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-_KEYWORD = {"type": "keyword", "ignore_above": 256}
-_TEXT = {"type": "text", "analyzer": "standard"}
-_DATE = {"type": "date"}
+from search.fields import BOOLEAN, DATE, KEYWORD, LONG, TEXT
+from search.kinds import REGISTRY, KindSpec
 
-PROPERTIES: dict[str, Any] = {
+# Fields every kind may carry: DESIGN §4's common fields and what ``search.enrich`` computes,
+# because the query side searches them across all kinds. A field only one kind has belongs in
+# that kind's ``KindSpec.fields``.
+COMMON_PROPERTIES: dict[str, Any] = {
     # identity and common fields (DESIGN §4)
-    "doc_id": _KEYWORD,
-    "kind": _KEYWORD,
-    "id": _KEYWORD,
-    "customer_id": _KEYWORD,
-    "version": {"type": "long"},
-    "deleted": {"type": "boolean"},
-    "title": _TEXT,
-    "customer_name": _TEXT,
-    "body": _TEXT,
-    "alt_names": _TEXT,
-    "status": _KEYWORD,
-    "amount": {"type": "long"},  # integer minor units
-    "currency": _KEYWORD,
-    "created_at": _DATE,
-    "updated_at": _DATE,
-    "occurred_at": _DATE,
-    "due_at": _DATE,
-    "owner_id": _KEYWORD,
-    "team_id": _KEYWORD,
-    "acl": _KEYWORD,
-    # Python-side enrichment (search.enrich)
-    "name_key": _KEYWORD,
-    "name_prefix": _KEYWORD,
-    "pinyin": _KEYWORD,
-    "initials": _KEYWORD,
-    "pinyin_start": _KEYWORD,
-    "tags": _KEYWORD,
-    "phones": _KEYWORD,
-    "phone_suffixes": _KEYWORD,
-    "emails": _KEYWORD,
-    "email_locals": _KEYWORD,
-    "tax_id": _KEYWORD,
-    "wechat_id": _KEYWORD,
-    # kind-specific
-    "value_tier": _KEYWORD,
-    "size": _KEYWORD,
-    "industry": _KEYWORD,
-    "region": _KEYWORD,
-    "role": _KEYWORD,
-    "is_primary": {"type": "boolean"},
-    "channel": _KEYWORD,
-    "contact_id": _KEYWORD,
-    "author_id": _KEYWORD,
-    "assignee_id": _KEYWORD,
-    "is_final": {"type": "boolean"},  # quotes (sales), ready for when that kind lands
+    "doc_id": KEYWORD,
+    "kind": KEYWORD,
+    "id": KEYWORD,
+    "customer_id": KEYWORD,
+    "version": LONG,
+    "deleted": BOOLEAN,
+    "title": TEXT,
+    "customer_name": TEXT,
+    "body": TEXT,
+    "alt_names": TEXT,
+    "status": KEYWORD,
+    "amount": LONG,  # integer minor units
+    "currency": KEYWORD,
+    "created_at": DATE,
+    "updated_at": DATE,
+    "occurred_at": DATE,
+    "due_at": DATE,
+    "owner_id": KEYWORD,
+    "team_id": KEYWORD,
+    "acl": KEYWORD,
+    # Python-side enrichment (search.enrich), queried for every kind
+    "name_key": KEYWORD,
+    "name_prefix": KEYWORD,
+    "pinyin": KEYWORD,
+    "initials": KEYWORD,
+    "pinyin_start": KEYWORD,
+    "tags": KEYWORD,
+    "phones": KEYWORD,
+    "phone_suffixes": KEYWORD,
+    "emails": KEYWORD,
+    "email_locals": KEYWORD,
+    "tax_id": KEYWORD,
     # originals for display only: not indexed, not even parsed
     "orig": {"type": "object", "enabled": False},
 }
+
+
+def merged_properties(specs: Iterable[KindSpec]) -> dict[str, Any]:
+    """The common fields plus every kind's fragment. Two kinds may share a field only with the
+    same definition: one index has one mapping per field name."""
+    properties = dict(COMMON_PROPERTIES)
+    for spec in specs:
+        for name, definition in spec.fields.items():
+            if name in properties and properties[name] != definition:
+                raise ValueError(
+                    f"kind {spec.kind!r} maps {name!r} as {definition}, already {properties[name]}"
+                )
+            properties[name] = definition
+    return properties
+
+
+PROPERTIES: dict[str, Any] = merged_properties(REGISTRY.values())
 
 
 def index_body(*, refresh_interval: str, shards: int, replicas: int) -> dict[str, Any]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from kernel.settings import KernelSettings
 from pydantic import Field, model_validator
 
+from search.kinds import reindex_sources
+
 DEV_ES_USER = "panorama"
 DEV_ES_PASSWORD = "panorama"
 DEFAULT_EXCHANGES = ["customers.events", "sales.events", "finance.events", "service_desk.events"]
-DEFAULT_REINDEX_SOURCES = {"customers": ["customer", "contact", "follow_up", "task"]}
 
 
 class SearchSettings(KernelSettings):
@@ -48,9 +49,7 @@ class SearchSettings(KernelSettings):
     search_indexer_metrics_port: int = 0
 
     # Reindex: service -> kinds whose paged ``export`` RPC fills a new index.
-    search_reindex_sources: dict[str, list[str]] = Field(
-        default_factory=lambda: dict(DEFAULT_REINDEX_SOURCES)
-    )
+    search_reindex_sources: dict[str, list[str]] = Field(default_factory=reindex_sources)
     search_reindex_page_size: int = Field(default=500, ge=1, le=5000)
     search_rpc_timeout_seconds: float = 60.0
 

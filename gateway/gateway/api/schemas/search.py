@@ -13,7 +13,18 @@ class SearchHit(ResponseModel):
     customer_id: str | None = None
     customer_name: str | None = None
     title: str
-    snippet: str | None = Field(default=None, description="HTML: escaped text with <em> around matches")
+    title_html: str | None = Field(default=None, description="HTML: the title with <em> around matches")
+    customer_name_html: str | None = Field(
+        default=None, description="HTML: the customer's name with <em> around matches (not for customers)"
+    )
+    snippet: str | None = Field(
+        default=None, description="HTML: escaped text with <em> around matches, from `snippet_field`"
+    )
+    snippet_field: str | None = Field(
+        default=None,
+        examples=["phones"],
+        description="Field the snippet shows (phones, emails, tax_id, body, alt_names); null: a summary",
+    )
     score: float | None = None
     updated_at: str | None = None
     status: str | None = None

@@ -1,16 +1,40 @@
-"""Registry of searchable kinds: kind → builder of its document fields and the events it accepts.
+"""Registry of searchable kinds: kind → ``KindSpec`` (the owner's contract, builder, mapping fragment).
 
-A new kind (lead, opportunity, quote, contract, invoice, payment, ticket) slots in by writing one
-small builder module like ``customers.py`` and adding its specs to ``REGISTRY`` (plus any new
-field to ``search.mapping``).
+A new kind (lead, opportunity, quote, contract, invoice, payment, ticket) is one entry in its
+service's ``contracts.SEARCH_KINDS`` plus one builder module here pairing it with a builder and
+the mapping of its own fields; ``REGISTRY`` below takes that module's specs. The mapping, the
+known kinds, the event types the indexer accepts, facet order and reindex sources all derive
+from this registry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from search.kinds.base import KindSpec
 from search.kinds.customers import CUSTOMER_KINDS
 
-REGISTRY: dict[str, KindSpec] = {spec.kind: spec for spec in (*CUSTOMER_KINDS,)}
+
+def registry(*groups: Iterable[KindSpec]) -> dict[str, KindSpec]:
+    out: dict[str, KindSpec] = {}
+    for specs in groups:
+        for spec in specs:
+            if spec.kind in out:
+                raise ValueError(f"search kind {spec.kind!r} is registered twice")
+            out[spec.kind] = spec
+    return out
+
+
+REGISTRY: dict[str, KindSpec] = registry(CUSTOMER_KINDS)
 KNOWN_KINDS: tuple[str, ...] = tuple(REGISTRY)
 
-__all__ = ["KNOWN_KINDS", "REGISTRY", "KindSpec"]
+
+def reindex_sources() -> dict[str, list[str]]:
+    """service → the kinds whose ``export`` RPC refills a new index, in registry order."""
+    sources: dict[str, list[str]] = {}
+    for spec in REGISTRY.values():
+        sources.setdefault(spec.service, []).append(spec.kind)
+    return sources
+
+
+__all__ = ["KNOWN_KINDS", "REGISTRY", "KindSpec", "registry", "reindex_sources"]

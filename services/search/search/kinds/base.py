@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
+
+from kernel.kinds import SearchKind
 
 from search import enrich
 from search.acl import document_acl
@@ -18,11 +20,46 @@ SUMMARY_SEPARATOR = " · "
 TITLE_MAX = 120
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class KindSpec:
-    kind: str
+    """Everything search knows about one record kind. The label, link and event types are the
+    owning service's contract (``<svc>.contracts.SEARCH_KINDS``); search adds how to build the
+    document and the mapping of the fields only this kind has (common ones live in
+    ``search.mapping``)."""
+
+    contract: SearchKind
+    service: str  # owner: its ``export`` RPC refills the index on a reindex
     build: Builder
-    event_types: frozenset[str]
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return self.contract.kind
+
+    @property
+    def event_types(self) -> frozenset[str]:
+        return frozenset(self.contract.event_types)
+
+
+def kind_specs(
+    service: str,
+    published: Iterable[SearchKind],
+    builders: Mapping[str, tuple[Builder, Mapping[str, Any]]],
+) -> tuple[KindSpec, ...]:
+    """Pair a service's published kinds with their builders (kind → (builder, mapping fragment)).
+
+    A kind published without a builder, or built but not published, fails here at import time:
+    otherwise the first would dead-letter every event and the second never receive one.
+    """
+    published = tuple(published)
+    names = [k.kind for k in published]
+    missing, extra = set(names) - set(builders), set(builders) - set(names)
+    if missing or extra:
+        raise ValueError(
+            f"{service}: kinds published without a search builder {sorted(missing)}, "
+            f"builders for unpublished kinds {sorted(extra)}"
+        )
+    return tuple(KindSpec(k, service, builders[k.kind][0], builders[k.kind][1]) for k in published)
 
 
 def required(data: dict[str, Any], key: str) -> Any:

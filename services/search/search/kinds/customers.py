@@ -7,11 +7,12 @@ from typing import Any
 from customers import contracts
 
 from search import enrich
+from search.fields import BOOLEAN, KEYWORD
 from search.kinds.base import (
     CUSTOMER_BASICS_ROLES,
-    KindSpec,
     base_document,
     first_line,
+    kind_specs,
     required,
     summary,
 )
@@ -82,6 +83,8 @@ def build_contact(record: Record) -> dict[str, Any]:
         email_locals=email_locals,
         is_primary=bool(d.get("is_primary")),
     )
+    # As typed, so a snippet can mark the matching phone or address in its own format.
+    doc["orig"].update({key: value for key, value in (("phones", phones), ("emails", emails)) if value})
     if d.get("role"):
         doc["role"] = d["role"]
     if d.get("wechat_id"):
@@ -101,7 +104,8 @@ def build_follow_up(record: Record) -> dict[str, Any]:
         owner_id=required(d, "owner_id"),
         team_id=d.get("team_id"),
         acl_users=[author_id],
-        summary_text=summary(d.get("channel"), first_line(content)),
+        # The first line is the title; the summary is what follows it.
+        summary_text=first_line("\n".join(content.strip().splitlines()[1:])) or None,
         created_at=d.get("created_at"),
         updated_at=d.get("updated_at"),
         occurred_at=d.get("occurred_at"),
@@ -124,7 +128,8 @@ def build_task(record: Record) -> dict[str, Any]:
         owner_id=required(d, "owner_id"),
         team_id=d.get("team_id"),
         acl_users=[assignee_id],
-        summary_text=summary(d.get("customer_name"), d.get("status"), str(d.get("due_at") or "")[:10]),
+        # Not the customer name: the hit shows it already.
+        summary_text=summary(d.get("status"), str(d.get("due_at") or "")[:10]),
         created_at=d.get("created_at"),
         updated_at=d.get("updated_at"),
         due_at=d.get("due_at"),
@@ -133,13 +138,22 @@ def build_task(record: Record) -> dict[str, Any]:
     return doc
 
 
-def _events(kind: str) -> frozenset[str]:
-    return frozenset(t for t in contracts.EVENT_TYPES if t.split(".", 1)[0] == kind)
-
-
-CUSTOMER_KINDS = (
-    KindSpec("customer", build_customer, _events("customer")),
-    KindSpec("contact", build_contact, _events("contact")),
-    KindSpec("follow_up", build_follow_up, _events("follow_up")),
-    KindSpec("task", build_task, _events("task")),
+CUSTOMER_KINDS = kind_specs(
+    contracts.SERVICE,
+    contracts.SEARCH_KINDS,
+    {
+        "customer": (
+            build_customer,
+            {"value_tier": KEYWORD, "size": KEYWORD, "industry": KEYWORD, "region": KEYWORD},
+        ),
+        "contact": (
+            build_contact,
+            {"role": KEYWORD, "is_primary": BOOLEAN, "wechat_id": KEYWORD},
+        ),
+        "follow_up": (
+            build_follow_up,
+            {"channel": KEYWORD, "contact_id": KEYWORD, "author_id": KEYWORD},
+        ),
+        "task": (build_task, {"assignee_id": KEYWORD}),
+    },
 )

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from elasticsearch import BadRequestError
 from search.es import settings_index_body
 from search.indices import ensure_index, indices_behind, new_index_name
+from search.kinds import REGISTRY
+from search.mapping import PROPERTIES
 
 pytestmark = pytest.mark.integration
 
@@ -42,3 +45,17 @@ def test_ensure_index_refuses_to_drop_data(es, search_settings):
     es.index(index=other, id="customer:x", document={"kind": "customer", "id": "x"}, refresh=True)
     with pytest.raises(RuntimeError, match="non-empty"):
         ensure_index(es, alias, body)
+
+
+def test_the_derived_mapping_is_strict_and_takes_every_kinds_own_fields(es, search_settings):
+    alias = f"{search_settings.search_alias}-strict"
+    name = ensure_index(es, alias, settings_index_body(search_settings))
+    mapped = es.indices.get_mapping(index=name)[name]["mappings"]
+    assert mapped["dynamic"] == "strict" and set(mapped["properties"]) == set(PROPERTIES)
+    for spec in REGISTRY.values():  # each kind's fragment reached the index
+        for field, definition in spec.fields.items():
+            assert mapped["properties"][field]["type"] == definition["type"]
+    es.index(index=alias, id="contact:ok", document={"kind": "contact", "id": "ok", "role": "user"})
+    with pytest.raises(BadRequestError) as refused:
+        es.index(index=alias, id="contact:x", document={"kind": "contact", "id": "x", "rol": "typo"})
+    assert refused.value.error == "strict_dynamic_mapping_exception"

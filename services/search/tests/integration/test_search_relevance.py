@@ -87,9 +87,11 @@ def test_substrings_pinyin_and_initials_find_the_company(world, engine, query):
 
 def test_snippet_highlights_the_match_and_escapes_the_rest(world, engine):
     item = next(i for i in engine.search(ADMIN, "科技")["items"] if i["id"] == world["akeji"]["id"])
-    assert "<em>科技</em>" in item["snippet"]
+    assert "<em>科技</em>" in item["title_html"]  # marked in the name, not repeated as a snippet
     note = next(i for i in engine.search(ADMIN, "报价方案")["items"] if i["id"] == world["note"]["id"])
-    assert "<em>报价方案</em>" in note["snippet"]
+    assert "<em>报价方案</em>" in note["title_html"]  # a one-line note is its own title
+    zhang = next(i for i in engine.search(ADMIN, "5678")["items"] if i["id"] == world["zhang"]["id"])
+    assert (zhang["snippet_field"], zhang["snippet"]) == ("phones", "+86 138-0013-<em>5678</em>")
     assert item["title"] == "A科技有限公司" and item["kind"] == "customer"
     assert item["customer_id"] == world["akeji"]["id"] and item["status"] == "active"
 

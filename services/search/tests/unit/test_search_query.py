@@ -84,8 +84,10 @@ def test_text_clauses_per_query_shape():
     assert "pinyin" not in chinese and "phone_suffixes" not in chinese
     assert {"pinyin", "initials"} <= fields_of(text_clauses("akj"))
     phone = text_clauses("138-0013 5678")
-    assert {"term": {"phone_suffixes": {"value": "13800135678", "boost": 100.0}}} in phone
-    assert {"term": {"emails": {"value": "zhang@a.com", "boost": 100.0}}} in text_clauses("Zhang@A.com")
+    assert {"term": {"phone_suffixes": {"value": "13800135678", "boost": 100.0, "_name": "phones"}}} in phone
+    assert {"term": {"emails": {"value": "zhang@a.com", "boost": 100.0, "_name": "emails"}}} in text_clauses(
+        "Zhang@A.com"
+    )
     assert "email_locals" in fields_of(text_clauses("zhang.wei"))
     assert text_clauses("   ") == []
 
@@ -143,3 +145,38 @@ def test_suggest_needs_a_query():
     assert raised.value.errors[0]["field"] == "q"
     with pytest.raises(ValidationError):
         validate_suggest("a", 51)
+
+
+def fuzzy_clauses(q: str) -> list[dict[str, Any]]:
+    return [c for c in text_clauses(q) if "fuzziness" in next(iter(next(iter(c.values())).values()))]
+
+
+@pytest.mark.parametrize("q", ["Acme Robotcs", "acmee", "Micheal Johnson", "Müller GmbH", "O'Brien & Co."])
+def test_latin_words_get_one_bounded_fuzzy_clause_on_the_name(q):
+    (clause,) = fuzzy_clauses(q)
+    spec = clause["match"]["title"]
+    assert spec["fuzziness"] == "AUTO:4,7" and spec["fuzzy_transpositions"] is True
+    assert spec["prefix_length"] == 1 and spec["max_expansions"] == 10 and spec["operator"] == "and"
+    exact_on_title = [boost_of(c) for c in text_clauses(q) if c != clause and "title" in fields_of([c])]
+    assert spec["boost"] < min(exact_on_title)  # below every exact match on the same name
+
+
+def boost_of(clause: dict[str, Any]) -> float:
+    body = next(iter(clause.values()))
+    if "boost" in body:  # constant_score
+        return float(body["boost"])
+    return float(next(iter(body.values()))["boost"])
+
+
+@pytest.mark.parametrize(
+    "q", ["华为技术", "A科技", "akj", "5678", "138 0013 5678", "zhang@a.com", "acme 2024", "91350100M0"]
+)
+def test_cjk_digits_emails_and_short_words_stay_exact(q):
+    assert fuzzy_clauses(q) == []
+
+
+def test_fuzzy_clauses_do_not_drive_highlighting():
+    body = search_body(validate_search("Acme Robotcs"), ADMIN)
+    assert fuzzy_clauses("Acme Robotcs")
+    marking = body["highlight"]["highlight_query"]["bool"]["should"]
+    assert all("fuzziness" not in next(iter(next(iter(c.values())).values())) for c in marking)
