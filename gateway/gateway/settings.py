@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kernel import registry
 from kernel.settings import KernelSettings
 from pydantic import AliasChoices, Field, field_validator, model_validator
 
@@ -36,7 +37,10 @@ class GatewaySettings(KernelSettings):
     search_service: str = Field(default="search", pattern=r"^[a-z][a-z0-9_]{0,62}$")
     rpc_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     rpc_ready_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
-    ready_services: list[str] = Field(default_factory=lambda: ["customers", "search"])
+    # Defaults from the service registry (kernel/registry.py): every service; those holding a
+    # replica of the gateway's users.
+    ready_services: list[str] = Field(default_factory=registry.names)
+    replica_services: list[str] = Field(default_factory=registry.user_replica_services)
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
 
