@@ -53,6 +53,8 @@ class Stack:
                 proc.terminate()
         for proc in (self.service, self.relay):
             proc.wait(timeout=20)
+        # kernel.run stops both cleanly on SIGTERM (what the supervisor and deployments send)
+        assert (self.service.returncode, self.relay.returncode) == (0, 0)
 
 
 @pytest.fixture(scope="module")
