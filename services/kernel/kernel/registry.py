@@ -49,9 +49,11 @@ class Service:
 
     name: str  # nameko name, routing key prefix, ``PANORAMA_<NAME>_*`` prefix
     service_class: str  # "customers.service:CustomersService"
-    settings_class: str  # "customers.settings:CustomersSettings" (kernel.run builds it)
     metrics_port: int  # under ``make run``
     database: str | None  # own PostgreSQL database; None = stateless (search)
+    # Only for settings of its own: "customers.settings:CustomersSettings", a subclass of
+    # kernel.settings.service_settings("customers"). Default: that kernel class as is.
+    settings_class: str | None = None
     metadata: str | None = None  # SQLAlchemy declarative base for migrations, "pkg.storage.models:Base"
     outbox: bool = True  # has an outbox table, hence a relay process
     relay_metrics_port: int = 0

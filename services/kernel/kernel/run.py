@@ -33,6 +33,10 @@ class RunnableSettings(Protocol):
 
 
 def load_settings(service: registry.Service) -> Any:
+    if service.settings_class is None:
+        from kernel.settings import service_settings
+
+        return service_settings(service.name)()
     return registry.import_object(service.settings_class)()
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from kernel import registry
 from kernel.migrate import declare_topology, metadata_of
+from kernel.run import load_settings
 from kernel.run import main as run_main
 from kernel.settings import ServiceSettings, service_settings
 
@@ -37,7 +38,7 @@ def test_names_ports_and_databases_are_unique():
 def test_every_entry_points_at_real_code(service: registry.Service):
     assert service.name.isidentifier() and service.name == service.name.lower()
     assert (service.path / service.package / "__init__.py").is_file()
-    settings = registry.import_object(service.settings_class)()
+    settings = load_settings(service)
     assert callable(settings.nameko_config) and callable(settings.refuse_dev_secrets)
     if service.metadata is not None:
         assert service.versions_dir.is_dir()
@@ -63,7 +64,7 @@ def test_per_service_settings_read_their_own_variables(monkeypatch: pytest.Monke
     monkeypatch.setenv(customers.database_url_variable, "postgresql+psycopg2://u:p@db/x")
     monkeypatch.setenv(customers.metrics_port_variable, "9911")
     monkeypatch.setenv(customers.relay_metrics_port_variable, "9912")
-    settings = registry.import_object(customers.settings_class)()
+    settings = load_settings(customers)
     assert isinstance(settings, ServiceSettings)
     assert (settings.database_url, settings.metrics_port, settings.relay_metrics_port) == (
         "postgresql+psycopg2://u:p@db/x",
@@ -72,6 +73,14 @@ def test_per_service_settings_read_their_own_variables(monkeypatch: pytest.Monke
     )
     assert settings.nameko_config()["DATABASE_URL"] == "postgresql+psycopg2://u:p@db/x"
     assert type(settings).service is customers
+
+
+def test_a_service_without_settings_of_its_own_gets_the_kernel_ones(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PANORAMA_CUSTOMERS_METRICS_PORT", "9931")
+    plain = registry.Service(**{**vars(registry.get("customers")), "settings_class": None})
+    settings = load_settings(plain)
+    assert type(settings).service is registry.get("customers") and settings.metrics_port == 9931
+    assert not hasattr(settings, "overdue_check_seconds")
 
 
 def test_service_settings_default_to_the_registry_database(monkeypatch: pytest.MonkeyPatch):
