@@ -1,8 +1,9 @@
 """CPU seconds spent by each part of the system during a run: where a request's cost goes.
 
 Read from /proc (Linux): user + system time of the bench's own child processes (grouped by the
-``python -m`` module they run), of the loopback servers (grouped by program), and of the bench
-process itself (the load-generating clients). PostgreSQL backends that exit during a run take
+``python -m`` module they run; ``kernel.run customers relay`` counts as "customers.relay"), of
+the loopback servers (grouped by program), and of the bench process itself (the load-generating
+clients). PostgreSQL backends that exit during a run take
 their time with them, so its figure is a lower bound; the pools keep backends alive, so in practice
 it is close.
 """
@@ -38,6 +39,9 @@ def _group(pid: str, parent: int, me: int) -> str | None:
     except OSError:
         return None
     if parent == me and len(argv) > 2 and argv[1] == b"-m":
+        if argv[2] == b"kernel.run" and len(argv) > 3:  # kernel.run <service> [mode]: "customers.relay"
+            mode = argv[4] if len(argv) > 4 and argv[4] and argv[4] != b"service" else b""
+            return (argv[3] + (b"." + mode if mode else b"")).decode(errors="replace")
         return argv[2].decode(errors="replace")
     joined = b" ".join(argv)
     for name, marker in SERVERS.items():

@@ -1,7 +1,7 @@
 """Write → searchable freshness through the real path.
 
 ``CustomerHub.create_customer`` commits the customer and its outbox row in one transaction; the
-outbox relay (``python -m customers.relay``, woken by NOTIFY) publishes it to ``customers.events``;
+outbox relay (``python -m kernel.run customers relay``, woken by NOTIFY) publishes it to ``customers.events``;
 the indexer (``python -m search.indexer``) bulk-writes it; Elasticsearch makes it searchable at
 its next refresh. The clock starts before the write call and stops when the ``search`` query layer
 first returns the new record, polling every 10 ms. Samples are sequential; each starts after a
@@ -20,9 +20,9 @@ from datetime import datetime
 
 import psycopg2
 from customers.app import CustomerHub
-from customers.migrate import upgrade
 from kernel.db import make_engine, make_sessionmaker
 from kernel.identity import SYSTEM, Caller
+from kernel.migrate import upgrade
 from psycopg2 import sql
 from search.query import SearchEngine
 
@@ -60,7 +60,7 @@ def ensure_database(admin_dsn: str, name: str) -> bool:
 def prepare_hub(admin_dsn: str, database: str, url: str, users: list[User]) -> CustomerHub:
     """Database created if missing, migrated to head, directory users seeded; returns the hub."""
     ensure_database(admin_dsn, database)
-    upgrade(url)
+    upgrade("customers", url)
     hub = CustomerHub(make_sessionmaker(make_engine(url, pool_size=2)))
     for user in users:
         hub.upsert_user(SYSTEM, user.payload())

@@ -36,7 +36,12 @@ from bench.settings import BenchSettings
 
 READY_TIMEOUT = 120.0
 GATEWAY_DATABASE = "panorama_bench_gateway"
-STACK = ("customers", "search", "gateway")  # the relay and the indexer are started by the caller
+# name -> what follows ``python -m``; the relay and the indexer are started by the caller.
+STACK: dict[str, procs.Target] = {
+    "customers": ("kernel.run", "customers"),
+    "search": ("kernel.run", "search"),
+    "gateway": "gateway",
+}
 WRITE_LABEL = "POST /api/v1/customers"
 WARMUP_ROUNDS = 2
 
@@ -113,8 +118,8 @@ def running_gateway(settings: BenchSettings, progress: Callable[[str], None]) ->
     with ExitStack() as stack:
         processes = [
             process
-            for module in STACK
-            for process in stack.enter_context(procs.running(module, env, module.replace(".", "-")))
+            for name, target in STACK.items()
+            for process in stack.enter_context(procs.running(target, env, name))
         ]
         wait_ready(base_url, processes)
         progress(f"gateway stack ready at {base_url}; seeding the demo directory")
@@ -215,8 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[bench.gateway] {message}", file=sys.stderr, flush=True)
 
     with ExitStack() as stack:
-        stack.enter_context(procs.running("search.indexer", procs.indexer_env(settings), "indexer"))
-        stack.enter_context(procs.running("customers.relay", procs.relay_env(settings), "relay"))
+        stack.enter_context(procs.running(procs.INDEXER, procs.indexer_env(settings), "indexer"))
+        stack.enter_context(procs.running(procs.RELAY, procs.relay_env(settings), "relay"))
         freshness.prepare_hub(
             settings.bench_dsn, settings.bench_customers_database, settings.customers_database_url, []
         )

@@ -6,7 +6,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,6 +17,14 @@ from bench.settings import BenchSettings
 
 REPO = Path(__file__).resolve().parent.parent
 LOG_DIR = Path(__file__).resolve().parent / "results" / "logs"
+# What follows ``python -m``: a module, or a module and its arguments.
+Target = str | Sequence[str]
+RELAY: Target = ("kernel.run", "customers", "relay")
+INDEXER: Target = "search.indexer"
+
+
+def _argv(target: Target) -> list[str]:
+    return [sys.executable, "-m", *([target] if isinstance(target, str) else target)]
 
 
 def indexer_env(settings: BenchSettings) -> dict[str, str]:
@@ -33,14 +41,14 @@ def indexer_env(settings: BenchSettings) -> dict[str, str]:
 
 
 def relay_env(settings: BenchSettings) -> dict[str, str]:
-    """``python -m customers.relay`` for the bench customers database, on the bench vhost."""
+    """``python -m kernel.run customers relay`` for the bench customers database, on the bench vhost."""
     return {
         "PANORAMA_RABBITMQ_URL": settings.rabbitmq_url,
         "PANORAMA_CUSTOMERS_DATABASE_URL": settings.customers_database_url,
     }
 
 
-def start_module(module: str, env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
+def start_module(target: Target, env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     full_env = {
         **os.environ,
@@ -50,9 +58,7 @@ def start_module(module: str, env: dict[str, str], name: str) -> subprocess.Pope
         "PYTHONUNBUFFERED": "1",
     }
     with open(LOG_DIR / f"{name}.log", "ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", module], env=full_env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
-        )
+        return subprocess.Popen(_argv(target), env=full_env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
 
 
 def run_module(module: str, args: list[str], env: dict[str, str], timeout: float = 300.0) -> str:
@@ -85,9 +91,9 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 20.0) -> int:
 
 @contextmanager
 def running(
-    module: str, env: dict[str, str], name: str, count: int = 1
+    target: Target, env: dict[str, str], name: str, count: int = 1
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
-    processes = [start_module(module, env, f"{name}-{i + 1}") for i in range(count)]
+    processes = [start_module(target, env, f"{name}-{i + 1}") for i in range(count)]
     try:
         yield processes
     finally:

@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"fresh index {index} behind {settings.bench_alias}; starting {args.indexers} indexer(s)"
             )
         indexers = stack.enter_context(
-            procs.running("search.indexer", procs.indexer_env(settings), "indexer", args.indexers)
+            procs.running(procs.INDEXER, procs.indexer_env(settings), "indexer", args.indexers)
         )
         bulkload.wait_for_consumers(broker, settings.bench_queue, indexers)
         if not args.skip_load:
@@ -266,11 +266,11 @@ def main(argv: list[str] | None = None) -> int:
         results["latency"], single = latency(engine, dsn, args.seconds)
         results["per_query"], results["plans"] = per_query(engine, dsn, single)
 
-        progress(f"freshness: preparing {settings.bench_customers_database} and starting customers.relay")
+        progress(f"freshness: preparing {settings.bench_customers_database} and starting the customers relay")
         hub = freshness.prepare_hub(
             dsn, settings.bench_customers_database, settings.customers_database_url, data.users
         )
-        relay = stack.enter_context(procs.running("customers.relay", procs.relay_env(settings), "relay"))
+        relay = stack.enter_context(procs.running(procs.RELAY, procs.relay_env(settings), "relay"))
         measured = freshness.measure(
             hub,
             engine,

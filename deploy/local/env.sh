@@ -59,26 +59,21 @@ export PANORAMA_ELASTICSEARCH_HOST PANORAMA_ELASTICSEARCH_PORT PANORAMA_ELASTICS
 : "${PANORAMA_POSTGRES_PORT:=5432}"
 : "${PANORAMA_POSTGRES_USER:=panorama}"
 : "${PANORAMA_POSTGRES_PASSWORD:=panorama}"
-# Space-separated; every database is owned by PANORAMA_POSTGRES_USER.
-: "${PANORAMA_POSTGRES_DATABASES:=panorama_customers panorama_sales panorama_finance panorama_service_desk panorama_gateway panorama_test_customers panorama_test_gateway panorama_test_bench panorama_e2e_customers panorama_e2e_gateway}"
-# Databases that get the pg_trgm extension (created by the postgres superuser).
-: "${PANORAMA_POSTGRES_TRGM_DATABASES:=panorama_customers panorama_test_customers panorama_test_bench}"
-export PANORAMA_POSTGRES_HOST PANORAMA_POSTGRES_PORT PANORAMA_POSTGRES_USER \
-    PANORAMA_POSTGRES_PASSWORD PANORAMA_POSTGRES_DATABASES PANORAMA_POSTGRES_TRGM_DATABASES
+export PANORAMA_POSTGRES_HOST PANORAMA_POSTGRES_PORT PANORAMA_POSTGRES_USER PANORAMA_POSTGRES_PASSWORD
 
+# The databases (PANORAMA_POSTGRES_DATABASES, space-separated, each owned by
+# PANORAMA_POSTGRES_USER; PANORAMA_POSTGRES_TRGM_DATABASES get pg_trgm) and the
+# PANORAMA_<NAME>_DATABASE_URL / PANORAMA_TEST_<NAME>_DATABASE_URL of every service come from the
+# service registry (services/kernel/kernel/registry.py; stdlib only, any python3 reads it). Its
+# output is `: "${VAR:=default}"` lines, so values set before sourcing still win.
 _panorama_pg="postgresql+psycopg2://${PANORAMA_POSTGRES_USER}:${PANORAMA_POSTGRES_PASSWORD}@${PANORAMA_POSTGRES_HOST}:${PANORAMA_POSTGRES_PORT}"
-: "${PANORAMA_CUSTOMERS_DATABASE_URL:=${_panorama_pg}/panorama_customers}"
-: "${PANORAMA_SALES_DATABASE_URL:=${_panorama_pg}/panorama_sales}"
-: "${PANORAMA_FINANCE_DATABASE_URL:=${_panorama_pg}/panorama_finance}"
-: "${PANORAMA_SERVICE_DESK_DATABASE_URL:=${_panorama_pg}/panorama_service_desk}"
-: "${PANORAMA_GATEWAY_DATABASE_URL:=${_panorama_pg}/panorama_gateway}"
-: "${PANORAMA_TEST_CUSTOMERS_DATABASE_URL:=${_panorama_pg}/panorama_test_customers}"
-: "${PANORAMA_TEST_GATEWAY_DATABASE_URL:=${_panorama_pg}/panorama_test_gateway}"
-: "${PANORAMA_TEST_BENCH_DATABASE_URL:=${_panorama_pg}/panorama_test_bench}"
+_panorama_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+if _panorama_registry="$(PYTHONPATH="${_panorama_root}/services/kernel" "${PANORAMA_PYTHON:-python3}" -m kernel.registry shell-env)"; then
+    eval "${_panorama_registry}"
+else
+    echo "deploy/local/env.sh: could not read the service registry (python3 -m kernel.registry shell-env)" >&2
+fi
 # Alias used by bench/ (same database as PANORAMA_TEST_BENCH_DATABASE_URL).
-: "${PANORAMA_BENCH_DATABASE_URL:=${PANORAMA_TEST_BENCH_DATABASE_URL}}"
-unset _panorama_pg
-export PANORAMA_CUSTOMERS_DATABASE_URL PANORAMA_SALES_DATABASE_URL PANORAMA_FINANCE_DATABASE_URL \
-    PANORAMA_SERVICE_DESK_DATABASE_URL PANORAMA_GATEWAY_DATABASE_URL \
-    PANORAMA_TEST_CUSTOMERS_DATABASE_URL PANORAMA_TEST_GATEWAY_DATABASE_URL \
-    PANORAMA_TEST_BENCH_DATABASE_URL PANORAMA_BENCH_DATABASE_URL
+: "${PANORAMA_BENCH_DATABASE_URL:=${PANORAMA_TEST_BENCH_DATABASE_URL:-}}"
+export PANORAMA_BENCH_DATABASE_URL
+unset _panorama_pg _panorama_root _panorama_registry

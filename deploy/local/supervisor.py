@@ -1,5 +1,9 @@
 """``make run``: migrate, start every Panorama process, load demo data, supervise until Ctrl-C.
 
+What runs comes from the service registry (services/kernel/kernel/registry.py): each service's
+``kernel.run <service> migrate`` step, then its nameko service, its outbox relay and its extra
+processes, each with its metrics port; the gateway last.
+
 Processes that die are restarted with backoff; Ctrl-C (or SIGTERM) stops them all cleanly,
 escalating to SIGKILL only for a process that ignores SIGTERM for 15 s.
 """
@@ -17,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.settings import GatewaySettings
+from kernel import registry
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG_DIR = Path(os.environ.get("PANORAMA_LOG_DIR", ROOT / ".state" / "logs"))
@@ -25,7 +30,7 @@ LOG_DIR = Path(os.environ.get("PANORAMA_LOG_DIR", ROOT / ".state" / "logs"))
 @dataclass
 class Managed:
     name: str
-    module: str
+    argv: tuple[str, ...]  # after the interpreter: ("-m", "kernel.run", "customers", "service")
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
@@ -35,7 +40,7 @@ class Managed:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         log = open(LOG_DIR / f"{self.name}.log", "ab")  # noqa: SIM115 (handed to the child)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", self.module],
+            [sys.executable, *self.argv],
             cwd=ROOT,
             env={**os.environ, **self.env},
             stdout=log,
@@ -48,13 +53,19 @@ class Managed:
         return self.process is not None and self.process.poll() is None
 
 
-PROCESSES = [
-    Managed("customers", "customers", {"PANORAMA_CUSTOMERS_METRICS_PORT": "9101"}),
-    Managed("customers-relay", "customers.relay", {"PANORAMA_CUSTOMERS_RELAY_METRICS_PORT": "9102"}),
-    Managed("search", "search", {"PANORAMA_SEARCH_METRICS_PORT": "9103"}),
-    Managed("search-indexer", "search.indexer", {"PANORAMA_SEARCH_INDEXER_METRICS_PORT": "9104"}),
-    Managed("gateway", "gateway"),
-]
+def processes() -> list[Managed]:
+    return [Managed(launch.name, launch.argv, dict(launch.env)) for launch in registry.launches()]
+
+
+def migrate_steps() -> list[tuple[str, tuple[str, ...]]]:
+    """Each service's schema and broker topology (consumer queues exist before any relay
+    publishes), then the gateway's database."""
+    return [*registry.migrate_steps(), ("migrating the gateway database", ("-m", "gateway.cli", "migrate"))]
+
+
+def metrics_summary() -> str:
+    ports = sorted(port for port in registry.metrics_ports() if port != registry.GATEWAY.port)
+    return ", ".join(f"127.0.0.1:{port}" for port in ports)
 
 
 def run_step(title: str, *args: str) -> None:
@@ -104,17 +115,18 @@ def main() -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
 
-    run_step("migrating the customers database", "-m", "customers.migrate")
-    run_step("migrating the gateway database", "-m", "gateway.cli", "migrate")
-    for managed in PROCESSES:
+    for title, argv in migrate_steps():
+        run_step(title, *argv)
+    managed_processes = processes()
+    for managed in managed_processes:
         managed.start()
-    print(f"[panorama] started {', '.join(p.name for p in PROCESSES)}; logs in {LOG_DIR}", flush=True)
+    print(f"[panorama] started {', '.join(p.name for p in managed_processes)}; logs in {LOG_DIR}", flush=True)
     try:
         wait_ready(f"http://{settings.host}:{settings.port}/readyz", timeout=120)
         run_step("loading demo data (idempotent)", "-m", "gateway.cli", "seed-demo")
     except (subprocess.CalledProcessError, TimeoutError):
         print("[panorama] demo data could not be loaded; see the logs", flush=True)
-        stop_all(PROCESSES)
+        stop_all(managed_processes)
         return 1
     password = settings.demo_password
     print(
@@ -122,13 +134,13 @@ def main() -> int:
         f"  API docs:          http://{settings.host}:{settings.port}/docs\n"
         f"  Demo logins (password '{password}'): admin, manager, sales1, sales2, finance, support\n"
         f"  Metrics:           http://{settings.host}:{settings.port}/metrics  "
-        "(services on 127.0.0.1:9101-9104)\n"
+        f"(services on {metrics_summary()})\n"
         "  Ctrl-C stops everything.\n",
         flush=True,
     )
     while not stopping:
         now = time.monotonic()
-        for managed in PROCESSES:
+        for managed in managed_processes:
             if managed.process is None or managed.alive():
                 continue
             code = managed.process.returncode
@@ -137,12 +149,12 @@ def main() -> int:
             print(f"[panorama] {managed.name} exited ({code}); restarting in {delay:.0f}s", flush=True)
             managed.next_start = now + delay
             managed.process = None
-        for managed in PROCESSES:
+        for managed in managed_processes:
             if managed.process is None and now >= managed.next_start:
                 managed.start()
         time.sleep(0.5)
     print("\n[panorama] stopping…", flush=True)
-    stop_all(PROCESSES)
+    stop_all(managed_processes)
     print("[panorama] stopped. The servers keep running; `make stop` stops them too.", flush=True)
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kernel import registry
 from kernel.settings import KernelSettings
 from pydantic import AliasChoices, Field, field_validator, model_validator
 
@@ -38,8 +39,10 @@ class GatewaySettings(KernelSettings):
     customers_service: str = Field(default="customers", pattern=r"^[a-z][a-z0-9_]{0,62}$")
     search_service: str = Field(default="search", pattern=r"^[a-z][a-z0-9_]{0,62}$")
     rpc_ready_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
-    # Pinged for /readyz's body and the web UI's "service unavailable" banner (never a 503 of /readyz).
-    ready_services: list[str] = Field(default_factory=lambda: ["customers", "search"])
+    # Defaults from the service registry (kernel/registry.py): every service; those holding a
+    # replica of the gateway's users.
+    ready_services: list[str] = Field(default_factory=registry.names)
+    replica_services: list[str] = Field(default_factory=registry.user_replica_services)
     service_probe_interval_seconds: float = Field(default=5.0, gt=0, le=300)
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)

@@ -15,13 +15,17 @@ import uuid
 from pathlib import Path
 
 import httpx
-from customers.migrate import upgrade as migrate_customers
 from elasticsearch import Elasticsearch
+from kernel import registry
 from kernel.testing import TestServers
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[2]
-PROCESSES = ("customers", "customers.relay", "search", "search.indexer", "gateway")
+# Every process of `make run` (kernel.registry), without metrics ports: name -> python argv.
+PROCESSES = {launch.name: launch.argv for launch in registry.launches()}
+DATABASES = {
+    o.database_url_variable: db for o in registry.database_owners() if (db := o.test_database("e2e"))
+}
 
 
 def free_port() -> int:
@@ -48,8 +52,7 @@ class Stack:
             **os.environ,
             "PANORAMA_ENVIRONMENT": "test",
             "PANORAMA_RABBITMQ_URL": servers.rabbitmq_url,
-            "PANORAMA_CUSTOMERS_DATABASE_URL": _pg_url("panorama_e2e_customers"),
-            "PANORAMA_GATEWAY_DATABASE_URL": _pg_url("panorama_e2e_gateway"),
+            **{variable: _pg_url(database) for variable, database in DATABASES.items()},
             "PANORAMA_SEARCH_ALIAS": self.alias,
             "PANORAMA_SEARCH_QUEUE": self.queue,
             "PANORAMA_PORT": str(self.port),
@@ -60,20 +63,22 @@ class Stack:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def reset_databases(self) -> None:
-        for name in ("panorama_e2e_customers", "panorama_e2e_gateway"):
+        for name in DATABASES.values():
             engine = create_engine(_pg_url(name))
             with engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
             engine.dispose()
-        migrate_customers(self.env["PANORAMA_CUSTOMERS_DATABASE_URL"])
+        # What `make run` does first: schemas and broker topology (the stack's own queue names).
+        for _title, argv in registry.migrate_steps():
+            subprocess.run([sys.executable, *argv], cwd=ROOT, env=self.env, check=True, timeout=180)
 
     def start(self) -> None:
         self.reset_databases()
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for module in PROCESSES:
-            log = open(self.log_dir / f"{module}.log", "wb")  # noqa: SIM115 (owned by the child)
-            self.processes[module] = subprocess.Popen(
-                [sys.executable, "-m", module], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        for name, argv in PROCESSES.items():
+            log = open(self.log_dir / f"{name}.log", "wb")  # noqa: SIM115 (owned by the child)
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, *argv], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
             log.close()
         self.wait_ready()

@@ -34,8 +34,9 @@ from sqlalchemy import create_engine, text
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
 SCHEMA = "gwstack_customers"
+# Its own nameko name, so this suite's copy never shares the ``rpc-customers`` queue with a copy
+# another suite runs on the same test vhost.
 SERVICE = f"customers_gw{uuid.uuid4().hex[:6]}"
-STACK_SERVICE = Path(__file__).resolve().parent / "customers_stack_service.py"
 
 
 def _customers_url(servers: TestServers) -> str:
@@ -57,9 +58,10 @@ def customers_service(servers: TestServers) -> Iterator[str]:
         "PANORAMA_CUSTOMERS_DATABASE_URL": _customers_url(servers),
         "PANORAMA_LOG_JSON": "false",
     }
-    subprocess.run([sys.executable, "-m", "customers.migrate"], env=env, check=True, timeout=120)
+    run = [sys.executable, "-m", "kernel.run", "customers"]
+    subprocess.run([*run, "migrate"], env=env, check=True, timeout=120)
     proc = subprocess.Popen(
-        [sys.executable, str(STACK_SERVICE), SERVICE],
+        [*run, "service", "--name", SERVICE],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -4,9 +4,9 @@ from collections.abc import Iterator
 
 import pytest
 from customers.app import CustomerHub
-from customers.migrate import upgrade
 from kernel.db import make_engine, make_sessionmaker
 from kernel.identity import SYSTEM, Caller
+from kernel.migrate import upgrade
 from kernel.testing import TestServers
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -42,7 +42,7 @@ def customers_engine(servers: TestServers) -> Iterator[Engine]:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     except Exception as exc:  # the servers are part of the suite: fail loudly, never skip
         pytest.fail(f"PostgreSQL test database unreachable ({exc}); run deploy/local/up.sh")
-    upgrade(servers.customers_database_url)
+    upgrade("customers", servers.customers_database_url)
     yield engine
     engine.dispose()
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator, model_validator
+from typing import Any, ClassVar
+
+from pydantic import AliasChoices, Field, create_model, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kernel import registry
 
 DEV_RABBITMQ_URL = "amqp://panorama:panorama@127.0.0.1:5672/%2F"
 DEV_IDENTITY_KEY = "panorama-dev-identity-key-change-me-in-production-0123"
+DEV_POSTGRES_URL = "postgresql+psycopg2://panorama:panorama@127.0.0.1:5432"
 
 
 class KernelSettings(BaseSettings):
@@ -53,8 +58,13 @@ class KernelSettings(BaseSettings):
 
 
 class ServiceSettings(KernelSettings):
-    """Settings of a nameko service that owns a PostgreSQL database."""
+    """Settings of a nameko service that owns a PostgreSQL database.
 
+    Do not subclass this directly: ``service_settings("<name>")`` gives the class whose
+    per-service fields read ``PANORAMA_<NAME>_*`` (names from the registry).
+    """
+
+    service: ClassVar[registry.Service | None] = None  # set by service_settings()
     database_url: str = ""
     db_pool_size: int = 20
     max_workers: int = 50
@@ -73,3 +83,54 @@ class ServiceSettings(KernelSettings):
                 "db_statement_timeout_ms must be shorter than rpc_timeout_seconds (the caller's deadline)"
             )
         return self
+
+    relay_metrics_port: int = 0
+
+    def refuse_dev_secrets(self) -> None:
+        self.refuse_dev_credentials(self.database_url)
+
+    def nameko_config(self) -> dict[str, object]:
+        """What the kernel's nameko providers read (``Database``, ``Observability``)."""
+        self.refuse_dev_secrets()
+        return {
+            "AMQP_URI": self.rabbitmq_url,
+            "max_workers": self.max_workers,
+            "DATABASE_URL": self.database_url,
+            "DB_POOL_SIZE": self.db_pool_size,
+            "DB_STATEMENT_TIMEOUT_MS": self.db_statement_timeout_ms,
+            "DB_LOCK_TIMEOUT_MS": self.db_lock_timeout_ms,
+            "METRICS_PORT": self.metrics_port,
+        }
+
+
+def dev_database_url(database: str) -> str:
+    return f"{DEV_POSTGRES_URL}/{database}"
+
+
+def service_settings(name: str) -> type[ServiceSettings]:
+    """The settings base of service ``name``: common fields read from ``PANORAMA_<NAME>_*``.
+
+    A service adds its own fields by subclassing the result (``class CustomersSettings(
+    service_settings("customers")): overdue_check_seconds: float = 60.0``).
+    """
+    service = registry.get(name)
+
+    def field(variable: str, attribute: str, default: Any) -> Any:
+        return Field(default=default, validation_alias=AliasChoices(variable, attribute))
+
+    fields: dict[str, Any] = {
+        "database_url": (
+            str,
+            field(
+                service.database_url_variable,
+                "database_url",
+                dev_database_url(service.database) if service.database else "",
+            ),
+        ),
+        "metrics_port": (int, field(service.metrics_port_variable, "metrics_port", 0)),
+        "relay_metrics_port": (int, field(service.relay_metrics_port_variable, "relay_metrics_port", 0)),
+    }
+    class_name = "".join(part.title() for part in name.split("_")) + "ServiceSettings"
+    settings_class = create_model(class_name, __base__=ServiceSettings, **fields)
+    settings_class.service = service
+    return settings_class

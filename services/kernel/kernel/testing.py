@@ -8,23 +8,43 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from pydantic import create_model
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kernel import registry
+from kernel.settings import dev_database_url
 
 T = TypeVar("T")
 
 
-class TestServers(BaseSettings):
+class _Servers(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PANORAMA_TEST_", extra="ignore")
     __test__ = False  # not a pytest test class
 
     rabbitmq_url: str = "amqp://panorama:panorama@127.0.0.1:5672/panorama_test"
-    customers_database_url: str = (
-        "postgresql+psycopg2://panorama:panorama@127.0.0.1:5432/panorama_test_customers"
-    )
-    gateway_database_url: str = "postgresql+psycopg2://panorama:panorama@127.0.0.1:5432/panorama_test_gateway"
     elasticsearch_url: str = "http://127.0.0.1:9200"
+
+    def database_url(self, owner: str) -> str:
+        """Test database of a registered service (or ``"gateway"``)."""
+        return str(getattr(self, f"{owner}_database_url"))
+
+
+# One ``<name>_database_url`` field (PANORAMA_TEST_<NAME>_DATABASE_URL) per registry entry with a
+# database, e.g. ``TestServers().customers_database_url``.
+_DATABASE_FIELDS: dict[str, Any] = {
+    f"{owner.name}_database_url": (str, dev_database_url(owner.test_database("test") or ""))
+    for owner in registry.database_owners()
+}
+# Typed Any: the fields are only known at run time (type checkers accept any attribute).
+_ServersWithDatabases: Any = create_model("_ServersWithDatabases", __base__=_Servers, **_DATABASE_FIELDS)
+
+
+class TestServers(_ServersWithDatabases):
+    """Where the test servers are: ``rabbitmq_url``, ``elasticsearch_url``, ``<name>_database_url``."""
+
+    __test__ = False
 
 
 def eventually(check: Callable[[], T | None], *, timeout: float = 5.0, interval: float = 0.05) -> T:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+from kernel import registry
 from kernel.settings import KernelSettings
 from pydantic import Field, model_validator
 
-from search.kinds import reindex_sources
-
 DEV_ES_USER = "panorama"
 DEV_ES_PASSWORD = "panorama"
-DEFAULT_EXCHANGES = ["customers.events", "sales.events", "finance.events", "service_desk.events"]
 
 
 class SearchSettings(KernelSettings):
@@ -39,7 +37,8 @@ class SearchSettings(KernelSettings):
 
     # Indexer.
     search_queue: str = "search.indexer"
-    search_exchanges: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCHANGES))
+    # Every service whose contracts export SEARCH_KINDS (kernel.registry).
+    search_exchanges: list[str] = Field(default_factory=registry.search_exchanges)
     search_indexer_prefetch: int = Field(default=500, ge=2, le=65535)
     search_indexer_batch_size: int = Field(default=250, ge=1)
     search_indexer_flush_ms: int = Field(default=50, ge=1)
@@ -49,7 +48,7 @@ class SearchSettings(KernelSettings):
     search_indexer_metrics_port: int = 0
 
     # Reindex: service -> kinds whose paged ``export`` RPC fills a new index.
-    search_reindex_sources: dict[str, list[str]] = Field(default_factory=reindex_sources)
+    search_reindex_sources: dict[str, list[str]] = Field(default_factory=registry.reindex_sources)
     search_reindex_page_size: int = Field(default=500, ge=1, le=5000)
     search_rpc_timeout_seconds: float = 60.0
 
@@ -83,3 +82,26 @@ class SearchSettings(KernelSettings):
     @property
     def dlq_name(self) -> str:
         return f"{self.search_queue}.dlq"
+
+    # -- what ``python -m kernel.run search`` reads ------------------------------------------
+    @property
+    def nameko_name(self) -> str:
+        return self.search_service_name
+
+    def nameko_config(self) -> dict[str, object]:
+        return {
+            "AMQP_URI": self.rabbitmq_url,
+            "max_workers": self.max_workers,
+            "METRICS_PORT": self.search_metrics_port,
+            "ELASTICSEARCH_URL": self.elasticsearch_url,
+            "ELASTICSEARCH_USER": self.elasticsearch_user,
+            "ELASTICSEARCH_PASSWORD": self.elasticsearch_password,
+            "ELASTICSEARCH_TIMEOUT": self.search_es_timeout_seconds,
+            "ELASTICSEARCH_RETRIES": self.search_es_retries,
+            "SEARCH_ALIAS": self.search_alias,
+            "SEARCH_INDEX": {
+                "refresh_interval": self.search_refresh_interval,
+                "shards": self.search_shards,
+                "replicas": self.search_replicas,
+            },
+        }

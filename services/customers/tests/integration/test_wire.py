@@ -19,9 +19,12 @@ from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
 
-def start(module: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start(mode: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", module], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [sys.executable, "-m", "kernel.run", "customers", mode],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -38,11 +41,11 @@ def process_env(servers: TestServers) -> dict[str, str]:
 class Stack:
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
-        self.service = start("customers", env)
-        self.relay = start("customers.relay", env)
+        self.service = start("service", env)
+        self.relay = start("relay", env)
 
     def restart_relay(self) -> None:
-        self.relay = start("customers.relay", self.env)
+        self.relay = start("relay", self.env)
 
     def stop(self) -> None:
         for proc in (self.service, self.relay):
@@ -50,6 +53,8 @@ class Stack:
                 proc.terminate()
         for proc in (self.service, self.relay):
             proc.wait(timeout=20)
+        # kernel.run stops both cleanly on SIGTERM (what the supervisor and deployments send)
+        assert (self.service.returncode, self.relay.returncode) == (0, 0)
 
 
 @pytest.fixture(scope="module")

@@ -29,12 +29,4 @@ REGISTRY: dict[str, KindSpec] = registry(CUSTOMER_KINDS)
 KNOWN_KINDS: tuple[str, ...] = tuple(REGISTRY)
 
 
-def reindex_sources() -> dict[str, list[str]]:
-    """service → the kinds whose ``export`` RPC refills a new index, in registry order."""
-    sources: dict[str, list[str]] = {}
-    for spec in REGISTRY.values():
-        sources.setdefault(spec.service, []).append(spec.kind)
-    return sources
-
-
-__all__ = ["KNOWN_KINDS", "REGISTRY", "KindSpec", "registry", "reindex_sources"]
+__all__ = ["KNOWN_KINDS", "REGISTRY", "KindSpec", "registry"]

@@ -18,7 +18,7 @@ from search_support import (
     event,
     queue_consumers,
     settings_env,
-    start_module,
+    start_process,
     stop_process,
     wait_for,
 )
@@ -36,7 +36,7 @@ def rpc(indexers: Any, search_settings: Any, logs_dir: Any, amqp: Any) -> Any:
         "PANORAMA_SEARCH_SERVICE_NAME": name,
         "PANORAMA_MAX_WORKERS": "10",
     }
-    proc = start_module("search", env, logs_dir / "search-service.log")
+    proc = start_process(["-m", "kernel.run", "search", "service"], env, logs_dir / "search-service.log")
     try:
         wait_for(
             lambda: queue_consumers(amqp, f"rpc-{name}"), timeout=30, interval=0.2, what="the search service"

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from customers import contracts
 from kernel.kinds import SearchKind
+from kernel.registry import reindex_sources
 from search.fields import KEYWORD, LONG, TEXT
-from search.kinds import KNOWN_KINDS, REGISTRY, registry, reindex_sources
+from search.kinds import KNOWN_KINDS, REGISTRY, registry
 from search.kinds.base import KindSpec, kind_specs
 from search.mapping import COMMON_PROPERTIES, PROPERTIES, index_body, merged_properties
 from search.record import Record

@@ -2,6 +2,7 @@ import os
 from datetime import UTC, datetime
 
 import pytest
+from kernel import registry
 from pydantic import ValidationError
 from search.indices import building_alias, new_index_name
 from search.mapping import index_body
@@ -29,12 +30,9 @@ def test_defaults_follow_the_brief(monkeypatch):
     settings = SearchSettings()
     assert settings.search_indexer_prefetch == 500 and settings.search_indexer_batch_size == 250
     assert settings.search_indexer_flush_ms == 50 and settings.search_indexer_backoff_max_seconds == 10
-    assert settings.search_exchanges == [
-        "customers.events",
-        "sales.events",
-        "finance.events",
-        "service_desk.events",
-    ]
+    # Derived from the service registry: every service whose contracts export search kinds.
+    assert settings.search_exchanges == ["customers.events"] == registry.search_exchanges()
+    assert settings.search_reindex_sources == {"customers": ["customer", "contact", "follow_up", "task"]}
 
 
 def test_batch_must_fit_half_the_prefetch():
