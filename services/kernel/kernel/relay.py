@@ -131,6 +131,7 @@ class OutboxRelay:
         self._returned: set[str] = set()  # event ids returned and not yet confirmed
         self._deferred: dict[int, tuple[float, int]] = {}  # seq -> (retry not before, attempts)
         self._failure: BaseException | None = None
+        self._last_return = ""
         self._closing = False
         self._draining = False
         self._stop: threading.Event | None = None
@@ -353,13 +354,8 @@ class OutboxRelay:
         RETURNED.labels(self.service).inc()
         if properties.message_id:
             self._returned.add(properties.message_id)
-        log.warning(
-            "event %s returned by the broker (%s %s, exchange %s, routing key %s): kept for a retry",
-            properties.message_id,
-            method.reply_code,
-            method.reply_text,
-            method.exchange,
-            method.routing_key,
+        self._last_return = (
+            f"{method.reply_code} {method.reply_text} ({method.exchange} {method.routing_key})"
         )
 
     def _on_confirm(self, frame: Method[Any]) -> None:
@@ -414,6 +410,13 @@ class OutboxRelay:
         self.published_total += len(batch.confirmed)
         for row in batch.refused:
             self._defer(row.seq)
+        if batch.refused:
+            # One line per batch: a backlog nobody consumes would otherwise log every event.
+            log.warning(
+                "%d events returned or nacked by the broker (last return: %s); kept for a retry",
+                len(batch.refused),
+                self._last_return or "none",
+            )
 
     def _defer(self, seq: int) -> None:
         _, attempts = self._deferred.get(seq, (0.0, 0))
