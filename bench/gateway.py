@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 import psycopg2
+from gateway.readiness import stack_ready
 from sqlalchemy.engine import make_url
 
 from bench import cpu, freshness, loadgen, procs, queries, report
@@ -91,10 +92,10 @@ def wait_ready(base_url: str, processes: list[Any], timeout: float = READY_TIMEO
         procs.require_alive(processes, "gateway stack")
         try:
             response = httpx.get(f"{base_url}/readyz", timeout=3)
-            if response.status_code == 200:
+            if stack_ready(response.status_code, response.json()):
                 return
             last = response.text
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, ValueError) as exc:
             last = repr(exc)
         time.sleep(0.5)
     raise RuntimeError(f"gateway stack not ready within {timeout:.0f}s: {last[:300]}")

@@ -10,6 +10,7 @@ escalating to SIGKILL only for a process that ignores SIGTERM for 15 s.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.readiness import stack_ready
 from gateway.settings import GatewaySettings
 from kernel import registry
 
@@ -80,9 +82,9 @@ def wait_ready(url: str, timeout: float) -> None:
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(url, timeout=3) as response:
-                if response.status == 200:
+                if stack_ready(response.status, json.loads(response.read() or b"null")):
                     return
-        except (urllib.error.URLError, OSError):
+        except (urllib.error.URLError, OSError, ValueError):
             pass
         time.sleep(1)
     raise TimeoutError(f"{url} did not become ready within {timeout:.0f}s")

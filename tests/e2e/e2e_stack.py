@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 from elasticsearch import Elasticsearch
+from gateway.readiness import stack_ready
 from kernel import registry
 from kernel.testing import TestServers
 from sqlalchemy import create_engine, text
@@ -102,10 +103,10 @@ class Stack:
                     raise RuntimeError(f"{module} exited early; see {self.log_dir / (module + '.log')}")
             try:
                 response = httpx.get(f"{self.base_url}/readyz", timeout=3)
-                if response.status_code == 200:
+                if stack_ready(response.status_code, response.json()):
                     return
                 last = response.text
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, ValueError) as exc:
                 last = str(exc)
             time.sleep(0.5)
         raise RuntimeError(f"stack not ready within {timeout}s: {last}")

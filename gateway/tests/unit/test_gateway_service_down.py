@@ -71,3 +71,15 @@ def test_the_login_page_shows_no_banner(client, rpc: FakeRpc):
     rpc.down.add("search")
     client.get("/readyz")
     assert 'data-testid="service-banner"' not in client.get("/login").text
+
+
+def test_start_up_scripts_still_wait_for_every_service(client, rpc: FakeRpc):
+    """`make run`, e2e and bench wait for the whole stack, which /readyz alone no longer says."""
+    from gateway.readiness import stack_ready
+
+    everything = client.get("/readyz")
+    assert stack_ready(everything.status_code, everything.json())
+    rpc.down.add("search")
+    one_down = client.get("/readyz")
+    assert one_down.status_code == 200 and not stack_ready(one_down.status_code, one_down.json())
+    assert not stack_ready(503, everything.json()) and not stack_ready(200, "not json")
