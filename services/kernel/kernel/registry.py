@@ -267,6 +267,13 @@ def search_kinds(service: Service) -> tuple[Any, ...]:
     return tuple(getattr(import_object(service.contracts), "SEARCH_KINDS", ()))
 
 
+def all_search_kinds() -> dict[str, Any]:
+    """Every service's ``SearchKind``s as one map, in registry order (the UI's group order)."""
+    from kernel.kinds import kinds_by_name
+
+    return kinds_by_name(*(search_kinds(s) for s in SERVICES))
+
+
 def reindex_sources() -> dict[str, list[str]]:
     """Service -> kinds its paged ``export`` RPC serves (imports each service's contracts)."""
     return {s.name: [k.kind for k in kinds] for s in SERVICES if (kinds := search_kinds(s))}
