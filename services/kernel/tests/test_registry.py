@@ -93,7 +93,9 @@ def test_service_settings_default_to_the_registry_database(monkeypatch: pytest.M
 
 def test_production_refuses_dev_credentials_in_the_derived_database_url(monkeypatch):
     monkeypatch.delenv("PANORAMA_CUSTOMERS_DATABASE_URL", raising=False)
-    settings = service_settings("customers")(environment="production", rabbitmq_url="amqp://a:b@mq/%2F")
+    settings = service_settings("customers")(
+        environment="production", rabbitmq_url="amqp://a:b@mq/%2F", identity_key="k" * 40
+    )
     with pytest.raises(ValueError, match="development credentials"):
         settings.nameko_config()
 
