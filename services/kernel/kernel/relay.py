@@ -479,6 +479,8 @@ class OutboxRelay:
     def _on_channel_closed(self, channel: Channel, reason: BaseException) -> None:
         # A channel error (say an exchange declared with other arguments) ends the channel only;
         # start over on a fresh connection rather than keep a half-usable one.
+        if self._closing:
+            return  # our own close: the connection's close callback ends the loop
         connection = self._connection
         if connection is not None and connection.is_open:
             connection.close()
