@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import jwt
 import pytest
 from gateway.auth.directory import Directory
 from gateway.auth.replication import UserReplicator
@@ -96,6 +97,17 @@ def test_tokens_round_trip_and_reject_tampering():
 )
 def test_snippets_keep_only_bare_em(snippet, expected):
     assert str(safe_snippet(snippet)) == expected
+
+
+def test_session_tokens_carry_their_session_id():
+    issuer = TokenIssuer("s" * 40, "panorama-gateway", 60)
+    assert issuer.verify(issuer.issue("user-1", session_id="sess-1")).session_id == "sess-1"
+    assert issuer.verify(issuer.issue("user-1")).session_id is None  # API tokens have none
+    forged = jwt.encode(
+        {"sub": "user-1", "iss": "panorama-gateway", "iat": 1, "exp": 2**40, "sid": 7}, "s" * 40, "HS256"
+    )
+    with pytest.raises(InvalidToken):
+        issuer.verify(forged)
 
 
 def test_production_refuses_development_secrets(monkeypatch):
