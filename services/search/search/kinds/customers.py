@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from customers import contracts
+from customers.policy import READ
 
 from search import enrich
 from search.kinds.base import (
-    CUSTOMER_BASICS_ROLES,
     KindSpec,
     base_document,
     first_line,
@@ -41,7 +41,7 @@ def build_customer(record: Record) -> dict[str, Any]:
         alt_names=[short_name] if short_name else [],
         owner_id=required(d, "owner_id"),
         team_id=d.get("team_id"),
-        acl_roles=CUSTOMER_BASICS_ROLES,
+        acl=READ[record.kind].principals(d),
         summary_text=summary(short_name, d.get("industry"), d.get("region"), d.get("tax_id")),
         created_at=d.get("created_at"),
         updated_at=d.get("updated_at"),
@@ -70,7 +70,7 @@ def build_contact(record: Record) -> dict[str, Any]:
         names=[name],
         owner_id=required(d, "owner_id"),
         team_id=d.get("team_id"),
-        acl_roles=CUSTOMER_BASICS_ROLES,
+        acl=READ[record.kind].principals(d),
         summary_text=summary(d.get("title"), phones, emails),
         created_at=d.get("created_at"),
         updated_at=d.get("updated_at"),
@@ -100,7 +100,7 @@ def build_follow_up(record: Record) -> dict[str, Any]:
         body=content,
         owner_id=required(d, "owner_id"),
         team_id=d.get("team_id"),
-        acl_users=[author_id],
+        acl=READ[record.kind].principals(d),
         summary_text=summary(d.get("channel"), first_line(content)),
         created_at=d.get("created_at"),
         updated_at=d.get("updated_at"),
@@ -123,7 +123,7 @@ def build_task(record: Record) -> dict[str, Any]:
         status=d.get("status"),
         owner_id=required(d, "owner_id"),
         team_id=d.get("team_id"),
-        acl_users=[assignee_id],
+        acl=READ[record.kind].principals(d),
         summary_text=summary(d.get("customer_name"), d.get("status"), str(d.get("due_at") or "")[:10]),
         created_at=d.get("created_at"),
         updated_at=d.get("updated_at"),
