@@ -45,8 +45,13 @@ def test_the_assignee_may_only_report_progress(hub, world):
         hub.update_task(SALES2, task["id"], {"title": "改个标题"})
     with pytest.raises(PermissionDenied):
         hub.delete_task(SALES2, task["id"])
+    # the edit form sends every field back: only the status differs, so it is a status change
+    same = {k: task[k] for k in ("title", "due_at", "assignee_id")}
+    assert hub.update_task(SALES2, task["id"], {**same, "status": "cancelled"})["status"] == "cancelled"
     with pytest.raises(NotFound):  # someone else's task on a customer they cannot see
         hub.update_task(SALES1B, task["id"], {"status": "done"})
+    with pytest.raises(NotFound):  # closed: no longer theirs to read or reopen
+        hub.update_task(SALES2, task["id"], {"status": "open"})
 
 
 def test_a_closed_task_leaves_the_assignees_list_and_get_together(hub, world):
