@@ -19,7 +19,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "customers:write": SELLERS,
     "customers:transfer": frozenset({"admin", "manager"}),
     "customers:audit": SELLERS,
-    "contacts:read": SELLERS | {"support"},
+    # finance and support read contacts (customer basics: how finance reaches the payer); the
+    # same roles customers.policy.CONTACT grants, so the API and search agree
+    "contacts:read": EVERYONE,
     "contacts:write": SELLERS,
     "follow_ups:read": SELLERS,
     "follow_ups:write": SELLERS,

@@ -242,6 +242,21 @@ def test_finance_reads_but_cannot_write(client, finance, token_for, as_sales1):
     assert client.get(f"/api/v1/customers/{cid}/follow-ups", headers=headers).status_code == 403
 
 
+def test_finance_reads_the_contacts_search_shows_it(client, finance, token_for, as_sales1):
+    # Contacts are customer basics (how finance reaches the payer): the API agrees with search,
+    # which lists them to finance (issue 8 §2.5); writing them stays with the sellers.
+    cid = create(client, as_sales1).json()["id"]
+    contact = client.post(
+        f"/api/v1/customers/{cid}/contacts", json={"name": "张总"}, headers=as_sales1
+    ).json()
+    headers = token_for(finance)
+    listed = client.get(f"/api/v1/customers/{cid}/contacts", headers=headers)
+    assert listed.status_code == 200 and [c["id"] for c in listed.json()["items"]] == [contact["id"]]
+    assert client.get(f"/api/v1/contacts/{contact['id']}", headers=headers).status_code == 200
+    denied = client.post(f"/api/v1/customers/{cid}/contacts", json={"name": "李工"}, headers=headers)
+    assert denied.status_code == 403
+
+
 def test_user_without_roles_is_denied_everything(client, make_user, token_for):
     nobody = make_user("nobody", [])
     headers = token_for(nobody)

@@ -342,7 +342,9 @@ def test_finance_sees_customer_basics_only(client, finance, a_tech):
     assert page.status_code == 200
     assert "A科技有限公司" in page.text
     assert 'data-testid="follow-up-form"' not in page.text
-    assert 'data-testid="contacts-section"' not in page.text
+    # contacts are customer basics (how finance reaches the payer): read, never changed
+    assert 'data-testid="contacts-section"' in page.text
+    assert 'data-testid="contact-form"' not in page.text and 'data-testid="contact-edit"' not in page.text
     assert 'data-testid="nav-tasks"' not in page.text
     assert client.get("/customers/new").status_code == 403
 

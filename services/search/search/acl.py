@@ -1,26 +1,13 @@
-"""Who may see a document, and the query filter that enforces it inside Elasticsearch."""
+"""The query filter that enforces a document's ``acl`` inside Elasticsearch.
+
+The ``acl`` itself comes from the producing service's access policy (``kernel.access``): a document
+matches when it names one of the caller's principals, which is ``AccessPolicy.can_read``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from kernel.identity import Caller
-
-
-def document_acl(
-    *,
-    owner_id: str | None,
-    team_id: str | None,
-    users: Iterable[str | None] = (),
-    roles: Iterable[str] = (),
-) -> list[str]:
-    principals = [f"user:{owner_id}"] if owner_id else []
-    if team_id:
-        principals.append(f"team:{team_id}")
-    principals += [f"user:{user}" for user in users if user]
-    principals += [f"role:{role}" for role in roles]
-    return list(dict.fromkeys(principals))
 
 
 def acl_filters(caller: Caller) -> list[dict[str, Any]]:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from kernel.access import AccessPolicy
 from kernel.audit import diff as diff  # the audit trail's change set, re-exported for the handlers
 from kernel.errors import NotFound, PermissionDenied
 from kernel.identity import Caller
+
+from customers import policy
 
 
 @dataclass(frozen=True)
@@ -14,22 +19,18 @@ class Ownership:
     owner_id: str
     team_id: str | None
 
+    def state(self) -> dict[str, Any]:
+        """What the customer-level policies read (the context every child carries too)."""
+        return {"owner_id": self.owner_id, "team_id": self.team_id}
+
 
 def can_read(caller: Caller, owned: Ownership, *, basics: bool = False) -> bool:
-    """``basics``: customer core data and contacts, which finance and support may see."""
-    if caller.is_admin or caller.user_id == owned.owner_id:
-        return True
-    if caller.has("manager") and caller.team_id is not None and caller.team_id == owned.team_id:
-        return True
-    return basics and (caller.has("finance") or caller.has("support"))
+    """``basics``: the customer's core data (``policy.CUSTOMER``); otherwise its audit trail."""
+    return (policy.CUSTOMER if basics else policy.AUDIT).can_read(caller, owned.state())
 
 
 def can_write(caller: Caller, owned: Ownership) -> bool:
-    if caller.is_admin:
-        return True
-    if caller.has("manager") and caller.team_id is not None and caller.team_id == owned.team_id:
-        return True
-    return caller.has("sales") and caller.user_id == owned.owner_id
+    return policy.can_write(caller, owned.state())
 
 
 def _hidden(subject: str) -> NotFound:
@@ -38,19 +39,28 @@ def _hidden(subject: str) -> NotFound:
     return NotFound(f"{subject} does not exist")
 
 
-def require_read(caller: Caller, owned: Ownership, *, subject: str, basics: bool = False) -> None:
-    """``subject`` names the record asked for ("customer <id>", "contact <id>") in the not-found answer."""
-    if can_read(caller, owned, basics=basics):
+def require_read(
+    caller: Caller,
+    read: AccessPolicy,
+    state: Mapping[str, Any],
+    *,
+    subject: str,
+    customer: Ownership,
+) -> None:
+    """``read`` decides on ``state``; a caller who may see ``customer`` learns why not (403),
+    anyone else gets the not-found answer. ``subject`` names the record asked for."""
+    if read.can_read(caller, state):
         return
-    if not can_read(caller, owned, basics=True):
+    if not can_read(caller, customer, basics=True):
         raise _hidden(subject)
     raise PermissionDenied("your role may not see this part of the customer's records")
 
 
-def require_write(caller: Caller, owned: Ownership, *, subject: str) -> None:
+def require_write(caller: Caller, owned: Ownership, *, subject: str, readable: bool = False) -> None:
+    """``readable``: the caller may read the record itself (so refusing hides nothing)."""
     if can_write(caller, owned):
         return
-    if not can_read(caller, owned, basics=True):
+    if not (readable or can_read(caller, owned, basics=True)):
         raise _hidden(subject)
     raise PermissionDenied("only the owner, their team manager or an admin may change this customer")
 

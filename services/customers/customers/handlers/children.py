@@ -10,11 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from kernel.access import AccessPolicy
 from kernel.clock import utcnow
 from kernel.cursor import encode_cursor, page_limit
 from kernel.errors import NotFound
+from kernel.identity import Caller
 from kernel.ids import new_id
 
+from customers import policy
 from customers.domain import rules
 from customers.handlers.common import (
     changes,
@@ -51,8 +54,8 @@ class ChildSpec(Generic[C]):
     # payload -> cleaned values (``partial`` for an update), e.g. ``inputs.clean_contact``
     clean: Callable[..., dict[str, Any]]
     repository: Callable[[CustomersUnit], Children[C]]
-    # finance and support may read this kind (customer basics)
-    basics: bool = False
+    # who reads a record of this kind (``customers.policy``): get, lists and search agree on it
+    read: AccessPolicy
     # refs in ``values`` to other records (contact of this customer, active user): raise or return
     links: Callable[[CustomersUnit, CustomerRow, dict[str, Any]], None] = lambda unit, customer, values: None
     # how an update's values land on the row (derived fields, e.g. a task's completed_at)
@@ -64,6 +67,8 @@ class ChildSpec(Generic[C]):
     # keyset position of a listed item (the follow-up timeline pages by when it happened)
     cursor: Callable[[dict[str, Any]], dict[str, Any]] = lambda state: {"id": state["id"]}
     timeline: bool = False
+    # who, besides the customer's writers, may make this change (the assignee closes their task)
+    may_change: Callable[[Caller, dict[str, Any], set[str]], bool] = lambda caller, state, fields: False
 
     def load(self, unit: CustomersUnit, entity_id: Any, *, lock: bool = False) -> C:
         row = self.repository(unit).get(require_id(entity_id, f"{self.kind}_id"), lock=lock)
@@ -106,8 +111,11 @@ def create(
 def get(spec: ChildSpec[C], unit: CustomersUnit, entity_id: Any) -> dict[str, Any]:
     row = spec.load(unit, entity_id)
     customer = load_customer(unit, row.customer_id)
-    rules.require_read(unit.caller, ownership(customer), subject=f"{spec.kind} {row.id}", basics=spec.basics)
-    return spec.state(row, customer)
+    state = spec.state(row, customer)
+    rules.require_read(
+        unit.caller, spec.read, state, subject=f"{spec.kind} {row.id}", customer=ownership(customer)
+    )
+    return state
 
 
 def update(
@@ -115,10 +123,19 @@ def update(
 ) -> dict[str, Any]:
     values = spec.clean(payload, partial=True)
     customer, row = spec.load_for_write(unit, entity_id)
-    rules.require_write(unit.caller, ownership(customer), subject=f"{spec.kind} {row.id}")
+    before = spec.state(row, customer)
+    # what would really change (a form sends every field back): the assignee's "done" from the
+    # edit page is still only a status change
+    changing = {key for key, value in values.items() if getattr(row, key, None) != value}
+    if not spec.may_change(unit.caller, before, changing):
+        rules.require_write(
+            unit.caller,
+            ownership(customer),
+            subject=f"{spec.kind} {row.id}",
+            readable=spec.read.can_read(unit.caller, before),
+        )
     check_version(row, expected_version)
     spec.links(unit, customer, values)
-    before = spec.state(row, customer)
     spec.apply(row, values)
     row.version += 1
     row.updated_at = utcnow()
@@ -148,7 +165,12 @@ def change(
 
 def delete(spec: ChildSpec[C], unit: CustomersUnit, entity_id: Any, expected_version: Any) -> dict[str, Any]:
     customer, row = spec.load_for_write(unit, entity_id)
-    rules.require_write(unit.caller, ownership(customer), subject=f"{spec.kind} {row.id}")
+    rules.require_write(
+        unit.caller,
+        ownership(customer),
+        subject=f"{spec.kind} {row.id}",
+        readable=spec.read.can_read(unit.caller, spec.state(row, customer)),
+    )
     check_version(row, expected_version)
     spec.before_delete(unit, customer, row)
     gone = states.tombstone(row.id, customer.id, row.version + 1)
@@ -163,8 +185,12 @@ def list_of(
     size = page_limit(limit)
     after = position(cursor, timeline=spec.timeline)
     customer = load_customer(unit, customer_id)
+    # The whole list at once: the kind's policy reads only what its records take from the customer.
+    if not spec.read.fields <= policy.CUSTOMER_CONTEXT:
+        raise TypeError(f"{spec.kind} records are not listed per customer: their access is per record")
+    context = {"customer_id": customer.id, "owner_id": customer.owner_id, "team_id": customer.team_id}
     rules.require_read(
-        unit.caller, ownership(customer), subject=f"customer {customer.id}", basics=spec.basics
+        unit.caller, spec.read, context, subject=f"customer {customer.id}", customer=ownership(customer)
     )
     rows = spec.repository(unit).page(customer.id, after, size + 1)
     items = [spec.state(r, customer) for r in rows[:size]]

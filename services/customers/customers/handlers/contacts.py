@@ -5,6 +5,7 @@ from __future__ import annotations
 from operator import attrgetter
 from typing import Any
 
+from customers import policy
 from customers.domain import inputs
 from customers.handlers import children
 from customers.handlers.children import ChildSpec
@@ -36,7 +37,7 @@ CONTACT: ChildSpec[ContactRow] = ChildSpec(
     model=ContactRow,
     state=states.contact_state,
     repository=attrgetter("contacts"),
-    basics=True,
+    read=policy.CONTACT,
     after_write=_one_primary,
     before_delete=_clear_follow_ups,
 )

@@ -11,6 +11,7 @@ from kernel.errors import Conflict, FieldErrors, ValidationError
 from kernel.ids import new_id
 from kernel.text import company_key
 
+from customers import policy
 from customers.domain import inputs, rules
 from customers.domain.fields import require_mapping
 from customers.handlers import children
@@ -111,8 +112,11 @@ def guard_duplicates(
 
 def get_customer(unit: CustomersUnit, customer_id: Any) -> dict[str, Any]:
     row = load_customer(unit, customer_id)
-    rules.require_read(unit.caller, ownership(row), subject=f"customer {row.id}", basics=True)
-    return states.customer_state(row)
+    state = states.customer_state(row)
+    rules.require_read(
+        unit.caller, policy.CUSTOMER, state, subject=f"customer {row.id}", customer=ownership(row)
+    )
+    return state
 
 
 def update_customer(

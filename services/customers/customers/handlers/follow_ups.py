@@ -8,6 +8,7 @@ from typing import Any
 from kernel.clock import utcnow
 from kernel.errors import ValidationError
 
+from customers import policy
 from customers.domain import inputs
 from customers.domain.fields import require_mapping
 from customers.handlers import children
@@ -30,6 +31,7 @@ FOLLOW_UP: ChildSpec[FollowUpRow] = ChildSpec(
     model=FollowUpRow,
     state=states.follow_up_state,
     repository=attrgetter("follow_ups"),
+    read=policy.FOLLOW_UP,
     links=_contact_of_customer,
     cursor=lambda state: {"t": state["occurred_at"], "id": state["id"]},
     timeline=True,

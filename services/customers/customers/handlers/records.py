@@ -8,6 +8,7 @@ from kernel.cursor import encode_cursor, page_limit
 from kernel.errors import NotFound, PermissionDenied, ValidationError
 
 from customers import contracts as c
+from customers import policy
 from customers.domain import rules
 from customers.handlers.common import ownership, page, position
 from customers.handlers.kinds import BY_KIND
@@ -20,7 +21,10 @@ def get_audit(unit: CustomersUnit, customer_id: Any, cursor: Any = None, limit: 
     after = position(cursor)
     customer = unit.customers.get(customer_id) if isinstance(customer_id, str) and customer_id else None
     if customer is not None:
-        rules.require_read(unit.caller, ownership(customer), subject=f"customer {customer.id}")
+        owned = ownership(customer)
+        rules.require_read(
+            unit.caller, policy.AUDIT, owned.state(), subject=f"customer {customer.id}", customer=owned
+        )
     elif not unit.caller.is_admin:
         raise NotFound(f"customer {customer_id} does not exist")
     # An admin may read the trail of a deleted customer: the trail outlives it.

@@ -10,6 +10,7 @@ from kernel.cursor import page_limit
 from kernel.errors import FieldErrors
 
 from customers import contracts as c
+from customers import policy
 from customers.domain import inputs
 from customers.domain.fields import require_mapping
 from customers.handlers import children
@@ -41,8 +42,10 @@ TASK: ChildSpec[TaskRow] = ChildSpec(
     model=TaskRow,
     state=states.task_state,
     repository=attrgetter("tasks"),
+    read=policy.TASK,
     links=_assignee_is_active,
     apply=_apply,
+    may_change=policy.assignee_may_change,
 )
 
 

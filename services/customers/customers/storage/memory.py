@@ -15,15 +15,12 @@ from kernel.memory import FakeUnitOfWork, MemoryRepository, MemoryStore
 from kernel.uow import Units
 
 from customers import contracts as c
-from customers.domain import rules
+from customers import policy
 from customers.ports import CustomerQuery, Position, TaskQuery
+from customers.storage import states
 from customers.storage.models import ContactRow, CustomerRow, DirectoryUserRow, FollowUpRow, TaskRow
 
 C = TypeVar("C", ContactRow, FollowUpRow, TaskRow)
-
-
-def _owned(row: CustomerRow) -> rules.Ownership:
-    return rules.Ownership(owner_id=row.owner_id, team_id=row.team_id)
 
 
 def _contains(value: str | None, needle: str) -> bool:
@@ -50,7 +47,7 @@ class MemoryCustomers(MemoryRepository[CustomerRow]):
     def page(self, query: CustomerQuery, after: Position | None, size: int) -> list[CustomerRow]:
         def keep(r: CustomerRow) -> bool:
             return (
-                rules.can_read(query.caller, _owned(r), basics=True)
+                policy.CUSTOMER.can_read(query.caller, states.customer_state(r))
                 and (not query.owner_id or r.owner_id == query.owner_id)
                 and (not query.team_id or r.team_id == query.team_id)
                 and (not query.status or r.status == query.status)
@@ -101,7 +98,7 @@ class MemoryTasks(MemoryChildren[TaskRow]):
         def keep(t: TaskRow) -> bool:
             customer = self.customers.rows[t.customer_id]
             return (
-                (rules.can_read(query.caller, _owned(customer)) or t.assignee_id == query.caller.user_id)
+                policy.TASK.can_read(query.caller, states.task_state(t, customer))
                 and (not query.customer_id or t.customer_id == query.customer_id)
                 and (not query.assignee_id or t.assignee_id == query.assignee_id)
                 and (not query.status or t.status == query.status)

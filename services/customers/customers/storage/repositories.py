@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from kernel import access_sql
 from kernel.audit import AuditEntry
 from kernel.identity import Caller
 from kernel.repository import SqlRepository
@@ -14,6 +15,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from customers import contracts as c
+from customers import policy
 from customers.ports import CustomerQuery, Position, TaskQuery
 from customers.storage.models import (
     ContactRow,
@@ -32,14 +34,35 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def visible_customers(caller: Caller, stmt: Select[Any]) -> Select[Any]:
-    """SQL form of ``rules.can_read(..., basics=True)``."""
-    if caller.is_admin or caller.has("finance") or caller.has("support"):
-        return stmt
-    clauses = [CustomerRow.owner_id == caller.user_id]
-    if caller.has("manager") and caller.team_id:
-        clauses.append(CustomerRow.team_id == caller.team_id)
-    return stmt.where(or_(*clauses))
+_OWNERSHIP = {"owner_id": CustomerRow.owner_id, "team_id": CustomerRow.team_id}
+# kind → its row and where each state field a read policy may name lives (a child takes its
+# ownership from the customer, joined).
+_TABLES: dict[str, tuple[Any, dict[str, Any]]] = {
+    "customer": (CustomerRow, {"customer_id": CustomerRow.id, **_OWNERSHIP}),
+    "contact": (ContactRow, {"customer_id": ContactRow.customer_id, **_OWNERSHIP}),
+    "follow_up": (
+        FollowUpRow,
+        {"customer_id": FollowUpRow.customer_id, "author_id": FollowUpRow.author_id, **_OWNERSHIP},
+    ),
+    "task": (
+        TaskRow,
+        {
+            "customer_id": TaskRow.customer_id,
+            "assignee_id": TaskRow.assignee_id,
+            "status": TaskRow.status,
+            **_OWNERSHIP,
+        },
+    ),
+}
+
+
+def visible(kind: str, caller: Caller) -> Select[Any]:
+    """The records of ``kind`` the caller may read: ``policy.READ[kind]`` as SQL."""
+    model, columns = _TABLES[kind]
+    stmt = select(model)
+    if model is not CustomerRow:
+        stmt = stmt.join(CustomerRow, CustomerRow.id == model.customer_id)
+    return stmt.where(access_sql.visible(policy.READ[kind], caller, columns))
 
 
 class SqlCustomers(SqlRepository[CustomerRow]):
@@ -64,7 +87,7 @@ class SqlCustomers(SqlRepository[CustomerRow]):
         return list(self.session.scalars(stmt.order_by(CustomerRow.id).limit(limit)))
 
     def page(self, query: CustomerQuery, after: Position | None, size: int) -> list[CustomerRow]:
-        stmt = visible_customers(query.caller, select(CustomerRow))
+        stmt = visible("customer", query.caller)
         if query.owner_id:
             stmt = stmt.where(CustomerRow.owner_id == query.owner_id)
         if query.team_id:
@@ -165,13 +188,7 @@ class SqlTasks(SqlChildren[TaskRow]):
     model = TaskRow
 
     def page_visible(self, query: TaskQuery, after: Position | None, size: int) -> list[TaskRow]:
-        stmt = select(TaskRow).join(CustomerRow, CustomerRow.id == TaskRow.customer_id)
-        caller = query.caller
-        if not caller.is_admin:
-            visible = [CustomerRow.owner_id == caller.user_id, TaskRow.assignee_id == caller.user_id]
-            if caller.has("manager") and caller.team_id:
-                visible.append(CustomerRow.team_id == caller.team_id)
-            stmt = stmt.where(or_(*visible))
+        stmt = visible("task", query.caller)
         if query.customer_id:
             stmt = stmt.where(TaskRow.customer_id == query.customer_id)
         if query.assignee_id:

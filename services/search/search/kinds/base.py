@@ -9,13 +9,10 @@ from typing import Any
 from kernel.kinds import SearchKind
 
 from search import enrich
-from search.acl import document_acl
 from search.record import Record, doc_id
 
 Builder = Callable[[Record], dict[str, Any]]
 
-# Roles that see customer basics whatever the owner (DESIGN §5).
-CUSTOMER_BASICS_ROLES = ("finance", "support")
 SUMMARY_SEPARATOR = " · "
 TITLE_MAX = 120
 
@@ -99,8 +96,7 @@ def base_document(
     status: str | None = None,
     names: Sequence[str] = (),
     alt_names: Sequence[str] = (),
-    acl_users: Iterable[str | None] = (),
-    acl_roles: Iterable[str] = (),
+    acl: Iterable[str],
     summary_text: str | None = None,
     created_at: str | None = None,
     updated_at: str | None = None,
@@ -109,7 +105,11 @@ def base_document(
     amount: int | None = None,
     currency: str | None = None,
 ) -> dict[str, Any]:
-    """Common fields; ``names`` are what pinyin, initials and typeahead are built from."""
+    """Common fields; ``names`` are what pinyin, initials and typeahead are built from.
+
+    ``acl``: the principals who may read the record, from the producing service's access policy
+    (the same definition its ``get`` and list filters use), never listed here by hand.
+    """
     pinyin, initials, pinyin_start = enrich.pinyin_terms(names)
     fallback_occurred = record.occurred_at.isoformat() if record.occurred_at else None
     doc: dict[str, Any] = {
@@ -133,7 +133,7 @@ def base_document(
         "status": status,
         "owner_id": owner_id,
         "team_id": team_id,
-        "acl": document_acl(owner_id=owner_id, team_id=team_id, users=acl_users, roles=acl_roles),
+        "acl": list(acl),
         "created_at": created_at,
         "updated_at": updated_at or fallback_occurred,
         "occurred_at": occurred_at,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from customers import contracts
+from customers.policy import READ
 
 from search import enrich
 from search.fields import BOOLEAN, KEYWORD
 from search.kinds.base import (
-    CUSTOMER_BASICS_ROLES,
     base_document,
     first_line,
     kind_specs,
@@ -42,7 +42,7 @@ def build_customer(record: Record) -> dict[str, Any]:
         alt_names=[short_name] if short_name else [],
         owner_id=required(d, "owner_id"),
         team_id=d.get("team_id"),
-        acl_roles=CUSTOMER_BASICS_ROLES,
+        acl=READ[record.kind].principals(d),
         summary_text=summary(short_name, d.get("industry"), d.get("region"), d.get("tax_id")),
         created_at=d.get("created_at"),
         updated_at=d.get("updated_at"),
@@ -71,7 +71,7 @@ def build_contact(record: Record) -> dict[str, Any]:
         names=[name],
         owner_id=required(d, "owner_id"),
         team_id=d.get("team_id"),
-        acl_roles=CUSTOMER_BASICS_ROLES,
+        acl=READ[record.kind].principals(d),
         summary_text=summary(d.get("title"), phones, emails),
         created_at=d.get("created_at"),
         updated_at=d.get("updated_at"),
@@ -103,7 +103,7 @@ def build_follow_up(record: Record) -> dict[str, Any]:
         body=content,
         owner_id=required(d, "owner_id"),
         team_id=d.get("team_id"),
-        acl_users=[author_id],
+        acl=READ[record.kind].principals(d),
         # The first line is the title; the summary is what follows it.
         summary_text=first_line("\n".join(content.strip().splitlines()[1:])) or None,
         created_at=d.get("created_at"),
@@ -127,7 +127,7 @@ def build_task(record: Record) -> dict[str, Any]:
         status=d.get("status"),
         owner_id=required(d, "owner_id"),
         team_id=d.get("team_id"),
-        acl_users=[assignee_id],
+        acl=READ[record.kind].principals(d),
         # Not the customer name: the hit shows it already.
         summary_text=summary(d.get("status"), str(d.get("due_at") or "")[:10]),
         created_at=d.get("created_at"),

@@ -30,6 +30,8 @@ def world(indexers: Any, publish: Any, es: Any, search_settings: Any) -> dict[st
     )
     li = contact_data(huawei, "李娜", phones=["010-8888 1234"])
     task = task_data(akeji_dev, "回访A科技发展有限公司", assignee_id=SALES1.user_id)
+    # SALES1 wrote a note on SALES2's customer: the note is SALES2's (the author is not a reader,
+    # customers.policy.FOLLOW_UP), as the customers service's get says
     note = follow_up_data(huawei, "电话沟通：华为希望下周看到新的报价方案", author_id=SALES1.user_id)
     world = {
         "akeji": akeji, "akeji_dev": akeji_dev, "huawei": huawei, "acme": acme,
@@ -98,7 +100,7 @@ def test_snippet_highlights_the_match_and_escapes_the_rest(world, engine):
 
 def test_sales_see_only_their_own_records(world, engine):
     own = set(ids_of(engine.search(SALES1, "", limit=100)))
-    assert own == {world[k]["id"] for k in ("akeji", "acme", "zhang", "task", "note")}
+    assert own == {world[k]["id"] for k in ("akeji", "acme", "zhang", "task")}
     other = set(ids_of(engine.search(SALES2, "", limit=100)))
     assert other == {world[k]["id"] for k in ("akeji_dev", "huawei", "li", "task", "note")}
     assert world["huawei"]["id"] not in ids_of(engine.search(SALES1, "华为"))
@@ -122,7 +124,7 @@ def test_facets_ignore_the_kind_filter_and_cursor_pages_everything(world, engine
     page = engine.search(SALES1, "", kinds=["contact"], limit=10)
     assert ids_of(page) == [world["zhang"]["id"]]
     assert page["total"] == 1
-    assert page["facets"]["kind"] == {"customer": 2, "contact": 1, "task": 1, "follow_up": 1}
+    assert page["facets"]["kind"] == {"customer": 2, "contact": 1, "task": 1}
 
     seen: list[str] = []
     cursor = None
@@ -132,7 +134,7 @@ def test_facets_ignore_the_kind_filter_and_cursor_pages_everything(world, engine
         cursor = page["next_cursor"]
         if cursor is None:
             break
-    assert sorted(seen) == sorted({world[k]["id"] for k in ("akeji", "acme", "zhang", "task", "note")})
+    assert sorted(seen) == sorted({world[k]["id"] for k in ("akeji", "acme", "zhang", "task")})
 
 
 def test_owner_and_date_filters(world, engine):
@@ -141,7 +143,7 @@ def test_owner_and_date_filters(world, engine):
         world["task"]["id"],
     }
     assert ids_of(engine.search(SALES1, "", date_to="2000-01-01")) == []
-    assert len(ids_of(engine.search(SALES1, "", date_from="2000-01-01", limit=100))) == 5
+    assert len(ids_of(engine.search(SALES1, "", date_from="2000-01-01", limit=100))) == 4
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,7 @@ def test_contact_document():
     assert_mapped(doc)
 
 
-def test_task_is_visible_to_its_assignee_but_not_finance():
+def test_an_open_task_is_visible_to_its_assignee_but_not_finance():
     data = child(title="回访客户", due_at=NOW, assignee_id="u9", status="open")
     doc = to_index_op(record("task", data)).source
     assert doc["acl"] == ["user:u1", "user:u9"]
@@ -72,16 +72,27 @@ def test_task_is_visible_to_its_assignee_but_not_finance():
     assert_mapped(doc)
 
 
-def test_follow_up_is_visible_to_its_author():
+@pytest.mark.parametrize("status", ["done", "cancelled"])
+def test_a_closed_task_is_the_owners_history_not_the_assignees(status):
+    # After a transfer the old owner is still the assignee of the tasks they closed; they must
+    # not keep finding them (issue 8 §2.5): the customers service's get refuses them too.
+    data = child(title="回访客户", due_at=NOW, assignee_id="u9", status=status, team_id="t1")
+    assert to_index_op(record("task", data)).source["acl"] == ["user:u1", "team:t1"]
+
+
+def test_a_follow_up_is_visible_to_the_owner_and_team_not_its_author():
+    # The author is the previous owner after a transfer: the notes stay with the customer.
     data = child(
         channel="call",
         occurred_at=NOW,
         author_id="u7",
         content="第一行\n第二行",
         next_follow_up_on="2026-02-01",
+        team_id="t1",
     )
     doc = to_index_op(record("follow_up", data)).source
-    assert doc["acl"] == ["user:u1", "user:u7"]
+    assert doc["acl"] == ["user:u1", "team:t1"]
+    assert doc["author_id"] == "u7"
     assert doc["title"] == "第一行" and doc["body"] == "第一行\n第二行" and doc["due_at"] == "2026-02-01"
     assert_mapped(doc)
 

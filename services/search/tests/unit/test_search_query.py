@@ -3,7 +3,7 @@ from typing import Any
 import pytest
 from kernel.errors import ValidationError
 from kernel.identity import Caller
-from search.acl import acl_filters, document_acl
+from search.acl import acl_filters
 from search.cursor import encode_cursor
 from search.query import fingerprint, search_body, suggest_body, text_clauses
 from search.validation import validate_search, validate_suggest
@@ -28,15 +28,6 @@ def test_acl_filter_is_the_callers_principals_and_admin_has_none():
     assert acl_filters(SALES) == [{"terms": {"acl": ["user:u1", "role:sales"]}}]
     assert acl_filters(MANAGER) == [{"terms": {"acl": ["user:m1", "role:manager", "team:t1"]}}]
     assert acl_filters(ADMIN) == [] and acl_filters(SYSTEM) == []
-
-
-def test_document_acl():
-    assert document_acl(owner_id="u1", team_id="t1", users=["u2", None, "u1"], roles=["finance"]) == [
-        "user:u1",
-        "team:t1",
-        "user:u2",
-        "role:finance",
-    ]
 
 
 def test_search_body_filters_inside_the_query_and_facets_ignore_the_kind_choice():
