@@ -47,13 +47,16 @@ def ensure_index(es: Elasticsearch, alias: str, body: dict[str, Any]) -> str:
     """
     current = indices_behind(es, alias)
     if not current:
-        if es.indices.exists(index=alias):
+        # ``exists`` is also true for an alias another process has just created: only a name that
+        # is not (or no longer) an alias is a concrete index in the way.
+        if es.indices.exists(index=alias) and not es.indices.exists_alias(name=alias):
             raise RuntimeError(
                 f"{alias!r} is a concrete index, not an alias; delete it or pick another alias"
             )
-        name = new_index_name(alias)
-        _create(es, name, body, alias)
-        log.info("created index %s behind alias %s", name, alias)
+        if not es.indices.exists_alias(name=alias):
+            name = new_index_name(alias)
+            _create(es, name, body, alias)
+            log.info("created index %s behind alias %s", name, alias)
         current = indices_behind(es, alias)
     winner, losers = current[0], current[1:]
     for loser in losers:

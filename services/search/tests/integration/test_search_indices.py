@@ -37,6 +37,28 @@ def test_a_creation_race_converges_on_the_lowest_name(es, search_settings):
     assert not es.indices.exists(index=max(first, second))
 
 
+def test_an_alias_created_by_another_process_meanwhile_is_not_a_concrete_index(
+    es, search_settings, monkeypatch
+):
+    """Two indexers starting together: one looks behind the alias (nothing yet), the other creates
+    it, then the first checks the name. It used to take the new alias for a concrete index."""
+    import search.indices as indices
+
+    alias = f"{search_settings.search_alias}-late"
+    body = settings_index_body(search_settings)
+    theirs = _create(es, alias, body)
+    real = indices.indices_behind
+    calls: list[str] = []
+
+    def first_look_sees_nothing(es_, a):
+        calls.append(a)
+        return [] if len(calls) == 1 else real(es_, a)
+
+    monkeypatch.setattr(indices, "indices_behind", first_look_sees_nothing)
+    assert ensure_index(es, alias, body) == theirs
+    assert real(es, alias) == [theirs]
+
+
 def test_ensure_index_refuses_to_drop_data(es, search_settings):
     alias = f"{search_settings.search_alias}-guard"
     body = settings_index_body(search_settings)
