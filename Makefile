@@ -17,7 +17,7 @@ test: venv servers browser lint
 	  $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 venv: $(STAMP)
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml setup.py constraints.txt
 	command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
@@ -35,7 +35,8 @@ stop:
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy services gateway bench deploy tests
+	# Import roots (kernel, every registered service, gateway) come from the service registry.
+	MYPYPATH=$$($(PY) -m kernel.registry mypy-path) $(VENV)/bin/mypy services gateway bench deploy tests
 
 unit: venv
 	$(PY) -m pytest -p no:cacheprovider -m "not integration and not e2e"

@@ -289,6 +289,18 @@ def user_replica_services() -> list[str]:
 
 
 # -- generated text -------------------------------------------------------------------------
+def import_roots() -> list[tuple[str, str]]:
+    """(folder relative to the repository, top-level package) of every importable tree: what
+    setup.py packages and mypy resolves, so neither lists services by hand."""
+    roots = [("services/kernel", "kernel")]
+    roots += [(f"services/{s.folder}", s.package) for s in SERVICES]
+    return [*roots, ("gateway", "gateway")]
+
+
+def mypy_path() -> str:
+    return ":".join([folder for folder, _ in import_roots()] + ["."]) + "\n"
+
+
 def shell_env() -> str:
     """Bash for env.sh: defaults that a value already in the environment overrides.
 
@@ -327,6 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = {
         "shell-env": shell_env,
         "prometheus": prometheus,
+        "mypy-path": mypy_path,
         "names": lambda: "".join(f"{n}\n" for n in names()),
     }
     if len(args) != 1 or args[0] not in commands:

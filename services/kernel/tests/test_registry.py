@@ -264,3 +264,13 @@ class _FakeProc:
 
     def read_bytes(self) -> bytes:
         return b"\0".join(self.argv) + b"\0"
+
+
+def test_every_service_is_packaged_and_type_checked():
+    """setup.py and `make lint` (MYPYPATH) take their import roots from the registry."""
+    roots = registry.import_roots()
+    for service in registry.SERVICES:
+        assert (f"services/{service.folder}", service.package) in roots
+    for folder, package in roots:
+        assert (registry.ROOT / folder / package / "__init__.py").is_file()
+    assert registry.mypy_path().strip().split(":") == [folder for folder, _ in roots] + ["."]
