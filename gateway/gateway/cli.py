@@ -4,6 +4,7 @@ migrate                                     bring the gateway database to the ne
 create-admin --username X --password-stdin  create an administrator (password read from stdin)
 seed-demo                                   demo teams, users (PANORAMA_DEMO_PASSWORD) and customers
 sync-users                                  push every user to the services' directory replicas
+publish-users                               queue user.upserted for every user (identity.events)
 """
 
 from __future__ import annotations
@@ -122,6 +123,17 @@ def cmd_sync_users(settings: GatewaySettings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_publish_users(settings: GatewaySettings, args: argparse.Namespace) -> int:
+    engine, sessions = create_sessions(settings.gateway_database_url, pool_size=1)
+    try:
+        migrate(engine)
+        count = SqlUserStore(sessions).republish_users()
+    finally:
+        engine.dispose()
+    print(f"queued user.upserted for {count} users (gateway.relay publishes them)")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="python -m gateway.cli", description="Panorama gateway administration"
@@ -135,6 +147,9 @@ def parser() -> argparse.ArgumentParser:
     admin.set_defaults(run=cmd_create_admin)
     commands.add_parser("seed-demo", help="demo teams, users and customers").set_defaults(run=cmd_seed_demo)
     commands.add_parser("sync-users", help="replicate users to the services").set_defaults(run=cmd_sync_users)
+    commands.add_parser(
+        "publish-users", help="queue every user's state on identity.events (a new consumer catches up)"
+    ).set_defaults(run=cmd_publish_users)
     return root
 
 

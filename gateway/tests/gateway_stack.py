@@ -22,7 +22,7 @@ def gateway_engine(servers: TestServers) -> Iterator[Engine]:
     engine, _ = create_sessions(servers.gateway_database_url, pool_size=5)
     try:
         with engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS users, teams, alembic_version CASCADE"))
+            conn.execute(text("DROP TABLE IF EXISTS users, teams, outbox, alembic_version CASCADE"))
     except Exception as exc:  # the servers are part of the suite: fail loudly, never skip
         pytest.fail(f"PostgreSQL test database unreachable ({exc}); run deploy/local/up.sh")
     migrate(engine)
@@ -33,7 +33,7 @@ def gateway_engine(servers: TestServers) -> Iterator[Engine]:
 @pytest.fixture
 def gateway_sessions(gateway_engine: Engine) -> sessionmaker[Session]:
     with gateway_engine.begin() as conn:
-        conn.execute(text("TRUNCATE users, teams CASCADE"))
+        conn.execute(text("TRUNCATE users, teams, outbox CASCADE"))
     from kernel.db import make_sessionmaker
 
     return make_sessionmaker(gateway_engine)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from kernel.outbox import outbox_table
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, func
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -47,3 +48,7 @@ class User(Base):
     password_changed_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
+
+
+# user.upserted events on their way to identity.events (gateway.relay publishes them).
+outbox = outbox_table(Base.metadata)

@@ -59,6 +59,10 @@ class UserRecord:
             "active": self.active,
         }
 
+    def directory_state(self) -> dict[str, Any]:
+        """``data`` of the ``user.upserted`` event (kernel.identity_events.UserState)."""
+        return {**self.replica(), "version": self.version}
+
 
 def normalize_username(value: str) -> str:
     return value.strip().lower()

@@ -28,8 +28,8 @@ def test_migrations_are_idempotent_and_create_the_tables(gateway_engine):
             conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars()
         )
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-    assert {"users", "teams", "alembic_version"} <= tables
-    assert version == "0001_identity"
+    assert {"users", "teams", "outbox", "alembic_version"} <= tables
+    assert version == "0002_identity_outbox"
 
 
 def test_users_round_trip_with_argon2id_hashes(directory):
