@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from kernel.envelope import Envelope
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from kernel.identity import SYSTEM, Caller
+from kernel.event_handlers import idempotent_event_handler
+from kernel.identity import Caller
+from kernel.identity_events import IDENTITY_SOURCE, USER_UPSERTED
 from kernel.nameko_ext import Database, Observability
-from nameko.events import event_handler
 from nameko.rpc import rpc
 from nameko.timer import timer
+from sqlalchemy.orm import Session
 
 from customers.app import CustomerHub
+from customers.directory_sync import HubRecordEvents, apply_user_upserted
 from customers.settings import CustomersSettings
+from customers.storage.models import consumer
 
 EXPECTED = (ValidationError, NotFound, PermissionDenied, Conflict)
 OVERDUE_INTERVAL = CustomersSettings().overdue_check_seconds
@@ -159,10 +164,10 @@ class CustomersService:
     def upsert_user(self, caller: Any, user: Any) -> dict[str, Any]:
         return self.hub.upsert_user(_caller(caller), user)
 
-    @event_handler("identity", "user.upserted", requeue_on_error=True)
-    def on_user_upserted(self, payload: dict[str, Any]) -> None:
-        # Upserts are idempotent, so a redelivery after a failure is harmless.
-        self.hub.upsert_user(SYSTEM, payload.get("data", payload))
+    @idempotent_event_handler(IDENTITY_SOURCE, USER_UPSERTED, tables=consumer)
+    def on_identity_user_upserted(self, session: Session, event: Envelope) -> None:
+        # Versions in order; a team move re-scopes the user's customers (directory_sync).
+        apply_user_upserted(session, event, HubRecordEvents(self.hub))
 
     @timer(interval=OVERDUE_INTERVAL)
     def flag_overdue_tasks(self) -> None:

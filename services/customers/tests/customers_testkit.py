@@ -12,7 +12,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-TABLES = "customers, contacts, follow_ups, tasks, audit_log, directory_users, outbox, processed_events"
+TABLES = (
+    "customers, contacts, follow_ups, tasks, audit_log, directory_users, outbox, "
+    "processed_events, consumed_versions"
+)
 
 SALES1 = Caller("u-sales1", ("sales",), "team-east")
 SALES2 = Caller("u-sales2", ("sales",), "team-south")

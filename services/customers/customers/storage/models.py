@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from kernel.consumer import consumer_tables
 from kernel.outbox import outbox_table, processed_events_table
 from sqlalchemy import (
     Boolean,
@@ -143,3 +144,4 @@ class DirectoryUserRow(Base):
 
 outbox = outbox_table(Base.metadata)
 processed_events = processed_events_table(Base.metadata)
+consumer = consumer_tables(Base.metadata)  # processed_events + consumed_versions, for event handlers

@@ -97,7 +97,11 @@ def probe(servers: TestServers, probe_engine: Engine, probe_db_url: str, channel
         time.sleep(0.2)
     yield
     proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _consumers(servers: TestServers, queue: str) -> int:
