@@ -49,7 +49,8 @@ class UserRecord:
         return any(role in roles for role in self.roles)
 
     def replica(self) -> dict[str, Any]:
-        """The directory entry services keep (customers.contracts.User)."""
+        """The directory entry services keep: ``data`` of ``user.upserted``
+        (kernel.identity_events.UserState); its version orders changes."""
         return {
             "id": self.id,
             "username": self.username,
@@ -57,11 +58,8 @@ class UserRecord:
             "team_id": self.team_id,
             "roles": list(self.roles),
             "active": self.active,
+            "version": self.version,
         }
-
-    def directory_state(self) -> dict[str, Any]:
-        """``data`` of the ``user.upserted`` event (kernel.identity_events.UserState)."""
-        return {**self.replica(), "version": self.version}
 
 
 def normalize_username(value: str) -> str:

@@ -49,7 +49,7 @@ class SqlUserStore:
 
     def _publish(self, session: Session, user: UserRecord, actor_id: str | None) -> None:
         event = user_upserted(
-            user.directory_state(), actor_id=actor_id or SYSTEM.user_id, correlation_id=get_correlation_id()
+            user.replica(), actor_id=actor_id or SYSTEM.user_id, correlation_id=get_correlation_id()
         )
         self.outbox.add_events(session, [event])
 

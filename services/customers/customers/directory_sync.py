@@ -18,16 +18,19 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kernel.clock import utcnow
+from kernel.consumer import held_version
 from kernel.envelope import Envelope
+from kernel.errors import FieldErrors, PermissionDenied
 from kernel.identity import Caller
-from kernel.identity_events import UserState, user_state_of
+from kernel.identity_events import USER_AGGREGATE, UserState, user_state_of
+from pydantic import ValidationError as SchemaError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from customers import contracts as c
 from customers.domain import rules
 from customers.storage import states
-from customers.storage.models import CustomerRow, DirectoryUserRow
+from customers.storage.models import CustomerRow, DirectoryUserRow, consumer
 
 RESCOPED_ACTION = "updated"  # an audit action the UI already labels
 
@@ -62,6 +65,32 @@ def apply_user_upserted(session: Session, event: Envelope, records: RecordEvents
     actor = Caller(user_id=event.actor.user_id, roles=("system",))
     moved = rescope_owned_customers(session, user.id, user.team_id, actor, records)
     return UserSynced(user_id=user.id, team_id=user.team_id, rescoped_customer_ids=moved)
+
+
+def apply_user_push(session: Session, caller: Caller, payload: Any) -> dict[str, Any]:
+    """The gateway's ``upsert_user`` RPC push, unable to undo a newer event.
+
+    The push is a fast path (the replica knows a new user before their event arrives); the event
+    stays the authority: the push applies only above the version the events have reached, and
+    never moves that mark, so the event of the same version still arrives, applies and re-scopes.
+    """
+    if not caller.is_admin:
+        raise PermissionDenied("only the gateway (system) or an admin maintains the directory")
+    try:
+        user = UserState.model_validate(payload)
+    except SchemaError as exc:
+        errors = FieldErrors()
+        for problem in exc.errors():
+            errors.add("user." + ".".join(str(p) for p in problem["loc"]), problem["msg"])
+        errors.raise_if_any()
+        raise
+    # Locking the replica row first: an event applying this user now has committed (its mark
+    # is then visible below) or will write after us.
+    row = session.get(DirectoryUserRow, user.id, with_for_update=True)
+    held = held_version(session, consumer.consumed_versions, USER_AGGREGATE, user.id)
+    if row is None or held is None or user.version > held:
+        row = upsert_directory_user(session, user)
+    return states.user_state(row)
 
 
 def upsert_directory_user(session: Session, user: UserState) -> DirectoryUserRow:

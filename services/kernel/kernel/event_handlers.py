@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kombu import Connection
+from kombu import Connection, Exchange
 from kombu import Queue as KombuQueue
 from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_URI_CONFIG_KEY
@@ -39,6 +39,7 @@ from kernel.consumer import (
     parse_envelope,
     reason_of,
 )
+from kernel.envelope import events_exchange
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,31 @@ def dlq_name(queue: str) -> str:
 def dead_letter_arguments(queue: str) -> dict[str, str]:
     """Queue arguments routing rejected messages to the queue's DLQ (default exchange)."""
     return {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": dlq_name(queue)}
+
+
+def event_queue_name(source_service: str, event_type: str, service: str, method: str) -> str:
+    """nameko's service-pool queue name for ``service.method`` handling ``source_service`` events."""
+    return f"evt-{source_service}-{event_type}--{service}.{method}"
+
+
+def declare_event_queue(
+    amqp_url: str, *, source_service: str, event_type: str, service: str, method: str
+) -> str:
+    """Declare a handler's queue, binding and DLQ exactly as the running handler will.
+
+    For provisioning: events published before the consumer first starts are then kept (a relay
+    publishing ``mandatory`` would otherwise see them returned as unroutable).
+    """
+    queue = event_queue_name(source_service, event_type, service, method)
+    exchange = Exchange(events_exchange(source_service), type="topic", durable=True, auto_delete=False)
+    with Connection(amqp_url) as conn:
+        channel = conn.default_channel
+        KombuQueue(dlq_name(queue), durable=True, auto_delete=False)(channel).declare()
+        KombuQueue(
+            queue, exchange=exchange, routing_key=event_type, durable=True, auto_delete=False,
+            queue_arguments=dead_letter_arguments(queue),
+        )(channel).declare()  # fmt: skip
+    return queue
 
 
 class IdempotentEventHandler(EventHandler):

@@ -7,11 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from customers.directory_sync import apply_user_push
 from customers.service import CustomersService
 from customers.storage.models import AuditRow, CustomerRow, DirectoryUserRow, outbox
 from customers_testkit import MANAGER, SALES1
+from kernel.db import transaction
 from kernel.envelope import Envelope
-from kernel.errors import NotFound, PermissionDenied
+from kernel.errors import NotFound, PermissionDenied, ValidationError
 from kernel.identity import SYSTEM, Caller
 from kernel.identity_events import user_upserted
 from nameko.testing.services import worker_factory
@@ -154,3 +156,36 @@ def test_only_the_moved_users_customers_change(svc, sessions, book) -> None:
             select(func.count()).select_from(CustomerRow).where(CustomerRow.team_id == "team-south")
         )
     assert owned == 1
+
+
+def push(sessions: sessionmaker[Session], version: int, team_id: str | None, caller: Caller = SYSTEM) -> Any:
+    """The gateway's RPC push (UserRecord.replica()) through the version-aware path."""
+    with transaction(sessions) as session:
+        state = {**SALES1_STATE, "team_id": team_id, "active": True, "version": version}
+        return apply_user_push(session, caller, state)
+
+
+def directory_team(sessions: sessionmaker[Session]) -> str | None:
+    with sessions() as session:
+        user = session.get(DirectoryUserRow, "u-sales1")
+        assert user is not None
+        return user.team_id
+
+
+def test_a_late_rpc_push_cannot_undo_a_newer_event(svc, sessions, book) -> None:
+    assert svc.on_identity_user_upserted(moved(3, "team-south")) == "applied"
+    push(sessions, 2, "team-east")  # read before the move, delivered after it
+    assert directory_team(sessions) == "team-south"
+    push(sessions, 4, "team-north")  # ahead of the events: the fast path applies it...
+    assert directory_team(sessions) == "team-north"
+    # ...and the event of that version still arrives, applies and re-scopes the customers.
+    assert svc.on_identity_user_upserted(moved(4, "team-north")) == "applied"
+    assert customer_row(sessions, book["customer"]).team_id == "team-north"
+
+
+def test_rpc_push_is_checked(sessions, hub) -> None:
+    with pytest.raises(PermissionDenied):
+        push(sessions, 2, "team-east", caller=SALES1)
+    with pytest.raises(ValidationError) as raised, transaction(sessions) as session:
+        apply_user_push(session, SYSTEM, {"id": "u-x", "roles": "sales"})
+    assert {e["field"] for e in raised.value.errors} >= {"user.username", "user.roles", "user.version"}

@@ -19,7 +19,7 @@ from typing import Any
 import pika
 import pytest
 from kernel.envelope import make_event
-from kernel.event_handlers import ATTEMPTS_HEADER, REASON_HEADER, dlq_name
+from kernel.event_handlers import ATTEMPTS_HEADER, REASON_HEADER, declare_event_queue, dlq_name
 from kernel.ids import new_id
 from kernel.testing import TestServers, eventually
 from pika.exceptions import ChannelClosedByBroker
@@ -240,3 +240,17 @@ def test_malformed_envelope_is_dead_lettered_at_once(probe: None, channel: Any, 
     assert props.headers[REASON_HEADER].startswith("malformed envelope")
     assert props.headers[ATTEMPTS_HEADER] == 0
     sentinel(channel, probe_engine)
+
+
+def test_provisioning_declares_the_queue_exactly_as_the_handler_does(
+    probe: None, servers: TestServers
+) -> None:
+    # Different arguments or flags would make the broker refuse this (PRECONDITION_FAILED).
+    declared = declare_event_queue(
+        servers.rabbitmq_url,
+        source_service="probe_src",
+        event_type="thing.changed",
+        service="consumer_probe",
+        method="on_thing_changed",
+    )
+    assert declared == QUEUE
