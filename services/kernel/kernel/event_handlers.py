@@ -29,6 +29,7 @@ from kombu import Queue as KombuQueue
 from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import SERVICE_POOL, EventHandler
+from prometheus_client import Counter
 
 from kernel.clock import isoformat, utcnow
 from kernel.consumer import (
@@ -42,6 +43,12 @@ from kernel.consumer import (
 from kernel.envelope import events_exchange
 
 log = logging.getLogger(__name__)
+
+CONSUMED = Counter(
+    "panorama_events_consumed_total",
+    "Events handled by idempotent handlers, by outcome (applied, duplicate, stale, dead_lettered)",
+    ["service", "event_type", "outcome"],
+)
 
 REASON_HEADER = "x-panorama-reason"  # the search indexer's DLQ uses the same header
 ATTEMPTS_HEADER = "x-panorama-attempts"
@@ -118,6 +125,7 @@ class IdempotentEventHandler(EventHandler):
     def handle_result(self, message: Any, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> Any:
         if exc_info is None:
             self.queue_consumer.ack_message(message)
+            CONSUMED.labels(self.container.service_name, self.event_type, str(result)).inc()
             return result, exc_info
         exc = exc_info[1]
         if isinstance(exc, DeadLetter):
@@ -132,6 +140,7 @@ class IdempotentEventHandler(EventHandler):
                 message.reject(requeue=False)
             return result, exc_info
         self.queue_consumer.ack_message(message)
+        CONSUMED.labels(self.container.service_name, self.event_type, "dead_lettered").inc()
         log.warning("dead-lettered %s %s to %s: %s", self.source_service, self.event_type, self.dlq, reason)
         return result, exc_info
 
