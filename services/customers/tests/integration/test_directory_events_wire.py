@@ -74,6 +74,8 @@ def broker(servers: TestServers, sessions) -> Iterator[Broker]:
     for queue in HANDLER_QUEUES:  # no events left over from an earlier run
         broker.channel.queue_delete(queue)
     yield broker
+    for queue in HANDLER_QUEUES:  # nor collecting other suites' identity events until the next one
+        broker.channel.queue_delete(queue)
     broker.connection.close()
 
 
