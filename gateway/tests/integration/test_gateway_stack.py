@@ -24,6 +24,7 @@ from gateway.auth.replication import UserReplicator
 from gateway.auth.sql_store import SqlUserStore
 from gateway.clients.customers import CustomersClient
 from gateway.main import create_app
+from gateway.relay import build_relay
 from gateway.rpc import PikaRpcClient
 from gateway.seed import seed_demo
 from gateway.settings import GatewaySettings
@@ -82,9 +83,8 @@ def customers_service(servers: TestServers) -> Iterator[str]:
     proc.terminate()
     proc.wait(timeout=30)
     # nameko's queues are durable: remove this run's, named after its one-off service name
-    _delete_queues(
-        servers.rabbitmq_url, [f"rpc-{SERVICE}", f"evt-identity-user.upserted--{SERVICE}.on_user_upserted"]
-    )
+    identity_queue = f"evt-identity-user.upserted--{SERVICE}.on_identity_user_upserted"
+    _delete_queues(servers.rabbitmq_url, [f"rpc-{SERVICE}", identity_queue, f"{identity_queue}.dlq"])
 
 
 def _delete_queues(amqp_url: str, queues: list[str]) -> None:
@@ -232,6 +232,40 @@ def test_new_users_are_replicated_and_can_own_customers(stack):
     created = client.post("/api/v1/customers", json={"name": "新用户的客户"}, headers=sales3)
     assert created.status_code == 201, created.text
     assert created.json()["owner_id"] == new.json()["id"]
+
+
+def test_moving_a_user_to_another_team_moves_their_customers(stack):
+    """Issue 8 §2.4 end to end: gateway change → outbox → gateway.relay → identity.events →
+    customers re-scopes the user's customers; the old manager loses them, the new one gains them."""
+    client, app = stack
+    admin, sales1, manager = login(client, "admin"), login(client, "sales1"), login(client, "manager")
+    teams = {t["name"]: t["id"] for t in client.get("/api/v1/teams", headers=admin).json()["items"]}
+    users = {u["username"]: u["id"] for u in client.get("/api/v1/users", headers=admin).json()["items"]}
+    south = teams["华南销售二组"]
+    created = client.post(
+        "/api/v1/users",
+        json={"username": "manager.south", "password": TEST_PASSWORD, "roles": ["manager"], "team_id": south},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    manager_south = login(client, "manager.south")
+    customer = client.post("/api/v1/customers", json={"name": "东方重工有限公司"}, headers=sales1).json()
+    assert client.get(f"/api/v1/customers/{customer['id']}", headers=manager).status_code == 200
+
+    moved = client.patch(f"/api/v1/users/{users['sales1']}", json={"team_id": south}, headers=admin)
+    assert moved.status_code == 200, moved.text
+    relay = build_relay(app.state.settings)
+    try:
+        assert relay.drain() >= 1  # every user change of this test, in commit order
+    finally:
+        relay.close()
+
+    def seen_by_new_manager() -> dict[str, Any] | None:
+        response = client.get(f"/api/v1/customers/{customer['id']}", headers=manager_south)
+        return response.json() if response.status_code == 200 else None
+
+    assert eventually(seen_by_new_manager, timeout=20)["team_id"] == south
+    assert client.get(f"/api/v1/customers/{customer['id']}", headers=manager).status_code in {403, 404}
 
 
 def test_readiness_with_the_real_service(stack):

@@ -93,7 +93,9 @@ def test_service_settings_default_to_the_registry_database(monkeypatch: pytest.M
 
 def test_production_refuses_dev_credentials_in_the_derived_database_url(monkeypatch):
     monkeypatch.delenv("PANORAMA_CUSTOMERS_DATABASE_URL", raising=False)
-    settings = service_settings("customers")(environment="production", rabbitmq_url="amqp://a:b@mq/%2F")
+    settings = service_settings("customers")(
+        environment="production", rabbitmq_url="amqp://a:b@mq/%2F", identity_key="k" * 40
+    )
     with pytest.raises(ValueError, match="development credentials"):
         settings.nameko_config()
 
@@ -109,6 +111,9 @@ def test_supervisor_runs_what_the_registry_lists():
         for process in service.processes:
             assert managed[process.name].argv == ("-m", process.module)
     assert list(managed)[-1] == "gateway"
+    relay = managed["gateway-relay"]  # the identity outbox -> identity.events
+    assert relay.argv == ("-m", registry.GATEWAY.relay_module)
+    assert relay.env == {"PANORAMA_GATEWAY_RELAY_METRICS_PORT": str(registry.GATEWAY.relay_metrics_port)}
     steps = [argv for _, argv in supervisor.migrate_steps()]
     for service in registry.SERVICES:
         assert ("-m", "kernel.run", service.name, "migrate") in steps
@@ -262,3 +267,13 @@ class _FakeProc:
 
     def read_bytes(self) -> bytes:
         return b"\0".join(self.argv) + b"\0"
+
+
+def test_migrate_finds_the_idempotent_handlers_of_each_service():
+    """``kernel.migrate.declare_consumer_queues`` declares these: no per-service hook to write."""
+    from kernel.event_handlers import handler_queues
+
+    customers = registry.import_object(registry.get("customers").service_class)
+    assert handler_queues(customers) == [("identity", "user.upserted", "on_identity_user_upserted")]
+    search = registry.import_object(registry.get("search").service_class)
+    assert handler_queues(search) == []

@@ -42,7 +42,10 @@ def rpc(servers: TestServers, customers_engine: Any, service_key: str) -> Iterat
         "PANORAMA_LOG_JSON": "false",
     }
     service = subprocess.Popen(
-        [sys.executable, "-m", "customers"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [sys.executable, "-m", "kernel.run", "customers", "service"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         with ClusterRpcProxy({"AMQP_URI": servers.rabbitmq_url}, timeout=10) as proxy:
