@@ -83,8 +83,12 @@ def customers_service(servers: TestServers) -> Iterator[str]:
     proc.terminate()
     proc.wait(timeout=30)
     # nameko's queues are durable: remove this run's, named after its one-off service name
-    identity_queue = f"evt-identity-user.upserted--{SERVICE}.on_identity_user_upserted"
-    _delete_queues(servers.rabbitmq_url, [f"rpc-{SERVICE}", identity_queue, f"{identity_queue}.dlq"])
+    # (and the one ``migrate`` declared for the service under its registry name)
+    queues = [f"rpc-{SERVICE}"]
+    for name in (SERVICE, "customers"):
+        identity_queue = f"evt-identity-user.upserted--{name}.on_identity_user_upserted"
+        queues += [identity_queue, f"{identity_queue}.dlq"]
+    _delete_queues(servers.rabbitmq_url, queues)
 
 
 def _delete_queues(amqp_url: str, queues: list[str]) -> None:
@@ -114,6 +118,7 @@ def stack(servers, customers_service, gateway_sessions) -> Iterator[tuple[TestCl
         rabbitmq_url=servers.rabbitmq_url,
         ready_services=[SERVICE],
         customers_service=SERVICE,
+        replica_services=[SERVICE],
     )
     app = create_app(settings)
     with TestClient(app) as client:
@@ -332,6 +337,7 @@ def _cli(servers: TestServers, *args: str, stdin: str | None = None) -> subproce
         "PANORAMA_RABBITMQ_URL": servers.rabbitmq_url,
         "PANORAMA_DEMO_PASSWORD": "demo password 1",
         "PANORAMA_CUSTOMERS_SERVICE": SERVICE,
+        "PANORAMA_REPLICA_SERVICES": f'["{SERVICE}"]',
     }
     return subprocess.run(
         [sys.executable, "-m", "gateway.cli", *args],
@@ -443,6 +449,7 @@ def test_a_down_service_leaves_the_gateway_ready_and_the_rest_working(
         rabbitmq_url=servers.rabbitmq_url,
         ready_services=[SERVICE, absent],
         customers_service=SERVICE,
+        replica_services=[SERVICE],
         search_service=absent,
     )
     app = create_app(settings)

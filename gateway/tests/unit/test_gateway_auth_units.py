@@ -134,6 +134,7 @@ def test_production_refuses_a_plain_http_public_url():
     real: dict[str, Any] = {
         "environment": "production",
         "jwt_secret": "x" * 40,
+        "identity_key": "k" * 40,
         "demo_password": "a real one 123",
         "rabbitmq_url": "amqp://u:p@mq/%2F",
         "gateway_database_url": "postgresql+psycopg2://gw:secret@db/gw",
