@@ -64,6 +64,7 @@ class User:
             "display_name": self.display_name,
             "team_id": self.team_id,
             "roles": list(self.roles),
+            "version": 1,
         }
 
 

@@ -4,6 +4,7 @@ migrate                                     bring the gateway database to the ne
 create-admin --username X --password-stdin  create an administrator (password read from stdin)
 seed-demo                                   demo teams, users (PANORAMA_DEMO_PASSWORD) and customers
 sync-users                                  push every user to the services' directory replicas
+publish-users                               queue user.upserted for every user (identity.events)
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def cmd_create_admin(settings: GatewaySettings, args: argparse.Namespace) -> int
         print(f"created admin {user.username} ({user.id})")
         with open_rpc(settings) as rpc:
             replicated = asyncio.run(
-                UserReplicator(rpc, directory, services=(settings.customers_service,)).replicate(user)
+                UserReplicator(rpc, directory, services=settings.replica_services).replicate(user)
             )
         if not replicated:
             print(
@@ -101,7 +102,7 @@ def cmd_seed_demo(settings: GatewaySettings, args: argparse.Namespace) -> int:
         report = asyncio.run(
             seed_demo(
                 directory,
-                UserReplicator(rpc, directory, services=(settings.customers_service,)),
+                UserReplicator(rpc, directory, services=settings.replica_services),
                 CustomersClient(rpc, settings.customers_service),
                 settings.demo_password,
             )
@@ -117,8 +118,19 @@ def cmd_seed_demo(settings: GatewaySettings, args: argparse.Namespace) -> int:
 
 def cmd_sync_users(settings: GatewaySettings, args: argparse.Namespace) -> int:
     with open_directory(settings) as directory, open_rpc(settings) as rpc:
-        count = asyncio.run(UserReplicator(rpc, directory, services=(settings.customers_service,)).sync_all())
+        count = asyncio.run(UserReplicator(rpc, directory, services=settings.replica_services).sync_all())
     print(f"replicated {count} users")
+    return 0
+
+
+def cmd_publish_users(settings: GatewaySettings, args: argparse.Namespace) -> int:
+    engine, sessions = create_sessions(settings.gateway_database_url, pool_size=1)
+    try:
+        migrate(engine)
+        count = SqlUserStore(sessions).republish_users()
+    finally:
+        engine.dispose()
+    print(f"queued user.upserted for {count} users (gateway.relay publishes them)")
     return 0
 
 
@@ -135,6 +147,9 @@ def parser() -> argparse.ArgumentParser:
     admin.set_defaults(run=cmd_create_admin)
     commands.add_parser("seed-demo", help="demo teams, users and customers").set_defaults(run=cmd_seed_demo)
     commands.add_parser("sync-users", help="replicate users to the services").set_defaults(run=cmd_sync_users)
+    commands.add_parser(
+        "publish-users", help="queue every user's state on identity.events (a new consumer catches up)"
+    ).set_defaults(run=cmd_publish_users)
     return root
 
 

@@ -88,7 +88,7 @@ def create_app(
             app.state.rpc = HealthReportingRpc(owned_rpc, app.state.service_health)
         if getattr(app.state, "replicator", None) is None:
             app.state.replicator = UserReplicator(
-                app.state.rpc, app.state.directory, services=(settings.customers_service,)
+                app.state.rpc, app.state.directory, services=settings.replica_services
             )
         replicator: UserReplicator = app.state.replicator
         replicator.start()
@@ -133,7 +133,7 @@ def create_app(
     if store is not None and rpc is not None:
         # Fully wired without the lifespan too (ASGI test clients that do not run it).
         app.state.replicator = UserReplicator(
-            app.state.rpc, app.state.directory, services=(settings.customers_service,)
+            app.state.rpc, app.state.directory, services=settings.replica_services
         )
 
     for module in (auth, users, customers, contacts, follow_ups, tasks, search, ops):

@@ -54,6 +54,11 @@ class GatewaySettings(KernelSettings):
     login_max_failures_per_address: int = Field(default=20, ge=1)
     login_window_seconds: int = Field(default=300, ge=1)
 
+    # /metrics of ``python -m gateway.relay`` (the identity outbox relay); 0 = off.
+    relay_metrics_port: int = Field(
+        default=0, validation_alias=AliasChoices("PANORAMA_GATEWAY_RELAY_METRICS_PORT", "relay_metrics_port")
+    )
+
     demo_password: str = Field(default=DEV_DEMO_PASSWORD, min_length=8)
     default_timezone: str = "Asia/Shanghai"
 

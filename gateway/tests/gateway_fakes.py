@@ -45,13 +45,15 @@ class MemoryUserStore:
     def list_users(self) -> list[UserRecord]:
         return sorted(self.users.values(), key=lambda u: u.username)
 
-    def insert_user(self, user: UserRecord) -> UserRecord:
+    def insert_user(self, user: UserRecord, actor_id: str | None = None) -> UserRecord:
         if self.get_user_by_username(user.username):
             raise DuplicateName(user.username)
         self.users[user.id] = user
         return user
 
-    def update_user(self, user_id: str, changes: dict[str, Any]) -> UserRecord | None:
+    def update_user(
+        self, user_id: str, changes: dict[str, Any], actor_id: str | None = None
+    ) -> UserRecord | None:
         user = self.users.get(user_id)
         if user is None:
             return None

@@ -25,7 +25,7 @@ def gateway_engine(servers: TestServers) -> Iterator[Engine]:
             conn.execute(
                 text(
                     "DROP TABLE IF EXISTS idempotency_keys, users, teams, login_failures, revoked_sessions,"
-                    " alembic_version CASCADE"
+                    " outbox, alembic_version CASCADE"
                 )
             )
     except Exception as exc:  # the servers are part of the suite: fail loudly, never skip
@@ -39,7 +39,7 @@ def gateway_engine(servers: TestServers) -> Iterator[Engine]:
 def gateway_sessions(gateway_engine: Engine) -> sessionmaker[Session]:
     with gateway_engine.begin() as conn:
         conn.execute(
-            text("TRUNCATE idempotency_keys, users, teams, login_failures, revoked_sessions CASCADE")
+            text("TRUNCATE idempotency_keys, users, teams, login_failures, revoked_sessions, outbox CASCADE")
         )
     from kernel.db import make_sessionmaker
 

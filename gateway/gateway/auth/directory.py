@@ -133,6 +133,7 @@ class Directory:
         roles: list[str] | tuple[str, ...] = (),
         team_id: str | None = None,
         timezone: str | None = None,
+        acting_user_id: str | None = None,
     ) -> UserRecord:
         errors = FieldErrors()
         username = check_username(errors, username)
@@ -160,7 +161,7 @@ class Directory:
             password_hash=hash_password(password),
         )
         try:
-            created = self.store.insert_user(record)
+            created = self.store.insert_user(record, actor_id=acting_user_id)
         except DuplicateName:
             raise Conflict(
                 f"username {username!r} is taken", [{"field": "username", "message": "already taken"}]
@@ -216,7 +217,7 @@ class Directory:
                 )
         if not changes:
             return current
-        updated = self.store.update_user(user_id, changes)
+        updated = self.store.update_user(user_id, changes, actor_id=acting_user_id)
         self._invalidate(user_id)
         if updated is None:
             raise NotFound(f"user {user_id} not found")

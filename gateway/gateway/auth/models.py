@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from kernel.outbox import outbox_table
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -73,3 +74,7 @@ class RevokedSession(Base):
 
     session_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+
+
+# user.upserted events on their way to identity.events (gateway.relay publishes them).
+outbox = outbox_table(Base.metadata)

@@ -49,7 +49,8 @@ class UserRecord:
         return any(role in roles for role in self.roles)
 
     def replica(self) -> dict[str, Any]:
-        """The directory entry services keep (customers.contracts.User)."""
+        """The directory entry services keep: ``data`` of ``user.upserted``
+        (kernel.identity_events.UserState); its version orders changes."""
         return {
             "id": self.id,
             "username": self.username,
@@ -57,6 +58,7 @@ class UserRecord:
             "team_id": self.team_id,
             "roles": list(self.roles),
             "active": self.active,
+            "version": self.version,
         }
 
 

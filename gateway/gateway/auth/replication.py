@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from typing import Any
 
+from kernel import registry
 from kernel.errors import PanoramaError
 from kernel.identity import SYSTEM
 
@@ -23,7 +25,7 @@ from gateway.rpc_errors import RpcError
 
 log = logging.getLogger(__name__)
 
-REPLICA_SERVICES = ("customers",)
+REPLICA_SERVICES = tuple(registry.user_replica_services())  # settings.replica_services, by default
 
 
 def upsert_kwargs(user: UserRecord) -> dict[str, Any]:
@@ -36,13 +38,13 @@ class UserReplicator:
         rpc: RpcClient,
         directory: Directory,
         *,
-        services: tuple[str, ...] = REPLICA_SERVICES,
+        services: Sequence[str] = REPLICA_SERVICES,
         backoff_initial: float = 1.0,
         backoff_max: float = 60.0,
     ) -> None:
         self.rpc = rpc
         self.directory = directory
-        self.services = services
+        self.services = tuple(services)
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self._wanted = asyncio.Event()

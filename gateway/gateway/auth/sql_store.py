@@ -6,11 +6,15 @@ from typing import Any
 
 from kernel.clock import utcnow
 from kernel.db import transaction
+from kernel.identity import SYSTEM
+from kernel.identity_events import IDENTITY_SOURCE, user_upserted
+from kernel.logs import get_correlation_id
+from kernel.outbox import Outbox
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.auth.models import Team, User
+from gateway.auth.models import Team, User, outbox
 from gateway.auth.records import TeamRecord, UserRecord
 from gateway.auth.store import DuplicateName
 
@@ -37,8 +41,17 @@ def _team(row: Team) -> TeamRecord:
 
 
 class SqlUserStore:
+    """Every user change commits a ``user.upserted`` event with it (outbox → identity.events)."""
+
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
+        self.outbox = Outbox(outbox, IDENTITY_SOURCE)
+
+    def _publish(self, session: Session, user: UserRecord, actor_id: str | None) -> None:
+        event = user_upserted(
+            user.replica(), actor_id=actor_id or SYSTEM.user_id, correlation_id=get_correlation_id()
+        )
+        self.outbox.add_events(session, [event])
 
     def ping(self) -> bool:
         with self.sessions() as session:
@@ -59,7 +72,7 @@ class SqlUserStore:
         with self.sessions() as session:
             return [_user(r) for r in session.scalars(select(User).order_by(User.username))]
 
-    def insert_user(self, user: UserRecord) -> UserRecord:
+    def insert_user(self, user: UserRecord, actor_id: str | None = None) -> UserRecord:
         row = User(
             id=user.id,
             username=user.username,
@@ -78,13 +91,17 @@ class SqlUserStore:
             with transaction(self.sessions) as session:
                 session.add(row)
                 session.flush()
-                return _user(row)
+                created = _user(row)
+                self._publish(session, created, actor_id)
+                return created
         except IntegrityError as exc:
             if "username" in str(exc.orig):
                 raise DuplicateName(user.username) from None
             raise
 
-    def update_user(self, user_id: str, changes: dict[str, Any]) -> UserRecord | None:
+    def update_user(
+        self, user_id: str, changes: dict[str, Any], actor_id: str | None = None
+    ) -> UserRecord | None:
         with transaction(self.sessions) as session:
             row = session.get(User, user_id, with_for_update=True)
             if row is None:
@@ -94,7 +111,18 @@ class SqlUserStore:
             row.version += 1
             row.updated_at = utcnow()
             session.flush()
-            return _user(row)
+            updated = _user(row)
+            self._publish(session, updated, actor_id)
+            return updated
+
+    def republish_users(self, actor_id: str | None = None) -> int:
+        """Queue every user's current state again (a new consumer's replica starts complete;
+        consumers already at that version skip it)."""
+        with transaction(self.sessions) as session:
+            users = [_user(r) for r in session.scalars(select(User).order_by(User.username))]
+            for user in users:
+                self._publish(session, user, actor_id)
+            return len(users)
 
     def get_team(self, team_id: str) -> TeamRecord | None:
         with self.sessions() as session:

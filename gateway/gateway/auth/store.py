@@ -20,12 +20,16 @@ class UserStore(Protocol):
 
     def list_users(self) -> list[UserRecord]: ...
 
-    def insert_user(self, user: UserRecord) -> UserRecord:
-        """Raises DuplicateName when the username is taken."""
+    def insert_user(self, user: UserRecord, actor_id: str | None = None) -> UserRecord:
+        """Raises DuplicateName when the username is taken; ``actor_id`` made the change."""
         ...
 
-    def update_user(self, user_id: str, changes: dict[str, Any]) -> UserRecord | None:
-        """Apply ``changes`` (column -> value), bump version and updated_at; None if absent."""
+    def update_user(
+        self, user_id: str, changes: dict[str, Any], actor_id: str | None = None
+    ) -> UserRecord | None:
+        """Apply ``changes`` (column -> value), bump version and updated_at; None if absent.
+
+        A store shared with services publishes the new state (``user.upserted``) atomically."""
         ...
 
     def get_team(self, team_id: str) -> TeamRecord | None: ...

@@ -80,6 +80,7 @@ async def create_user(
                 roles=roles,
                 team_id=optional(values, "team_id"),
                 timezone=optional(values, "timezone"),
+                acting_user_id=user.id,
             )
         )
     except (ValidationError, Conflict) as exc:

@@ -36,6 +36,7 @@ def test_migrations_are_idempotent_and_create_the_tables(gateway_engine):
         "idempotency_keys",
         "login_failures",
         "revoked_sessions",
+        "outbox",
         "alembic_version",
     } <= tables
     head = ScriptDirectory.from_config(Config(str(ALEMBIC_INI))).get_current_head()

@@ -24,6 +24,7 @@ from gateway.auth.replication import UserReplicator
 from gateway.auth.sql_store import SqlUserStore
 from gateway.clients.customers import CustomersClient
 from gateway.main import create_app
+from gateway.relay import build_relay
 from gateway.rpc import PikaRpcClient
 from gateway.seed import seed_demo
 from gateway.settings import GatewaySettings
@@ -82,9 +83,12 @@ def customers_service(servers: TestServers) -> Iterator[str]:
     proc.terminate()
     proc.wait(timeout=30)
     # nameko's queues are durable: remove this run's, named after its one-off service name
-    _delete_queues(
-        servers.rabbitmq_url, [f"rpc-{SERVICE}", f"evt-identity-user.upserted--{SERVICE}.on_user_upserted"]
-    )
+    # (and the one ``migrate`` declared for the service under its registry name)
+    queues = [f"rpc-{SERVICE}"]
+    for name in (SERVICE, "customers"):
+        identity_queue = f"evt-identity-user.upserted--{name}.on_identity_user_upserted"
+        queues += [identity_queue, f"{identity_queue}.dlq"]
+    _delete_queues(servers.rabbitmq_url, queues)
 
 
 def _delete_queues(amqp_url: str, queues: list[str]) -> None:
@@ -114,6 +118,7 @@ def stack(servers, customers_service, gateway_sessions) -> Iterator[tuple[TestCl
         rabbitmq_url=servers.rabbitmq_url,
         ready_services=[SERVICE],
         customers_service=SERVICE,
+        replica_services=[SERVICE],
     )
     app = create_app(settings)
     with TestClient(app) as client:
@@ -234,6 +239,40 @@ def test_new_users_are_replicated_and_can_own_customers(stack):
     assert created.json()["owner_id"] == new.json()["id"]
 
 
+def test_moving_a_user_to_another_team_moves_their_customers(stack):
+    """Issue 8 §2.4 end to end: gateway change → outbox → gateway.relay → identity.events →
+    customers re-scopes the user's customers; the old manager loses them, the new one gains them."""
+    client, app = stack
+    admin, sales1, manager = login(client, "admin"), login(client, "sales1"), login(client, "manager")
+    teams = {t["name"]: t["id"] for t in client.get("/api/v1/teams", headers=admin).json()["items"]}
+    users = {u["username"]: u["id"] for u in client.get("/api/v1/users", headers=admin).json()["items"]}
+    south = teams["华南销售二组"]
+    created = client.post(
+        "/api/v1/users",
+        json={"username": "manager.south", "password": TEST_PASSWORD, "roles": ["manager"], "team_id": south},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    manager_south = login(client, "manager.south")
+    customer = client.post("/api/v1/customers", json={"name": "东方重工有限公司"}, headers=sales1).json()
+    assert client.get(f"/api/v1/customers/{customer['id']}", headers=manager).status_code == 200
+
+    moved = client.patch(f"/api/v1/users/{users['sales1']}", json={"team_id": south}, headers=admin)
+    assert moved.status_code == 200, moved.text
+    relay = build_relay(app.state.settings)
+    try:
+        assert relay.drain() >= 1  # every user change of this test, in commit order
+    finally:
+        relay.close()
+
+    def seen_by_new_manager() -> dict[str, Any] | None:
+        response = client.get(f"/api/v1/customers/{customer['id']}", headers=manager_south)
+        return response.json() if response.status_code == 200 else None
+
+    assert eventually(seen_by_new_manager, timeout=20)["team_id"] == south
+    assert client.get(f"/api/v1/customers/{customer['id']}", headers=manager).status_code in {403, 404}
+
+
 def test_readiness_with_the_real_service(stack):
     client, _ = stack
     ready = client.get("/readyz")
@@ -298,6 +337,7 @@ def _cli(servers: TestServers, *args: str, stdin: str | None = None) -> subproce
         "PANORAMA_RABBITMQ_URL": servers.rabbitmq_url,
         "PANORAMA_DEMO_PASSWORD": "demo password 1",
         "PANORAMA_CUSTOMERS_SERVICE": SERVICE,
+        "PANORAMA_REPLICA_SERVICES": f'["{SERVICE}"]',
     }
     return subprocess.run(
         [sys.executable, "-m", "gateway.cli", *args],
@@ -409,6 +449,7 @@ def test_a_down_service_leaves_the_gateway_ready_and_the_rest_working(
         rabbitmq_url=servers.rabbitmq_url,
         ready_services=[SERVICE, absent],
         customers_service=SERVICE,
+        replica_services=[SERVICE],
         search_service=absent,
     )
     app = create_app(settings)

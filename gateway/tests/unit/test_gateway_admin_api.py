@@ -18,7 +18,8 @@ def test_admin_creates_a_user_and_it_is_replicated(client, admin, token_for, rpc
     assert "password" not in response.text
     replica = rpc.customers.directory[user["id"]]
     assert replica == {"id": user["id"], "username": "sales3", "display_name": "王五",
-                       "team_id": team.json()["id"], "roles": ["sales"], "active": True}  # fmt: skip
+                       "team_id": team.json()["id"], "roles": ["sales"], "active": True,
+                       "version": 1}  # fmt: skip
 
 
 def test_only_admins_manage_users(client, sales1, manager, token_for):

@@ -146,10 +146,10 @@ def test_production_refuses_a_plain_http_public_url():
     real: dict[str, Any] = {
         "environment": "production",
         "jwt_secret": "x" * 40,
+        "identity_key": "k" * 40,
         "demo_password": "a real one 123",
         "rabbitmq_url": "amqp://u:p@mq/%2F",
         "gateway_database_url": "postgresql+psycopg2://gw:secret@db/gw",
-        "identity_key": "i" * 40,
     }
     with pytest.raises(SettingsError, match="PANORAMA_PUBLIC_URL"):
         GatewaySettings(**real, public_url="http://crm.example.com")

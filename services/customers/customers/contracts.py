@@ -24,6 +24,8 @@ as its first argument and raises ValidationError / NotFound / PermissionDenied /
     get_audit(caller, customer_id, cursor=None, limit=50)    -> Page[AuditEntry]
     export(caller, kind, cursor=None, limit=500)              -> Page[ExportRecord]   (admin/system)
     upsert_user(caller, user)                                 -> User   (admin/system; directory replica)
+        user: kernel.identity_events.UserState (with its version); applied only above the version
+        identity user.upserted events have reached, so it never undoes a newer event
     ping()                                                    -> "pong"
 
 Page = {"items": [...], "next_cursor": str | None}; pass next_cursor back to continue.

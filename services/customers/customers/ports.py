@@ -62,6 +62,10 @@ class Customers(Protocol):
         """Locked, by id."""
         ...
 
+    def owned_outside_team(self, owner_id: str, team_id: str | None) -> list[CustomerRow]:
+        """``owner_id``'s customers whose ``team_id`` is not ``team_id``; locked, by id."""
+        ...
+
     def export(self, after: str, size: int) -> list[CustomerRow]: ...
 
 
@@ -99,6 +103,9 @@ class Tasks(Children[TaskRow], Protocol):
 class Users(Protocol):
     def get(self, entity_id: str, *, lock: bool = False) -> DirectoryUserRow | None: ...
     def add(self, row: DirectoryUserRow) -> None: ...
+    def event_version(self, user_id: str) -> int | None:
+        """The newest ``user.upserted`` version applied to this user (None: no event yet)."""
+        ...
 
 
 class AuditLog(Protocol):

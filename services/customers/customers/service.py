@@ -6,19 +6,21 @@ the caller check, the transaction (retried on deadlock) and the typed errors.
 
 from __future__ import annotations
 
-from typing import Any
-
 from kernel.entrypoints import rpc
+from kernel.envelope import Envelope
+from kernel.event_handlers import idempotent_event_handler
 from kernel.identity import SYSTEM
+from kernel.identity_events import IDENTITY_SOURCE, USER_UPSERTED
 from kernel.nameko_ext import Database, Observability
 from kernel.uow import Units
-from nameko.events import event_handler
 from nameko.rpc import rpc as plain_rpc
 from nameko.timer import timer
 
 from customers import contracts as c
 from customers.handlers import contacts, customers, directory, follow_ups, records, tasks, transfer
+from customers.ports import CustomersUnit
 from customers.settings import CustomersSettings
+from customers.storage.models import consumer
 from customers.storage.repositories import SqlCustomersUnit, sql_units
 
 OVERDUE_INTERVAL = CustomersSettings().overdue_check_seconds
@@ -67,10 +69,10 @@ class CustomersService:
     export = rpc(records.export)
     upsert_user = rpc(directory.upsert_user)
 
-    @event_handler("identity", "user.upserted", requeue_on_error=True)
-    def on_user_upserted(self, payload: dict[str, Any]) -> None:
-        # Upserts are idempotent, so a redelivery after a failure is harmless.
-        self.units.run(SYSTEM, directory.upsert_user, payload.get("data", payload))
+    @idempotent_event_handler(IDENTITY_SOURCE, USER_UPSERTED, tables=consumer)
+    def on_identity_user_upserted(self, unit: CustomersUnit, event: Envelope) -> None:
+        # Versions in order, once each; a team move re-scopes the user's customers.
+        directory.user_upserted(unit, event)
 
     @timer(interval=OVERDUE_INTERVAL)
     def flag_overdue_tasks(self) -> None:

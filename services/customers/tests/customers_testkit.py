@@ -12,7 +12,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-TABLES = "customers, contacts, follow_ups, tasks, audit_log, directory_users, outbox, processed_events"
+TABLES = (
+    "customers, contacts, follow_ups, tasks, audit_log, directory_users, outbox, "
+    "processed_events, consumed_versions"
+)
 
 SALES1 = Caller("u-sales1", ("sales",), "team-east")
 SALES2 = Caller("u-sales2", ("sales",), "team-south")
@@ -20,12 +23,19 @@ MANAGER = Caller("u-manager", ("manager",), "team-east")
 ADMIN = Caller("u-admin", ("admin",), None)
 FINANCE = Caller("u-finance", ("finance",), None)
 USERS = [
-    {"id": "u-sales1", "username": "sales1", "team_id": "team-east", "roles": ["sales"]},
-    {"id": "u-sales1b", "username": "sales1b", "team_id": "team-east", "roles": ["sales"]},
-    {"id": "u-sales2", "username": "sales2", "team_id": "team-south", "roles": ["sales"]},
-    {"id": "u-manager", "username": "manager", "team_id": "team-east", "roles": ["manager"]},
-    {"id": "u-admin", "username": "admin", "team_id": None, "roles": ["admin"]},
-    {"id": "u-gone", "username": "gone", "team_id": "team-east", "roles": ["sales"], "active": False},
+    {"id": "u-sales1", "username": "sales1", "team_id": "team-east", "roles": ["sales"], "version": 1},
+    {"id": "u-sales1b", "username": "sales1b", "team_id": "team-east", "roles": ["sales"], "version": 1},
+    {"id": "u-sales2", "username": "sales2", "team_id": "team-south", "roles": ["sales"], "version": 1},
+    {"id": "u-manager", "username": "manager", "team_id": "team-east", "roles": ["manager"], "version": 1},
+    {"id": "u-admin", "username": "admin", "team_id": None, "roles": ["admin"], "version": 1},
+    {
+        "id": "u-gone",
+        "username": "gone",
+        "team_id": "team-east",
+        "roles": ["sales"],
+        "active": False,
+        "version": 1,
+    },
 ]
 
 

@@ -71,3 +71,15 @@ def migrate(service: registry.Service, database_url: str | None, rabbitmq_url: s
         upgrade(service, database_url)
         log.info("migrated %s to head", service.name)
     declare_topology(service, rabbitmq_url)
+    declare_consumer_queues(service, rabbitmq_url)
+
+
+def declare_consumer_queues(service: registry.Service, rabbitmq_url: str) -> list[str]:
+    """Declare the queues of the service's idempotent event handlers (no hook to write: they are
+    found on the service class), so events published before it first starts wait for it."""
+    from kernel.event_handlers import declare_handler_queues
+
+    queues = declare_handler_queues(registry.import_object(service.service_class), rabbitmq_url)
+    if queues:
+        log.info("declared the event queues of %s: %s", service.name, ", ".join(queues))
+    return queues

@@ -62,7 +62,9 @@ class Service:
     processes: tuple[Process, ...] = ()
     folder: str = ""  # services/<folder>; defaults to the name ("service-desk" keeps its hyphen)
     package: str = ""  # python package; defaults to the name
-    user_replica: bool = False  # holds a replica of the gateway's users (``upsert_user`` RPC)
+    # Holds a replica of the gateway's users: consumes identity ``user.upserted`` and takes the
+    # gateway's ``upsert_user`` RPC push (a fast path; the events stay the authority).
+    user_replica: bool = False
     pg_extensions: tuple[str, ...] = ()  # created by the superuser at provisioning time
 
     def __post_init__(self) -> None:
@@ -110,6 +112,10 @@ class Gateway:
     port: int = 8000  # serves /metrics too
     module: str = "gateway"
     pg_extensions: tuple[str, ...] = ()
+    # The identity outbox (user.upserted) and the relay publishing it to identity.events.
+    relay_module: str = "gateway.relay"
+    relay_metrics_port: int = 9105
+    relay_metrics_port_variable: str = "PANORAMA_GATEWAY_RELAY_METRICS_PORT"
 
     @property
     def database_url_variable(self) -> str:
@@ -247,6 +253,14 @@ def launches() -> list[Launch]:
         for p in s.processes:
             env = {p.metrics_port_variable: str(p.metrics_port)} if p.metrics_port else {}
             found.append(Launch(p.name, ("-m", p.module), env, p.metrics_port))
+    found.append(
+        Launch(
+            f"{GATEWAY.name}-relay",
+            ("-m", GATEWAY.relay_module),
+            {GATEWAY.relay_metrics_port_variable: str(GATEWAY.relay_metrics_port)},
+            GATEWAY.relay_metrics_port,
+        )
+    )
     found.append(Launch(GATEWAY.name, ("-m", GATEWAY.module), {}, GATEWAY.port))
     return found
 

@@ -111,6 +111,9 @@ def test_supervisor_runs_what_the_registry_lists():
         for process in service.processes:
             assert managed[process.name].argv == ("-m", process.module)
     assert list(managed)[-1] == "gateway"
+    relay = managed["gateway-relay"]  # the identity outbox -> identity.events
+    assert relay.argv == ("-m", registry.GATEWAY.relay_module)
+    assert relay.env == {"PANORAMA_GATEWAY_RELAY_METRICS_PORT": str(registry.GATEWAY.relay_metrics_port)}
     steps = [argv for _, argv in supervisor.migrate_steps()]
     for service in registry.SERVICES:
         assert ("-m", "kernel.run", service.name, "migrate") in steps
@@ -274,3 +277,13 @@ def test_every_service_is_packaged_and_type_checked():
     for folder, package in roots:
         assert (registry.ROOT / folder / package / "__init__.py").is_file()
     assert registry.mypy_path().strip().split(":") == [folder for folder, _ in roots] + ["."]
+
+
+def test_migrate_finds_the_idempotent_handlers_of_each_service():
+    """``kernel.migrate.declare_consumer_queues`` declares these: no per-service hook to write."""
+    from kernel.event_handlers import handler_queues
+
+    customers = registry.import_object(registry.get("customers").service_class)
+    assert handler_queues(customers) == [("identity", "user.upserted", "on_identity_user_upserted")]
+    search = registry.import_object(registry.get("search").service_class)
+    assert handler_queues(search) == []

@@ -37,7 +37,7 @@ def list_users(
 @router.post("/users", response_model=UserOut, status_code=201, summary="Create a user", responses=CONFLICT)
 async def create_user(
     body: UserCreate,
-    _: UserRecord = Depends(requires("users:admin")),
+    admin: UserRecord = Depends(requires("users:admin")),
     directory: Directory = Depends(get_directory),
     replicator: UserReplicator = Depends(get_replicator),
 ) -> JSONResponse:
@@ -49,6 +49,7 @@ async def create_user(
             roles=list(body.roles),
             team_id=body.team_id,
             timezone=body.timezone,
+            acting_user_id=admin.id,
         )
     )
     await replicator.replicate(user)

@@ -60,6 +60,9 @@ class MemoryCustomers(MemoryRepository[CustomerRow]):
     def owned_by(self, owner_id: str, ids: Sequence[str] | None) -> list[CustomerRow]:
         return [r for r in self if r.owner_id == owner_id and (ids is None or r.id in ids)]
 
+    def owned_outside_team(self, owner_id: str, team_id: str | None) -> list[CustomerRow]:
+        return [r for r in self if r.owner_id == owner_id and r.team_id != team_id]
+
     def export(self, after: str, size: int) -> list[CustomerRow]:
         return [r for r in self if r.id > after][:size]
 
@@ -121,6 +124,11 @@ class MemoryAuditLog:
         return _newest_first(lines, lambda a: a.id, after and after.id, size)
 
 
+class MemoryUsers(MemoryRepository[DirectoryUserRow]):
+    def event_version(self, user_id: str) -> int | None:
+        return None  # no event consumer in memory: the push always applies
+
+
 class MemoryCustomersUnit(FakeUnitOfWork):
     def __init__(self, store: MemoryStore, caller: Caller) -> None:
         super().__init__(store, caller, service=c.SERVICE)
@@ -128,7 +136,7 @@ class MemoryCustomersUnit(FakeUnitOfWork):
         self.contacts = MemoryContacts(self.table("contacts"))
         self.follow_ups = MemoryFollowUps(self.table("follow_ups"))
         self.tasks = MemoryTasks(self.table("tasks"), self.customers)
-        self.users = MemoryRepository[DirectoryUserRow](self.table("directory_users"))
+        self.users = MemoryUsers(self.table("directory_users"))
         self.audit_log = MemoryAuditLog(self)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from kernel.consumer import consumer_tables
 from kernel.outbox import outbox_table, processed_events_table
 from kernel.uow import audit_table
 from sqlalchemy import (
@@ -133,3 +134,4 @@ class DirectoryUserRow(Base):
 outbox = outbox_table(Base.metadata)
 audit_log = audit_table(Base.metadata)
 processed_events = processed_events_table(Base.metadata)
+consumer = consumer_tables(Base.metadata)  # processed_events + consumed_versions, for event handlers

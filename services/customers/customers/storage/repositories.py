@@ -8,7 +8,9 @@ from typing import Any, Generic, TypeVar
 
 from kernel import access_sql
 from kernel.audit import AuditEntry
+from kernel.consumer import held_version
 from kernel.identity import Caller
+from kernel.identity_events import USER_AGGREGATE
 from kernel.repository import SqlRepository
 from kernel.uow import SqlUnitOfWork, Units
 from sqlalchemy import Select, and_, or_, select
@@ -24,6 +26,7 @@ from customers.storage.models import (
     FollowUpRow,
     TaskRow,
     audit_log,
+    consumer,
     outbox,
 )
 
@@ -113,6 +116,13 @@ class SqlCustomers(SqlRepository[CustomerRow]):
         stmt = select(CustomerRow).where(CustomerRow.owner_id == owner_id)
         if ids is not None:
             stmt = stmt.where(CustomerRow.id.in_(ids))
+        stmt = stmt.order_by(CustomerRow.id).with_for_update().execution_options(populate_existing=True)
+        return list(self.session.scalars(stmt))
+
+    def owned_outside_team(self, owner_id: str, team_id: str | None) -> list[CustomerRow]:
+        stmt = select(CustomerRow).where(
+            CustomerRow.owner_id == owner_id, CustomerRow.team_id.is_distinct_from(team_id)
+        )
         stmt = stmt.order_by(CustomerRow.id).with_for_update().execution_options(populate_existing=True)
         return list(self.session.scalars(stmt))
 
@@ -216,6 +226,9 @@ class SqlTasks(SqlChildren[TaskRow]):
 
 class SqlUsers(SqlRepository[DirectoryUserRow]):
     model = DirectoryUserRow
+
+    def event_version(self, user_id: str) -> int | None:
+        return held_version(self.session, consumer.consumed_versions, USER_AGGREGATE, user_id)
 
 
 class SqlAuditLog:
