@@ -22,6 +22,7 @@ from customers import policy
 from customers.storage.repositories import visible
 from customers_testkit import ADMIN
 from elasticsearch import Elasticsearch
+from kernel import identity_events
 from kernel.errors import NotFound, PermissionDenied
 from kernel.identity import SYSTEM, Caller
 from kernel.testing import TestServers
@@ -86,8 +87,12 @@ class World:
         self.customers: list[dict[str, Any]] = []
 
     def upsert(self, user: dict[str, Any]) -> None:
+        """As the gateway publishes a user change: ``user.upserted`` with the next version, applied
+        by the consumer's use case (which also re-scopes the user's customers on a team move)."""
+        user = {"display_name": None, "active": True, **user}
+        user["version"] = self.users.get(user["id"], {}).get("version", 0) + 1
         self.users[user["id"]] = dict(user)
-        self.hub.upsert_user(SYSTEM, user)
+        self.hub.user_upserted(SYSTEM, identity_events.user_upserted(user, actor_id="admin"))
 
     def caller(self, user_id: str) -> Caller:
         user = self.users[user_id]
