@@ -9,6 +9,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi.templating import Jinja2Templates
+from jinja2 import FileSystemLoader
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -24,6 +25,14 @@ from gateway.web.session import apply_session_cookies
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+def add_templates(directory: Path) -> None:
+    """Templates of a service package; the gateway's own (``base.html``, macros) come first."""
+    loader = templates.env.loader
+    assert isinstance(loader, FileSystemLoader)
+    if str(directory) not in loader.searchpath:
+        loader.searchpath.append(str(directory))
 
 
 def parse_moment(value: Any) -> datetime | None:
@@ -107,7 +116,9 @@ def unavailable_services(request: Request) -> list[dict[str, str]]:
     if health is None:
         return []
     settings = app_settings(request)
-    names = {settings.customers_service: "客户服务", settings.search_service: "搜索服务"}
+    # Registered under their registry names; a test may run a copy under another name.
+    labels: dict[str, str] = getattr(request.app.state, "service_labels", {})
+    names = {getattr(settings, f"{name}_service", name): label for name, label in labels.items()}
     return [{"name": service, "label": names.get(service, service)} for service in health.down()]
 
 

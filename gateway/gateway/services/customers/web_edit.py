@@ -18,14 +18,16 @@ from kernel.errors import Conflict, ValidationError
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from gateway.api.deps import get_customers, get_directory
-from gateway.api.schemas.customers import ContactUpdate, CustomerUpdate, TaskUpdate
+from gateway.api.deps import get_directory
 from gateway.auth.directory import Directory
 from gateway.auth.permissions import require
 from gateway.auth.records import UserRecord
-from gateway.clients.customers import CustomersClient
-from gateway.web.forms import customer_form_fields, form_errors, local_to_utc, optional, read_form, split_list
-from gateway.web.routes_pages import CONTACT_ROLE_ORDER
+from gateway.services.customers.api import get_customers
+from gateway.services.customers.client import CustomersClient
+from gateway.services.customers.forms import customer_form_fields
+from gateway.services.customers.labels import CONTACT_ROLE_ORDER
+from gateway.services.customers.schemas import ContactUpdate, CustomerUpdate, TaskUpdate
+from gateway.web.forms import form_errors, local_to_utc, optional, read_form, split_list
 from gateway.web.session import web_user
 from gateway.web.templating import render
 

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from kernel.errors import ValidationError
 
-from gateway.api.deps import get_search, requires
+from gateway.api.deps import requires
 from gateway.api.routes._params import Cursor, me_or
-from gateway.api.schemas.search import SearchResults, SuggestionList
 from gateway.auth.records import UserRecord
-from gateway.clients.search import SearchClient
 from gateway.problems import COMMON_ERRORS
+from gateway.services.search.client import SearchClient
+from gateway.services.search.schemas import SearchResults, SuggestionList
 
+get_search = SearchClient.dependency()
 router = APIRouter(prefix="/api/v1/search", tags=["search"], responses=COMMON_ERRORS)
 Kind = Query(
     None,
@@ -70,3 +71,6 @@ async def suggest(
     client: SearchClient = Depends(get_search),
 ) -> JSONResponse:
     return JSONResponse({"items": await client.suggest(user.caller, q, limit)})
+
+
+ROUTERS = (router,)
