@@ -12,11 +12,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
 from gateway.web.labels import add_labels
-from gateway.web.templating import add_templates
+from gateway.web.templating import add_template_globals, add_templates
+
+
+@dataclass(frozen=True)
+class NavLink:
+    key: str  # pages set ``nav`` to this to be highlighted; data-testid="nav-<key>"
+    href: str
+    label: str
+    capability: str | None = None  # shown only to users who have it
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,8 @@ class ServiceModule:
     web: tuple[APIRouter, ...] = ()  # UI pages and form posts
     templates: Path | None = None  # Jinja2 templates of the pages
     labels: dict[str, dict[str, str]] = field(default_factory=dict)  # UI labels of its codes
+    template_globals: dict[str, Any] = field(default_factory=dict)  # e.g. choices from its contracts
+    nav: tuple[NavLink, ...] = ()  # entries of the main menu
     fake: str = ""  # "module:Class" of its in-memory stand-in for the gateway's unit tests
 
 
@@ -37,5 +48,6 @@ def register(app: FastAPI, module: ServiceModule) -> None:
     if module.templates is not None:
         add_templates(module.templates)
     add_labels(module.labels)
+    add_template_globals(module.template_globals, module.nav)
     labels: dict[str, str] = getattr(app.state, "service_labels", {})
     app.state.service_labels = {**labels, module.name: module.label}

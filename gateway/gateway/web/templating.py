@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,17 @@ def local_input_value(value: Any, tz: str | None) -> str:
 templates.env.filters.update(
     localtime=localtime, localdate=localdate, label=label, snippet=safe_snippet, is_past=is_past
 )
-templates.env.globals.update(local_input_value=local_input_value, label=label, record_href=record_href)
+templates.env.globals.update(
+    local_input_value=local_input_value, label=label, record_href=record_href, nav_links=[]
+)
+
+
+def add_template_globals(values: dict[str, Any], nav: Iterable[Any] = ()) -> None:
+    """A service package's template globals and main-menu entries (``NavLink``s, in order)."""
+    templates.env.globals.update(values)
+    links = templates.env.globals["nav_links"]
+    assert isinstance(links, list)
+    links.extend(link for link in nav if link not in links)
 
 
 # Pages load only our own script and styles (htmx is vendored), so a strict policy costs nothing

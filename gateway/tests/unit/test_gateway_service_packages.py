@@ -16,6 +16,8 @@ from gateway.main import create_app
 from gateway.services import ServiceModule, register
 from gateway.services.customers import schemas
 from gateway.services.customers.client import CustomersClient
+from gateway.services.customers.labels import CONTACT_ROLE_ORDER
+from gateway.services.customers.web_pages import CHANNELS
 from gateway.services.installed import INSTALLED
 from gateway.services.rpc_client import ServiceClient, rpc_method
 from gateway.services.search.client import SearchClient
@@ -189,3 +191,17 @@ def test_routes_made_by_the_crud_helper_keep_their_operation_ids(client: TestCli
     }
     for kind, segment in (("contact", "contacts"), ("follow_up", "follow_ups"), ("task", "tasks")):
         assert f"get_{kind}_api_v1_{segment}__{kind}_id__get" in operations
+
+
+def test_ui_orderings_are_orderings_of_the_contract_choices() -> None:
+    assert sorted(CHANNELS) == sorted(c.FOLLOW_UP_CHANNELS)
+    assert sorted(CONTACT_ROLE_ORDER) == sorted(c.CONTACT_ROLES)
+
+
+def test_the_main_menu_comes_from_the_packages(client: TestClient, sales1: Any, finance: Any) -> None:
+    assert browser_login(client, "sales1").status_code == 303
+    page = client.get("/").text
+    assert 'data-testid="nav-customers"' in page and 'data-testid="nav-tasks"' in page
+    client.post("/logout", data={"csrf_token": csrf_of(page)})
+    assert browser_login(client, "finance").status_code == 303
+    assert 'data-testid="nav-tasks"' not in client.get("/customers").text  # finance lacks tasks:read

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from customers import contracts as c
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
@@ -32,7 +33,6 @@ from gateway.web.session import web_user
 from gateway.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-TASK_STATUSES = ("open", "done", "cancelled")
 
 
 def _version(values: dict[str, str]) -> int | None:
@@ -210,7 +210,7 @@ async def _task_page(
         "nav": "tasks",
         "task": task,
         "values": values,
-        "task_statuses": TASK_STATUSES,
+        "task_statuses": c.TASK_STATUSES,
         "assignees": assignees,
         "errors": [],
         **extra,

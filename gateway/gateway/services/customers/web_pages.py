@@ -65,7 +65,7 @@ async def dashboard(
 async def customer_list(
     request: Request,
     q: str | None = Query(None, max_length=200),
-    status: str | None = Query(None, pattern="^(prospect|active|churned)?$"),
+    status: str | None = Query(None, pattern=f"^({'|'.join(c.LIFECYCLE_STATUSES)})?$"),
     owner: str | None = Query(None, pattern="^(me)?$"),
     cursor: str | None = Query(None, max_length=2048),
     user: UserRecord = Depends(web_user),
