@@ -6,24 +6,24 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from kernel.errors import Conflict, ValidationError
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from gateway.api.deps import get_directory
+from gateway.api.deps import DirectoryDep
 from gateway.auth.directory import Directory
 from gateway.auth.permissions import require
 from gateway.auth.records import UserRecord
-from gateway.services.customers.api import get_customers
+from gateway.services.customers.api import Customers
 from gateway.services.customers.client import CustomersClient
 from gateway.services.customers.forms import customer_form_fields
 from gateway.services.customers.schemas import ContactCreate, CustomerCreate, FollowUpCreate, TaskCreate
 from gateway.services.customers.web_pages import customer_context
 from gateway.web.forms import form_errors, local_to_utc, optional, read_form
 from gateway.web.routes_auth import safe_next
-from gateway.web.session import web_user
+from gateway.web.session import WebUser
 from gateway.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -64,8 +64,8 @@ async def _section_or_redirect(
 @router.post("/customers")
 async def create_customer(
     request: Request,
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
+    user: WebUser,
+    customers: Customers,
 ) -> Response:
     require(user, "customers:write")
     values = await read_form(request)
@@ -89,9 +89,9 @@ async def create_customer(
 async def add_follow_up(
     request: Request,
     customer_id: str,
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
-    directory: Directory = Depends(get_directory),
+    user: WebUser,
+    customers: Customers,
+    directory: DirectoryDep,
 ) -> Response:
     require(user, "follow_ups:write")
     values = await read_form(request)
@@ -112,9 +112,9 @@ async def add_follow_up(
 async def add_contact(
     request: Request,
     customer_id: str,
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
-    directory: Directory = Depends(get_directory),
+    user: WebUser,
+    customers: Customers,
+    directory: DirectoryDep,
 ) -> Response:
     require(user, "contacts:write")
     values = await read_form(request)
@@ -137,9 +137,9 @@ async def add_contact(
 async def add_task(
     request: Request,
     customer_id: str,
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
-    directory: Directory = Depends(get_directory),
+    user: WebUser,
+    customers: Customers,
+    directory: DirectoryDep,
 ) -> Response:
     require(user, "tasks:write")
     values = await read_form(request)
@@ -166,9 +166,9 @@ async def add_task(
 async def transfer(
     request: Request,
     customer_id: str,
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
-    directory: Directory = Depends(get_directory),
+    user: WebUser,
+    customers: Customers,
+    directory: DirectoryDep,
 ) -> Response:
     require(user, "customers:transfer")
     values = await read_form(request)
@@ -195,8 +195,8 @@ async def transfer(
 async def complete_task(
     request: Request,
     task_id: str,
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
+    user: WebUser,
+    customers: Customers,
 ) -> Response:
     require(user, "tasks:write")
     values = await read_form(request)

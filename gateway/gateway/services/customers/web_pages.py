@@ -7,19 +7,19 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from customers import contracts as c
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from kernel.clock import utcnow
 
-from gateway.api.deps import get_directory
+from gateway.api.deps import DirectoryDep
 from gateway.auth.directory import Directory
 from gateway.auth.permissions import allowed, require
 from gateway.auth.records import UserRecord
-from gateway.services.customers.api import get_customers
+from gateway.services.customers.api import Customers
 from gateway.services.customers.client import CustomersClient
 from gateway.services.customers.labels import CONTACT_ROLE_ORDER
-from gateway.web.session import web_user
+from gateway.web.session import WebUser
 from gateway.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -36,9 +36,9 @@ async def people(directory: Directory) -> dict[str, Any]:
 @router.get("/")
 async def dashboard(
     request: Request,
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
-    directory: Directory = Depends(get_directory),
+    user: WebUser,
+    customers: Customers,
+    directory: DirectoryDep,
 ) -> Response:
     mine_only = "sales" in user.roles and not user.has_any({"admin", "manager"})
     filters = {"owner_id": user.id} if mine_only else {}
@@ -64,13 +64,13 @@ async def dashboard(
 @router.get("/customers")
 async def customer_list(
     request: Request,
+    user: WebUser,
+    customers: Customers,
+    directory: DirectoryDep,
     q: str | None = Query(None, max_length=200),
     status: str | None = Query(None, pattern=f"^({'|'.join(c.LIFECYCLE_STATUSES)})?$"),
     owner: str | None = Query(None, pattern="^(me)?$"),
     cursor: str | None = Query(None, max_length=2048),
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
-    directory: Directory = Depends(get_directory),
 ) -> Response:
     filters: dict[str, Any] = {}
     if q and q.strip():
@@ -97,7 +97,7 @@ async def customer_list(
 
 
 @router.get("/customers/new")
-async def customer_new(request: Request, user: UserRecord = Depends(web_user)) -> Response:
+async def customer_new(request: Request, user: WebUser) -> Response:
     require(user, "customers:write")
     return render(request, "customer_form.html", {"nav": "customers", "values": {}, "errors": []})
 
@@ -171,11 +171,11 @@ async def customer_context(
 async def customer_page(
     request: Request,
     customer_id: str,
+    user: WebUser,
+    customers: Customers,
+    directory: DirectoryDep,
     tab: str = Query("overview", pattern="^(overview|audit)$"),
     cursor: str | None = Query(None, max_length=2048),
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
-    directory: Directory = Depends(get_directory),
 ) -> Response:
     context = await customer_context(
         user, customers, directory, customer_id[:64], tab=tab, audit_cursor=cursor
@@ -186,11 +186,11 @@ async def customer_page(
 @router.get("/tasks")
 async def task_list(
     request: Request,
+    user: WebUser,
+    customers: Customers,
+    directory: DirectoryDep,
     view: str = Query("open", pattern="^(open|overdue|done)$"),
     cursor: str | None = Query(None, max_length=2048),
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
-    directory: Directory = Depends(get_directory),
 ) -> Response:
     require(user, "tasks:read")
     filters: dict[str, Any] = {"assignee_id": user.id}

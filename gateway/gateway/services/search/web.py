@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from kernel.errors import PanoramaError
 
@@ -14,9 +14,9 @@ from gateway.auth.permissions import allowed
 from gateway.auth.records import UserRecord
 from gateway.kinds import SEARCH_KINDS
 from gateway.rpc_errors import RpcError, ServiceUnavailable
-from gateway.services.search.api import get_search
+from gateway.services.search.api import Search
 from gateway.services.search.client import SearchClient
-from gateway.web.session import web_user
+from gateway.web.session import WebUser
 from gateway.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -97,11 +97,11 @@ async def search_context(
 @router.get("/search")
 async def search_page(
     request: Request,
+    user: WebUser,
+    search: Search,
     q: str = Query("", max_length=200),
     kind: str | None = Query(None, max_length=32),
     cursor: str | None = Query(None, max_length=2048),
-    user: UserRecord = Depends(web_user),
-    search: SearchClient = Depends(get_search),
 ) -> Response:
     context = await search_context(
         user, search, q, kind=kind, cursor=cursor, limit=50, with_suggestions=False
@@ -112,9 +112,9 @@ async def search_page(
 @router.get("/ui/search")
 async def search_partial(
     request: Request,
+    user: WebUser,
+    search: Search,
     q: str = Query("", max_length=200),
-    user: UserRecord = Depends(web_user),
-    search: SearchClient = Depends(get_search),
 ) -> Response:
     context = await search_context(user, search, q, limit=15, with_suggestions=True)
     return render(request, "partials/search_results.html", {**context, "full_link": True})
