@@ -21,11 +21,11 @@ from kernel.logs import configure_logging
 from gateway.auth.directory import Directory
 from gateway.auth.replication import UserReplicator
 from gateway.auth.sql_store import SqlUserStore
-from gateway.clients.customers import CustomersClient
 from gateway.db import create_sessions, migrate
 from gateway.rpc import PikaRpcClient
 from gateway.rpc_errors import RpcError
 from gateway.seed import seed_demo
+from gateway.services.customers.client import CustomersClient
 from gateway.settings import GatewaySettings
 
 

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from kernel.signing import configure_signing
 
-from gateway.api.routes import auth, contacts, customers, follow_ups, ops, search, tasks, users
+from gateway.api.routes import auth, ops, users
 from gateway.auth.directory import Directory
 from gateway.auth.replication import UserReplicator
 from gateway.auth.sessions import MemoryRevocationStore, SessionRevocations
@@ -30,6 +30,8 @@ from gateway.middleware import BodyLimitMiddleware, ObservabilityMiddleware
 from gateway.openapi import install_docs, install_openapi
 from gateway.rpc import PikaRpcClient, RpcClient
 from gateway.service_health import HealthMonitor, HealthReportingRpc, ServiceHealth
+from gateway.services import register
+from gateway.services.installed import INSTALLED
 from gateway.settings import GatewaySettings, get_settings
 from gateway.web import install_web
 
@@ -136,8 +138,11 @@ def create_app(
             app.state.rpc, app.state.directory, services=settings.replica_services
         )
 
-    for module in (auth, users, customers, contacts, follow_ups, tasks, search, ops):
+    for module in (auth, users):
         app.include_router(module.router)
+    for service in INSTALLED:
+        register(app, service)
+    app.include_router(ops.router)
     install_web(app)
     install_error_handlers(app)
     install_openapi(app)

@@ -17,7 +17,7 @@ from kernel.errors import Conflict
 from gateway.auth.directory import Directory
 from gateway.auth.records import UserRecord
 from gateway.auth.replication import UserReplicator
-from gateway.clients.customers import CustomersClient
+from gateway.services.customers.client import CustomersClient
 
 log = logging.getLogger(__name__)
 

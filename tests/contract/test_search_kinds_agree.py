@@ -11,8 +11,8 @@ import sys
 
 from customers import contracts
 from gateway.kinds import SEARCH_KINDS
+from gateway.services.search.web import KIND_ORDER, group_by_kind
 from gateway.web.labels import LABELS
-from gateway.web.search_view import KIND_ORDER, group_by_kind
 from gateway.web.templating import record_href
 from search.kinds import KNOWN_KINDS, REGISTRY
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -17,8 +18,6 @@ from gateway.auth.replication import UserReplicator
 from gateway.auth.sessions import SessionRevocations
 from gateway.auth.throttle import LoginThrottle
 from gateway.auth.tokens import InvalidToken, TokenClaims, TokenIssuer
-from gateway.clients.customers import CustomersClient
-from gateway.clients.search import SearchClient
 from gateway.errors import Unauthenticated
 from gateway.idempotency import Idempotency, IdempotencyStore
 from gateway.rpc import RpcClient
@@ -85,18 +84,6 @@ async def idempotency(
     )
 
 
-async def get_customers(
-    rpc: RpcClient = Depends(get_rpc), settings: GatewaySettings = Depends(get_settings)
-) -> CustomersClient:
-    return CustomersClient(rpc, settings.customers_service)
-
-
-async def get_search(
-    rpc: RpcClient = Depends(get_rpc), settings: GatewaySettings = Depends(get_settings)
-) -> SearchClient:
-    return SearchClient(rpc, settings.search_service)
-
-
 async def resolve_token(
     token: str, directory: Directory, tokens: TokenIssuer, revocations: SessionRevocations
 ) -> tuple[UserRecord, TokenClaims]:
@@ -145,3 +132,11 @@ def requires(capability: str) -> Callable[[UserRecord], Awaitable[UserRecord]]:
 
     check.__name__ = f"requires_{capability.replace(':', '_')}"
     return check
+
+
+# Annotated aliases: ``user: CurrentUser`` instead of ``user: UserRecord = Depends(current_user)``.
+CurrentUser = Annotated[UserRecord, Depends(current_user)]
+Settings = Annotated[GatewaySettings, Depends(get_settings)]
+Rpc = Annotated[RpcClient, Depends(get_rpc)]
+DirectoryDep = Annotated[Directory, Depends(get_directory)]
+Once = Annotated[Idempotency, Depends(idempotency)]

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from gateway.context import get_correlation_id
-from gateway.web import routes_actions, routes_admin, routes_auth, routes_edit, routes_pages
+from gateway.web import routes_admin, routes_auth
 from gateway.web.session import LoginRequired
 from gateway.web.templating import render
 
@@ -68,9 +68,6 @@ async def on_login_required(request: Request, exc: Exception) -> Response:
 def install_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(routes_auth.router)
-    app.include_router(routes_pages.router)
-    app.include_router(routes_actions.router)
-    app.include_router(routes_edit.router)
     app.include_router(routes_admin.router)
     app.state.html_error_renderer = render_html_error
     app.add_exception_handler(LoginRequired, on_login_required)

@@ -36,21 +36,6 @@ def split_list(value: str) -> list[str]:
     return [part.strip() for part in value.replace("，", ",").split(",") if part.strip()]
 
 
-CUSTOMER_TEXT_FIELDS = ("name", "short_name", "tax_id", "industry", "region", "address", "source")
-
-
-def customer_form_fields(values: dict[str, str]) -> dict[str, Any]:
-    """The customer form (new and edit share it) as the API's field names; blanks are None."""
-    raw: dict[str, Any] = {k: optional(values, k) for k in CUSTOMER_TEXT_FIELDS}
-    raw.update(
-        size=optional(values, "size"),
-        status=values.get("status") or "prospect",
-        value_tier=values.get("value_tier") or "normal",
-        tags=split_list(values.get("tags", "")),
-    )
-    return raw
-
-
 def local_to_utc(value: str | None, tz: str) -> str | None:
     """``2026-11-23T09:30`` typed in the user's zone -> aware ISO-8601; unparseable stays as is so the
     validator names the field."""

@@ -5,6 +5,7 @@ Path=/ and no Domain - so no sibling subdomain can plant or overwrite it."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
 from fastapi import Depends, Request
 from kernel.clock import utcnow
@@ -111,3 +112,7 @@ def apply_session_cookies(request: Request, response: Response) -> None:
     renewed = getattr(request.state, "renewed_token", None)
     if renewed:
         set_session_cookie(response, renewed, app_settings(request))
+
+
+# ``user: WebUser`` in a page's signature: the logged-in user of the session cookie.
+WebUser = Annotated[UserRecord, Depends(web_user)]

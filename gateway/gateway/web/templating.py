@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi.templating import Jinja2Templates
+from jinja2 import FileSystemLoader
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -24,6 +26,14 @@ from gateway.web.session import apply_session_cookies
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+def add_templates(directory: Path) -> None:
+    """Templates of a service package; the gateway's own (``base.html``, macros) come first."""
+    loader = templates.env.loader
+    assert isinstance(loader, FileSystemLoader)
+    if str(directory) not in loader.searchpath:
+        loader.searchpath.append(str(directory))
 
 
 def parse_moment(value: Any) -> datetime | None:
@@ -84,7 +94,17 @@ def local_input_value(value: Any, tz: str | None) -> str:
 templates.env.filters.update(
     localtime=localtime, localdate=localdate, label=label, snippet=safe_snippet, is_past=is_past
 )
-templates.env.globals.update(local_input_value=local_input_value, label=label, record_href=record_href)
+templates.env.globals.update(
+    local_input_value=local_input_value, label=label, record_href=record_href, nav_links=[]
+)
+
+
+def add_template_globals(values: dict[str, Any], nav: Iterable[Any] = ()) -> None:
+    """A service package's template globals and main-menu entries (``NavLink``s, in order)."""
+    templates.env.globals.update(values)
+    links = templates.env.globals["nav_links"]
+    assert isinstance(links, list)
+    links.extend(link for link in nav if link not in links)
 
 
 # Pages load only our own script and styles (htmx is vendored), so a strict policy costs nothing
@@ -107,7 +127,9 @@ def unavailable_services(request: Request) -> list[dict[str, str]]:
     if health is None:
         return []
     settings = app_settings(request)
-    names = {settings.customers_service: "客户服务", settings.search_service: "搜索服务"}
+    # Registered under their registry names; a test may run a copy under another name.
+    labels: dict[str, str] = getattr(request.app.state, "service_labels", {})
+    names = {getattr(settings, f"{name}_service", name): label for name, label in labels.items()}
     return [{"name": service, "label": names.get(service, service)} for service in health.down()]
 
 

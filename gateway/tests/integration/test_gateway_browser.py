@@ -15,9 +15,9 @@ import pytest
 import uvicorn
 from gateway.auth.directory import Directory
 from gateway.auth.replication import UserReplicator
-from gateway.clients.customers import CustomersClient
 from gateway.main import create_app
 from gateway.seed import seed_demo
+from gateway.services.customers.client import CustomersClient
 from gateway.settings import GatewaySettings
 from gateway_fakes import FakeRpc, MemoryUserStore
 

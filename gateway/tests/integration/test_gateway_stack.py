@@ -22,11 +22,11 @@ from fastapi.testclient import TestClient
 from gateway.auth.directory import Directory
 from gateway.auth.replication import UserReplicator
 from gateway.auth.sql_store import SqlUserStore
-from gateway.clients.customers import CustomersClient
 from gateway.main import create_app
 from gateway.relay import build_relay
 from gateway.rpc import PikaRpcClient
 from gateway.seed import seed_demo
+from gateway.services.customers.client import CustomersClient
 from gateway.settings import GatewaySettings
 from gateway_fakes import TEST_PASSWORD
 from kernel.testing import TestServers, eventually

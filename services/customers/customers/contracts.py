@@ -34,20 +34,48 @@ Page = {"items": [...], "next_cursor": str | None}; pass next_cursor back to con
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal, get_args
 
+from kernel.identity import Caller
 from kernel.kinds import SearchKind
-from pydantic import BaseModel, ConfigDict, Field
+from kernel.schema import Day, Id, Moment, RequestModel, Tag
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 SERVICE = "customers"
 EVENTS_EXCHANGE = "customers.events"
 
-LIFECYCLE_STATUSES = ("prospect", "active", "churned")  # 潜在 / 活跃 / 流失
-VALUE_TIERS = ("normal", "important", "vip")
-COMPANY_SIZES = ("micro", "small", "medium", "large", "enterprise")
-CONTACT_ROLES = ("decision_maker", "influencer", "user", "gatekeeper", "champion", "other")
-FOLLOW_UP_CHANNELS = ("call", "visit", "email", "wechat", "meeting", "other")
-TASK_STATUSES = ("open", "done", "cancelled")
+# Choices: each Literal is the one definition; the tuples are derived for code that iterates.
+LifecycleStatus = Literal["prospect", "active", "churned"]  # 潜在 / 活跃 / 流失
+ValueTier = Literal["normal", "important", "vip"]
+CompanySize = Literal["micro", "small", "medium", "large", "enterprise"]
+ContactRole = Literal["decision_maker", "influencer", "user", "gatekeeper", "champion", "other"]
+FollowUpChannel = Literal["call", "visit", "email", "wechat", "meeting", "other"]
+TaskStatus = Literal["open", "done", "cancelled"]
+LIFECYCLE_STATUSES: tuple[str, ...] = get_args(LifecycleStatus)
+VALUE_TIERS: tuple[str, ...] = get_args(ValueTier)
+COMPANY_SIZES: tuple[str, ...] = get_args(CompanySize)
+CONTACT_ROLES: tuple[str, ...] = get_args(ContactRole)
+FOLLOW_UP_CHANNELS: tuple[str, ...] = get_args(FollowUpChannel)
+TASK_STATUSES: tuple[str, ...] = get_args(TaskStatus)
+
+# Field limits (characters, list items): enforced by the service, published by the gateway.
+MAX_LEN: dict[str, dict[str, int]] = {
+    "customer": {
+        "name": 200,
+        "short_name": 60,
+        "tax_id": 32,
+        "industry": 60,
+        "region": 100,
+        "address": 300,
+        "source": 60,
+        "tags": 20,
+    },
+    "contact": {"name": 100, "title": 100, "phones": 10, "emails": 10, "wechat_id": 64},
+    "follow_up": {"content": 10_000},
+    "task": {"title": 200},
+    "transfer": {"customer_ids": 1000, "reason": 500},
+}
+PHONE_MAX, EMAIL_MIN, EMAIL_MAX = 40, 3, 254
 EXPORT_KINDS = ("customer", "contact", "follow_up", "task")
 
 # Event types, routing keys on the ``customers.events`` topic exchange.
@@ -88,12 +116,12 @@ class Customer(_State):
     short_name: str | None = None
     tax_id: str | None = None
     industry: str | None = None
-    size: Literal["micro", "small", "medium", "large", "enterprise"] | None = None
+    size: CompanySize | None = None
     region: str | None = None
     address: str | None = None
     source: str | None = None
-    status: Literal["prospect", "active", "churned"]
-    value_tier: Literal["normal", "important", "vip"]
+    status: LifecycleStatus
+    value_tier: ValueTier
     tags: list[str]
     owner_id: str
     team_id: str | None = None
@@ -112,7 +140,7 @@ class _CustomerContext(_State):
 class Contact(_CustomerContext):
     name: str
     title: str | None = None
-    role: Literal["decision_maker", "influencer", "user", "gatekeeper", "champion", "other"] | None = None
+    role: ContactRole | None = None
     phones: list[str]
     emails: list[str]
     wechat_id: str | None = None
@@ -121,7 +149,7 @@ class Contact(_CustomerContext):
 
 class FollowUp(_CustomerContext):
     contact_id: str | None = None
-    channel: Literal["call", "visit", "email", "wechat", "meeting", "other"]
+    channel: FollowUpChannel
     occurred_at: datetime
     author_id: str
     content: str
@@ -132,7 +160,7 @@ class Task(_CustomerContext):
     title: str
     due_at: datetime
     assignee_id: str
-    status: Literal["open", "done", "cancelled"]
+    status: TaskStatus
     completed_at: datetime | None = None
     overdue_notified_at: datetime | None = None
 
@@ -172,6 +200,128 @@ class User(BaseModel):
     team_id: str | None = None
     roles: list[str]
     active: bool = True
+
+
+# -- RPC inputs: what create_* take as ``data`` and update_* as ``changes`` ---------------------
+# Defaults the service applies to what is left out (follow-up time = now, task assignee = the
+# caller, ...) live in the service, not here: these models leave such fields out when unset.
+_C, _P, _F, _T = MAX_LEN["customer"], MAX_LEN["contact"], MAX_LEN["follow_up"], MAX_LEN["task"]
+Phone = Annotated[str, StringConstraints(min_length=1, max_length=PHONE_MAX)]
+Email = Annotated[str, StringConstraints(min_length=EMAIL_MIN, max_length=EMAIL_MAX)]
+
+
+class CustomerCreate(RequestModel):
+    name: str = Field(min_length=1, max_length=_C["name"], examples=["A科技有限公司"])
+    short_name: str | None = Field(default=None, max_length=_C["short_name"])
+    tax_id: str | None = Field(
+        default=None, max_length=_C["tax_id"], description="18-character unified social credit code"
+    )
+    industry: str | None = Field(default=None, max_length=_C["industry"])
+    size: CompanySize | None = None
+    region: str | None = Field(default=None, max_length=_C["region"])
+    address: str | None = Field(default=None, max_length=_C["address"])
+    source: str | None = Field(default=None, max_length=_C["source"])
+    status: LifecycleStatus = "prospect"
+    value_tier: ValueTier = "normal"
+    tags: list[Tag] = Field(default_factory=list, max_length=_C["tags"])
+    owner_id: Id | None = Field(default=None, description="Defaults to you")
+
+
+class CustomerUpdate(RequestModel):
+    name: str | None = Field(default=None, min_length=1, max_length=_C["name"])
+    short_name: str | None = Field(default=None, max_length=_C["short_name"])
+    tax_id: str | None = Field(default=None, max_length=_C["tax_id"])
+    industry: str | None = Field(default=None, max_length=_C["industry"])
+    size: CompanySize | None = None
+    region: str | None = Field(default=None, max_length=_C["region"])
+    address: str | None = Field(default=None, max_length=_C["address"])
+    source: str | None = Field(default=None, max_length=_C["source"])
+    status: LifecycleStatus | None = None
+    value_tier: ValueTier | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=_C["tags"])
+
+
+class TransferRequest(RequestModel):
+    from_user_id: Id
+    to_user_id: Id
+    customer_ids: list[Id] | None = Field(
+        default=None, max_length=MAX_LEN["transfer"]["customer_ids"], description="Omit to move all"
+    )
+    reason: str | None = Field(default=None, max_length=MAX_LEN["transfer"]["reason"])
+
+
+class ContactCreate(RequestModel):
+    name: str = Field(min_length=1, max_length=_P["name"], examples=["张伟"])
+    title: str | None = Field(default=None, max_length=_P["title"])
+    role: ContactRole | None = Field(default=None, description="Place in the decision chain")
+    phones: list[Phone] = Field(default_factory=list, max_length=_P["phones"])
+    emails: list[Email] = Field(default_factory=list, max_length=_P["emails"])
+    wechat_id: str | None = Field(default=None, max_length=_P["wechat_id"])
+    is_primary: StrictBool = False
+
+
+class ContactUpdate(RequestModel):
+    name: str | None = Field(default=None, min_length=1, max_length=_P["name"])
+    title: str | None = Field(default=None, max_length=_P["title"])
+    role: ContactRole | None = None
+    phones: list[Phone] | None = Field(default=None, max_length=_P["phones"])
+    emails: list[Email] | None = Field(default=None, max_length=_P["emails"])
+    wechat_id: str | None = Field(default=None, max_length=_P["wechat_id"])
+    is_primary: StrictBool | None = None
+
+
+class FollowUpCreate(RequestModel):
+    channel: FollowUpChannel
+    content: str = Field(min_length=1, max_length=_F["content"])
+    occurred_at: Moment | None = Field(default=None, description="Defaults to now")
+    contact_id: Id | None = None
+    next_follow_up_on: Day | None = None
+
+
+class FollowUpUpdate(RequestModel):
+    channel: FollowUpChannel | None = None
+    content: str | None = Field(default=None, min_length=1, max_length=_F["content"])
+    occurred_at: Moment | None = None
+    contact_id: Id | None = None
+    next_follow_up_on: Day | None = None
+
+
+class TaskCreate(RequestModel):
+    customer_id: Id
+    title: str = Field(min_length=1, max_length=_T["title"])
+    due_at: Moment
+    assignee_id: Id | None = Field(default=None, description="Defaults to you")
+    status: TaskStatus = "open"
+
+
+class TaskUpdate(RequestModel):
+    title: str | None = Field(default=None, min_length=1, max_length=_T["title"])
+    due_at: Moment | None = None
+    assignee_id: Id | None = None
+    status: TaskStatus | None = None
+
+
+# -- who may own and receive customers (the service enforces; the UI offers only these) ---------
+OWNER_ROLES = ("sales", "manager")  # roles that hold a book of customers
+
+
+def may_assign(caller: Caller, new_owner_id: str, new_owner_team: str | None) -> bool:
+    """Who may make ``new_owner_id`` the owner: admin anyone, manager within the team, sales themselves."""
+    if caller.is_admin:
+        return True
+    if caller.has("manager") and caller.team_id is not None and caller.team_id == new_owner_team:
+        return True
+    return caller.has("sales") and caller.user_id == new_owner_id
+
+
+def transfer_eligible(caller: Caller, target: User, current_owner_id: str | None) -> bool:
+    """Whether ``caller`` may hand a customer owned by ``current_owner_id`` over to ``target``."""
+    return (
+        target.active
+        and target.id != current_owner_id
+        and any(role in OWNER_ROLES for role in target.roles)
+        and may_assign(caller, target.id, target.team_id)
+    )
 
 
 # Event type -> schema of ``data`` (tombstones for *.deleted).

@@ -1,39 +1,12 @@
-"""Shared pieces of request and response bodies."""
+"""Shared pieces of request and response bodies (the building blocks live in kernel.schema, so a
+service's contracts and the gateway's REST bodies are made of the same parts)."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any
+from kernel.schema import Day, Id, Moment, Page, RequestModel, Tag
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StrictInt,
-    StringConstraints,
-)
-
-
-def _text_only(value: Any) -> Any:
-    # JSON has no date type: only ISO-8601 text is one. Pydantic alone would also read a number
-    # as a Unix timestamp, accepting input the published schema calls invalid.
-    if not isinstance(value, str):
-        raise ValueError("must be an ISO-8601 string")
-    return value
-
-
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=32)]
-Moment = Annotated[AwareDatetime, BeforeValidator(_text_only)]
-Day = Annotated[date, BeforeValidator(_text_only)]
-
-
-class RequestModel(BaseModel):
-    # No whitespace stripping here: the documented max lengths must hold for the bytes sent;
-    # the services (and the directory) trim values themselves.
-    model_config = ConfigDict(extra="forbid")
+__all__ = ["Day", "Id", "Moment", "Page", "RequestModel", "ResponseModel", "Tag", "Versioned"]
 
 
 class Versioned(RequestModel):

@@ -6,52 +6,55 @@ from collections.abc import Callable
 from typing import Any
 
 from kernel.errors import FieldErrors
+from kernel.schema import ID_MAX, TAG_MAX
 
 from customers import contracts as c
 from customers.domain import fields as f
 
 Cleaner = Callable[[FieldErrors, str, Any], Any]
+# Limits are published in the contract (the gateway documents and checks the same numbers).
+_C, _P, _F, _T = (c.MAX_LEN[kind] for kind in ("customer", "contact", "follow_up", "task"))
 
 # field -> (cleaner, required on create, default on create)
 CUSTOMER_FIELDS: dict[str, tuple[Cleaner, bool, Any]] = {
-    "name": (lambda e, k, v: f.text(e, k, v, max_len=200, required=True), True, None),
-    "short_name": (lambda e, k, v: f.text(e, k, v, max_len=60), False, None),
+    "name": (lambda e, k, v: f.text(e, k, v, max_len=_C["name"], required=True), True, None),
+    "short_name": (lambda e, k, v: f.text(e, k, v, max_len=_C["short_name"]), False, None),
     "tax_id": (f.tax_id, False, None),
-    "industry": (lambda e, k, v: f.text(e, k, v, max_len=60), False, None),
+    "industry": (lambda e, k, v: f.text(e, k, v, max_len=_C["industry"]), False, None),
     "size": (lambda e, k, v: f.choice(e, k, v, c.COMPANY_SIZES), False, None),
-    "region": (lambda e, k, v: f.text(e, k, v, max_len=100), False, None),
-    "address": (lambda e, k, v: f.text(e, k, v, max_len=300), False, None),
-    "source": (lambda e, k, v: f.text(e, k, v, max_len=60), False, None),
+    "region": (lambda e, k, v: f.text(e, k, v, max_len=_C["region"]), False, None),
+    "address": (lambda e, k, v: f.text(e, k, v, max_len=_C["address"]), False, None),
+    "source": (lambda e, k, v: f.text(e, k, v, max_len=_C["source"]), False, None),
     "status": (lambda e, k, v: f.choice(e, k, v, c.LIFECYCLE_STATUSES, required=True), False, "prospect"),
     "value_tier": (lambda e, k, v: f.choice(e, k, v, c.VALUE_TIERS, required=True), False, "normal"),
-    "tags": (lambda e, k, v: f.string_list(e, k, v, max_items=20, max_len=32), False, []),
-    "owner_id": (lambda e, k, v: f.text(e, k, v, max_len=64, required=True), False, None),
+    "tags": (lambda e, k, v: f.string_list(e, k, v, max_items=_C["tags"], max_len=TAG_MAX), False, []),
+    "owner_id": (lambda e, k, v: f.text(e, k, v, max_len=ID_MAX, required=True), False, None),
 }
 
 CONTACT_FIELDS: dict[str, tuple[Cleaner, bool, Any]] = {
-    "name": (lambda e, k, v: f.text(e, k, v, max_len=100, required=True), True, None),
-    "title": (lambda e, k, v: f.text(e, k, v, max_len=100), False, None),
+    "name": (lambda e, k, v: f.text(e, k, v, max_len=_P["name"], required=True), True, None),
+    "title": (lambda e, k, v: f.text(e, k, v, max_len=_P["title"]), False, None),
     "role": (lambda e, k, v: f.choice(e, k, v, c.CONTACT_ROLES), False, None),
     "phones": (f.phones, False, []),
     "emails": (f.emails, False, []),
-    "wechat_id": (lambda e, k, v: f.text(e, k, v, max_len=64), False, None),
+    "wechat_id": (lambda e, k, v: f.text(e, k, v, max_len=_P["wechat_id"]), False, None),
     "is_primary": (lambda e, k, v: f.boolean(e, k, v), False, False),
 }
 
 FOLLOW_UP_FIELDS: dict[str, tuple[Cleaner, bool, Any]] = {
     "channel": (lambda e, k, v: f.choice(e, k, v, c.FOLLOW_UP_CHANNELS, required=True), True, None),
     "occurred_at": (lambda e, k, v: f.timestamp(e, k, v, required=True), False, None),
-    "content": (lambda e, k, v: f.text(e, k, v, max_len=10_000, required=True), True, None),
-    "contact_id": (lambda e, k, v: f.text(e, k, v, max_len=64), False, None),
+    "content": (lambda e, k, v: f.text(e, k, v, max_len=_F["content"], required=True), True, None),
+    "contact_id": (lambda e, k, v: f.text(e, k, v, max_len=ID_MAX), False, None),
     "next_follow_up_on": (f.day, False, None),
 }
 
 TASK_FIELDS: dict[str, tuple[Cleaner, bool, Any]] = {
-    "title": (lambda e, k, v: f.text(e, k, v, max_len=200, required=True), True, None),
+    "title": (lambda e, k, v: f.text(e, k, v, max_len=_T["title"], required=True), True, None),
     "due_at": (lambda e, k, v: f.timestamp(e, k, v, required=True), True, None),
-    "assignee_id": (lambda e, k, v: f.text(e, k, v, max_len=64), False, None),
+    "assignee_id": (lambda e, k, v: f.text(e, k, v, max_len=ID_MAX), False, None),
     "status": (lambda e, k, v: f.choice(e, k, v, c.TASK_STATUSES, required=True), False, "open"),
-    "customer_id": (lambda e, k, v: f.text(e, k, v, max_len=64, required=True), True, None),
+    "customer_id": (lambda e, k, v: f.text(e, k, v, max_len=ID_MAX, required=True), True, None),
 }
 
 

@@ -1,4 +1,4 @@
-"""Search results shaped for the UI: grouped by kind, suggestions de-duplicated, errors in place."""
+"""The search pages of the UI: results grouped by kind, suggestions de-duplicated, errors in place."""
 
 from __future__ import annotations
 
@@ -6,15 +6,21 @@ import asyncio
 import logging
 from typing import Any
 
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from kernel.errors import PanoramaError
 
 from gateway.auth.permissions import allowed
 from gateway.auth.records import UserRecord
-from gateway.clients.search import SearchClient
 from gateway.kinds import SEARCH_KINDS
 from gateway.rpc_errors import RpcError, ServiceUnavailable
+from gateway.services.search.api import Search
+from gateway.services.search.client import SearchClient
+from gateway.web.session import WebUser
+from gateway.web.templating import render
 
 log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
 
 # Order of groups in the dropdown: as the services publish their kinds (customer hub first).
 KIND_ORDER: tuple[str, ...] = tuple(SEARCH_KINDS)
@@ -86,3 +92,29 @@ async def search_context(
         next_cursor=result.get("next_cursor"),
     )
     return context
+
+
+@router.get("/search")
+async def search_page(
+    request: Request,
+    user: WebUser,
+    search: Search,
+    q: str = Query("", max_length=200),
+    kind: str | None = Query(None, max_length=32),
+    cursor: str | None = Query(None, max_length=2048),
+) -> Response:
+    context = await search_context(
+        user, search, q, kind=kind, cursor=cursor, limit=50, with_suggestions=False
+    )
+    return render(request, "search.html", {"nav": "search", **context})
+
+
+@router.get("/ui/search")
+async def search_partial(
+    request: Request,
+    user: WebUser,
+    search: Search,
+    q: str = Query("", max_length=200),
+) -> Response:
+    context = await search_context(user, search, q, limit=15, with_suggestions=True)
+    return render(request, "partials/search_results.html", {**context, "full_link": True})

@@ -6,23 +6,24 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from kernel.clock import isoformat, utcnow
 from kernel.errors import Conflict, ValidationError
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from gateway.api.deps import get_customers, get_directory
-from gateway.api.schemas.customers import ContactCreate, CustomerCreate, FollowUpCreate, TaskCreate
+from gateway.api.deps import DirectoryDep
 from gateway.auth.directory import Directory
 from gateway.auth.permissions import require
 from gateway.auth.records import UserRecord
-from gateway.clients.customers import CustomersClient
-from gateway.web.forms import customer_form_fields, form_errors, local_to_utc, optional, read_form
+from gateway.services.customers.api import Customers
+from gateway.services.customers.client import CustomersClient
+from gateway.services.customers.forms import customer_form_fields
+from gateway.services.customers.schemas import ContactCreate, CustomerCreate, FollowUpCreate, TaskCreate
+from gateway.services.customers.web_pages import customer_context
+from gateway.web.forms import form_errors, local_to_utc, optional, read_form
 from gateway.web.routes_auth import safe_next
-from gateway.web.routes_pages import customer_context
-from gateway.web.session import web_user
+from gateway.web.session import WebUser
 from gateway.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -63,8 +64,8 @@ async def _section_or_redirect(
 @router.post("/customers")
 async def create_customer(
     request: Request,
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
+    user: WebUser,
+    customers: Customers,
 ) -> Response:
     require(user, "customers:write")
     values = await read_form(request)
@@ -88,16 +89,17 @@ async def create_customer(
 async def add_follow_up(
     request: Request,
     customer_id: str,
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
-    directory: Directory = Depends(get_directory),
+    user: WebUser,
+    customers: Customers,
+    directory: DirectoryDep,
 ) -> Response:
     require(user, "follow_ups:write")
     values = await read_form(request)
     raw = {
         "channel": values.get("channel") or "call",
         "content": values.get("content", "").strip(),
-        "occurred_at": local_to_utc(optional(values, "occurred_at"), user.timezone) or isoformat(utcnow()),
+        # Left blank: the service records it as happening now.
+        "occurred_at": local_to_utc(optional(values, "occurred_at"), user.timezone),
         "contact_id": optional(values, "contact_id"),
         "next_follow_up_on": optional(values, "next_follow_up_on"),
     }
@@ -110,9 +112,9 @@ async def add_follow_up(
 async def add_contact(
     request: Request,
     customer_id: str,
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
-    directory: Directory = Depends(get_directory),
+    user: WebUser,
+    customers: Customers,
+    directory: DirectoryDep,
 ) -> Response:
     require(user, "contacts:write")
     values = await read_form(request)
@@ -135,9 +137,9 @@ async def add_contact(
 async def add_task(
     request: Request,
     customer_id: str,
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
-    directory: Directory = Depends(get_directory),
+    user: WebUser,
+    customers: Customers,
+    directory: DirectoryDep,
 ) -> Response:
     require(user, "tasks:write")
     values = await read_form(request)
@@ -145,8 +147,7 @@ async def add_task(
         "customer_id": customer_id,
         "title": values.get("title", "").strip(),
         "due_at": local_to_utc(optional(values, "due_at"), user.timezone),
-        "assignee_id": user.id,
-    }
+    }  # no assignee: the service gives the task to whoever creates it
     return await _create_child_from_form(
         request,
         user,
@@ -165,9 +166,9 @@ async def add_task(
 async def transfer(
     request: Request,
     customer_id: str,
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
-    directory: Directory = Depends(get_directory),
+    user: WebUser,
+    customers: Customers,
+    directory: DirectoryDep,
 ) -> Response:
     require(user, "customers:transfer")
     values = await read_form(request)
@@ -194,8 +195,8 @@ async def transfer(
 async def complete_task(
     request: Request,
     task_id: str,
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
+    user: WebUser,
+    customers: Customers,
 ) -> Response:
     require(user, "tasks:write")
     values = await read_form(request)

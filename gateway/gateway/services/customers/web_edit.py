@@ -11,26 +11,26 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request
+from customers import contracts as c
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from kernel.errors import Conflict, ValidationError
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from gateway.api.deps import get_customers, get_directory
-from gateway.api.schemas.customers import ContactUpdate, CustomerUpdate, TaskUpdate
+from gateway.api.deps import DirectoryDep
 from gateway.auth.directory import Directory
 from gateway.auth.permissions import require
-from gateway.auth.records import UserRecord
-from gateway.clients.customers import CustomersClient
-from gateway.web.forms import customer_form_fields, form_errors, local_to_utc, optional, read_form, split_list
-from gateway.web.routes_pages import CONTACT_ROLE_ORDER
-from gateway.web.session import web_user
+from gateway.services.customers.api import Customers
+from gateway.services.customers.forms import customer_form_fields
+from gateway.services.customers.labels import CONTACT_ROLE_ORDER
+from gateway.services.customers.schemas import ContactUpdate, CustomerUpdate, TaskUpdate
+from gateway.web.forms import form_errors, local_to_utc, optional, read_form, split_list
+from gateway.web.session import WebUser
 from gateway.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-TASK_STATUSES = ("open", "done", "cancelled")
 
 
 def _version(values: dict[str, str]) -> int | None:
@@ -79,8 +79,8 @@ def _customer_values(customer: dict[str, Any]) -> dict[str, Any]:
 async def customer_edit_page(
     request: Request,
     customer_id: str,
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
+    user: WebUser,
+    customers: Customers,
 ) -> Response:
     require(user, "customers:write")
     customer = await customers.get_customer(user.caller, customer_id)
@@ -92,8 +92,8 @@ async def customer_edit_page(
 async def customer_edit(
     request: Request,
     customer_id: str,
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
+    user: WebUser,
+    customers: Customers,
 ) -> Response:
     require(user, "customers:write")
     values = await read_form(request)
@@ -148,8 +148,8 @@ def _contact_page(
 async def contact_edit_page(
     request: Request,
     contact_id: str,
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
+    user: WebUser,
+    customers: Customers,
 ) -> Response:
     require(user, "contacts:write")
     contact = await customers.get_child("contact", user.caller, contact_id)
@@ -160,8 +160,8 @@ async def contact_edit_page(
 async def contact_edit(
     request: Request,
     contact_id: str,
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
+    user: WebUser,
+    customers: Customers,
 ) -> Response:
     require(user, "contacts:write")
     values = await read_form(request)
@@ -178,8 +178,8 @@ async def contact_edit(
 async def contact_delete(
     request: Request,
     contact_id: str,
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
+    user: WebUser,
+    customers: Customers,
 ) -> Response:
     require(user, "contacts:write")
     values = await read_form(request)
@@ -208,7 +208,7 @@ async def _task_page(
         "nav": "tasks",
         "task": task,
         "values": values,
-        "task_statuses": TASK_STATUSES,
+        "task_statuses": c.TASK_STATUSES,
         "assignees": assignees,
         "errors": [],
         **extra,
@@ -220,9 +220,9 @@ async def _task_page(
 async def task_edit_page(
     request: Request,
     task_id: str,
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
-    directory: Directory = Depends(get_directory),
+    user: WebUser,
+    customers: Customers,
+    directory: DirectoryDep,
 ) -> Response:
     require(user, "tasks:write")
     task = await customers.get_child("task", user.caller, task_id)
@@ -234,9 +234,9 @@ async def task_edit_page(
 async def task_edit(
     request: Request,
     task_id: str,
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
-    directory: Directory = Depends(get_directory),
+    user: WebUser,
+    customers: Customers,
+    directory: DirectoryDep,
 ) -> Response:
     require(user, "tasks:write")
     values = await read_form(request)

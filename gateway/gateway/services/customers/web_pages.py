@@ -1,4 +1,4 @@
-"""Pages (GET): dashboard, customer list and page, tasks, full search results."""
+"""Pages (GET): dashboard, customer list and page, tasks."""
 
 from __future__ import annotations
 
@@ -6,23 +6,24 @@ import asyncio
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from customers import contracts as c
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from kernel.clock import utcnow
 
-from gateway.api.deps import get_customers, get_directory, get_search
+from gateway.api.deps import DirectoryDep
 from gateway.auth.directory import Directory
 from gateway.auth.permissions import allowed, require
 from gateway.auth.records import UserRecord
-from gateway.clients.customers import CustomersClient
-from gateway.clients.search import SearchClient
-from gateway.web.labels import CONTACT_ROLE_ORDER
-from gateway.web.search_view import search_context
-from gateway.web.session import web_user
+from gateway.services.customers.api import Customers
+from gateway.services.customers.client import CustomersClient
+from gateway.services.customers.labels import CONTACT_ROLE_ORDER
+from gateway.web.session import WebUser
 from gateway.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+# Order of the channel picker: the common ones first.
 CHANNELS = ("call", "visit", "wechat", "meeting", "email", "other")
 
 
@@ -35,9 +36,9 @@ async def people(directory: Directory) -> dict[str, Any]:
 @router.get("/")
 async def dashboard(
     request: Request,
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
-    directory: Directory = Depends(get_directory),
+    user: WebUser,
+    customers: Customers,
+    directory: DirectoryDep,
 ) -> Response:
     mine_only = "sales" in user.roles and not user.has_any({"admin", "manager"})
     filters = {"owner_id": user.id} if mine_only else {}
@@ -63,13 +64,13 @@ async def dashboard(
 @router.get("/customers")
 async def customer_list(
     request: Request,
+    user: WebUser,
+    customers: Customers,
+    directory: DirectoryDep,
     q: str | None = Query(None, max_length=200),
-    status: str | None = Query(None, pattern="^(prospect|active|churned)?$"),
+    status: str | None = Query(None, pattern=f"^({'|'.join(c.LIFECYCLE_STATUSES)})?$"),
     owner: str | None = Query(None, pattern="^(me)?$"),
     cursor: str | None = Query(None, max_length=2048),
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
-    directory: Directory = Depends(get_directory),
 ) -> Response:
     filters: dict[str, Any] = {}
     if q and q.strip():
@@ -96,7 +97,7 @@ async def customer_list(
 
 
 @router.get("/customers/new")
-async def customer_new(request: Request, user: UserRecord = Depends(web_user)) -> Response:
+async def customer_new(request: Request, user: WebUser) -> Response:
     require(user, "customers:write")
     return render(request, "customer_form.html", {"nav": "customers", "values": {}, "errors": []})
 
@@ -159,13 +160,9 @@ async def customer_context(
         context["tasks"] = sorted(items, key=lambda t: (t.get("status") != "open", t.get("due_at") or ""))
     if allowed(user, "customers:transfer"):
         users = await run_in_threadpool(directory.list_users)
+        owner = customer.get("owner_id")
         context["transfer_targets"] = [
-            u
-            for u in users
-            if u.active
-            and u.id != customer.get("owner_id")
-            and u.has_any({"sales", "manager"})
-            and ("admin" in user.roles or u.team_id == user.team_id)
+            u for u in users if c.transfer_eligible(caller, c.User.model_validate(u.replica()), owner)
         ]
     return context
 
@@ -174,11 +171,11 @@ async def customer_context(
 async def customer_page(
     request: Request,
     customer_id: str,
+    user: WebUser,
+    customers: Customers,
+    directory: DirectoryDep,
     tab: str = Query("overview", pattern="^(overview|audit)$"),
     cursor: str | None = Query(None, max_length=2048),
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
-    directory: Directory = Depends(get_directory),
 ) -> Response:
     context = await customer_context(
         user, customers, directory, customer_id[:64], tab=tab, audit_cursor=cursor
@@ -189,11 +186,11 @@ async def customer_page(
 @router.get("/tasks")
 async def task_list(
     request: Request,
+    user: WebUser,
+    customers: Customers,
+    directory: DirectoryDep,
     view: str = Query("open", pattern="^(open|overdue|done)$"),
     cursor: str | None = Query(None, max_length=2048),
-    user: UserRecord = Depends(web_user),
-    customers: CustomersClient = Depends(get_customers),
-    directory: Directory = Depends(get_directory),
 ) -> Response:
     require(user, "tasks:read")
     filters: dict[str, Any] = {"assignee_id": user.id}
@@ -217,29 +214,3 @@ async def task_list(
             **(await people(directory)),
         },
     )
-
-
-@router.get("/search")
-async def search_page(
-    request: Request,
-    q: str = Query("", max_length=200),
-    kind: str | None = Query(None, max_length=32),
-    cursor: str | None = Query(None, max_length=2048),
-    user: UserRecord = Depends(web_user),
-    search: SearchClient = Depends(get_search),
-) -> Response:
-    context = await search_context(
-        user, search, q, kind=kind, cursor=cursor, limit=50, with_suggestions=False
-    )
-    return render(request, "search.html", {"nav": "search", **context})
-
-
-@router.get("/ui/search")
-async def search_partial(
-    request: Request,
-    q: str = Query("", max_length=200),
-    user: UserRecord = Depends(web_user),
-    search: SearchClient = Depends(get_search),
-) -> Response:
-    context = await search_context(user, search, q, limit=15, with_suggestions=True)
-    return render(request, "partials/search_results.html", {**context, "full_link": True})

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from kernel.errors import ValidationError
 
-from gateway.api.deps import get_search, requires
+from gateway.api.deps import requires
 from gateway.api.routes._params import Cursor, me_or
-from gateway.api.schemas.search import SearchResults, SuggestionList
 from gateway.auth.records import UserRecord
-from gateway.clients.search import SearchClient
 from gateway.problems import COMMON_ERRORS
+from gateway.services.search.client import SearchClient
+from gateway.services.search.schemas import SearchResults, SuggestionList
 
+get_search = SearchClient.dependency()
+Search = Annotated[SearchClient, Depends(get_search)]
 router = APIRouter(prefix="/api/v1/search", tags=["search"], responses=COMMON_ERRORS)
 Kind = Query(
     None,
@@ -38,6 +41,7 @@ def _day(field: str, value: str | None) -> str | None:
 
 @router.get("", response_model=SearchResults, summary="Search everything (highlights, facets by kind)")
 async def search(
+    client: Search,
     q: str = Query(min_length=1, max_length=200, description="Words, a phone number, an email..."),
     kind: list[str] | None = Kind,
     owner: str | None = Query(None, min_length=1, max_length=64, description="Owner user id, or `me`"),
@@ -46,7 +50,6 @@ async def search(
     limit: int = Query(20, ge=1, le=100),
     cursor: Cursor = None,
     user: UserRecord = Depends(requires("search")),
-    client: SearchClient = Depends(get_search),
 ) -> JSONResponse:
     kinds = [k[:32] for k in kind] if kind else None
     result = await client.search(
@@ -64,9 +67,12 @@ async def search(
 
 @router.get("/suggest", response_model=SuggestionList, summary="Type-ahead suggestions")
 async def suggest(
+    client: Search,
     q: str = Query(min_length=1, max_length=100),
     limit: int = Query(8, ge=1, le=20),
     user: UserRecord = Depends(requires("search")),
-    client: SearchClient = Depends(get_search),
 ) -> JSONResponse:
     return JSONResponse({"items": await client.suggest(user.caller, q, limit)})
+
+
+ROUTERS = (router,)
