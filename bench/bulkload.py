@@ -166,9 +166,11 @@ def bulk_load(
     channel = connection.channel()
     started = time.perf_counter()
     publish_seconds = publish(channel, messages, progress)
+    # Closed before the wait: a blocking connection left idle for minutes services no heartbeats
+    # and the broker drops it (a slow indexer made a 100k run fail on this close).
+    channel.close()
     progress(f"published {len(messages):,} events in {publish_seconds:.1f}s; waiting for the indexer")
     done = wait_indexed(es, alias, len(messages), indexers, progress)
-    channel.close()
     return BulkResult(len(messages), publish_seconds, done - started, len(indexers))
 
 
