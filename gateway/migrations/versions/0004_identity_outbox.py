@@ -5,9 +5,8 @@ Revises: 0003_login_throttle
 Create Date: 2026-12-02
 """
 
-import sqlalchemy as sa
 from alembic import op
-from kernel.outbox import CREATE_NOTIFY_TRIGGER_SQL, DROP_NOTIFY_TRIGGER_SQL
+from kernel.migration_ops import create_outbox, drop_outbox
 
 revision = "0004_identity_outbox"
 down_revision = "0003_login_throttle"
@@ -16,26 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "outbox",
-        sa.Column("seq", sa.BigInteger(), sa.Identity(always=False), nullable=False),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("exchange", sa.String(length=100), nullable=False),
-        sa.Column("routing_key", sa.String(length=100), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("seq", name="outbox_pkey"),
-        sa.UniqueConstraint("event_id", name="outbox_event_id_key"),
-    )
-    op.create_index(
-        "ix_outbox_unpublished",
-        "outbox",
-        ["seq"],
-        unique=False,
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
-    op.execute(CREATE_NOTIFY_TRIGGER_SQL)
+    create_outbox()
     # Users created before this revision get their current state published once, so services
     # that build their replica from identity.events alone start complete.
     op.execute(
@@ -59,8 +39,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(DROP_NOTIFY_TRIGGER_SQL)
-    op.drop_index(
-        "ix_outbox_unpublished", table_name="outbox", postgresql_where=sa.text("published_at IS NULL")
-    )
-    op.drop_table("outbox")
+    drop_outbox()

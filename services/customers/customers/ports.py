@@ -6,14 +6,14 @@ tests). Locks follow one order everywhere: the customer first, then its children
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
-from kernel.audit import AuditEntry, Changes
-from kernel.envelope import Envelope
+from kernel.audit import AuditEntry
 from kernel.identity import Caller
+from kernel.uow import UnitOfWork
 
 from customers.storage.models import ContactRow, CustomerRow, DirectoryUserRow, FollowUpRow, TaskRow
 
@@ -112,24 +112,13 @@ class AuditLog(Protocol):
     def page(self, customer_id: str, after: Position | None, size: int) -> list[AuditEntry]: ...
 
 
-class CustomersUnit(Protocol):
-    caller: Caller
+class CustomersUnit(UnitOfWork):
+    """The unit of work the use cases run in: the kernel's (caller, ``record``, ``flush``) plus the
+    customers repositories, which the storage's units (SQL, memory) set."""
+
     customers: Customers
     contacts: Contacts
     follow_ups: FollowUps
     tasks: Tasks
     users: Users
     audit_log: AuditLog
-
-    def record(
-        self,
-        kind: str,
-        action: str,
-        state: Mapping[str, Any],
-        *,
-        customer_id: str,
-        changes: Changes | None = None,
-        event_type: str | None = None,
-    ) -> Envelope: ...
-
-    def flush(self) -> None: ...

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import pytest
 from customers.app import CustomerHub
@@ -70,3 +74,27 @@ def hub(sessions: sessionmaker[Session]) -> CustomerHub:
     for user in USERS:
         hub.upsert_user(SYSTEM, user)
     return hub
+
+
+def start_process(mode: str, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    """``python -m kernel.run customers <mode>``; stderr is kept for ``wait_until_serving``'s message."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "kernel.run", "customers", mode],
+        env=dict(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def wait_until_serving(proxy: Any, service: subprocess.Popen[bytes], *, timeout: float = 30.0) -> None:
+    """Ping the customers service over RPC until it answers; fail with its stderr if it exits."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            assert proxy.customers.ping() == "pong"
+            return
+        except Exception:
+            if service.poll() is not None or time.monotonic() > deadline:
+                err = service.stderr.read().decode() if service.stderr else ""
+                pytest.fail(f"customers service did not start:\n{err[-3000:]}")
+            time.sleep(0.3)

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 from urllib.parse import quote
+
+
+class HasKind(Protocol):
+    @property
+    def kind(self) -> str: ...
+
+
+K = TypeVar("K", bound=HasKind)
 
 
 @dataclass(frozen=True)
@@ -36,10 +45,16 @@ def kinds_by_name(*published: Iterable[SearchKind]) -> dict[str, SearchKind]:
     A kind claimed twice would make its label, link and owner ambiguous, so it is refused here,
     at import time of whoever builds the map, rather than discovered as a wrong link later.
     """
-    out: dict[str, SearchKind] = {}
-    for kinds in published:
-        for search_kind in kinds:
-            if search_kind.kind in out:
-                raise ValueError(f"search kind {search_kind.kind!r} is published twice")
-            out[search_kind.kind] = search_kind
+    return by_kind(published, "published")
+
+
+def by_kind(groups: Iterable[Iterable[K]], claimed: str) -> dict[str, K]:
+    """``groups`` flattened into one map by ``kind``, in order; a kind seen twice is a ValueError
+    ("search kind 'x' is <claimed> twice")."""
+    out: dict[str, K] = {}
+    for items in groups:
+        for item in items:
+            if item.kind in out:
+                raise ValueError(f"search kind {item.kind!r} is {claimed} twice")
+            out[item.kind] = item
     return out

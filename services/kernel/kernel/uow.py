@@ -153,6 +153,10 @@ class UnitOfWork:
     def rollback(self) -> None:
         raise NotImplementedError
 
+    def flush(self) -> None:
+        """Send pending writes now (a constraint fails here, not at commit)."""
+        raise NotImplementedError
+
     def close(self) -> None:
         pass
 

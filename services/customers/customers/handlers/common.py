@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 from kernel.audit import Changes, diff
 from kernel.cursor import decode_cursor, encode_cursor
-from kernel.errors import Conflict, NotFound, ValidationError
+from kernel.errors import Conflict, FieldErrors, NotFound, ValidationError
 
 from customers.domain import rules
+from customers.domain.fields import require_mapping
 from customers.ports import CustomersUnit, Position
 from customers.storage.models import CustomerRow, DirectoryUserRow
 
@@ -79,3 +80,14 @@ def page(items: list[dict[str, Any]], rows: Sequence[Any], size: int) -> dict[st
     """``rows`` was fetched with ``size + 1``: one more means there is a next page."""
     next_cursor = encode_cursor({"id": items[-1]["id"]}) if len(rows) > size and items else None
     return {"items": items, "next_cursor": next_cursor}
+
+
+def list_filters(filters: Any, known: Collection[str]) -> tuple[dict[str, Any], FieldErrors]:
+    """A list call's ``filters`` object, and errors naming each key it does not know (the caller
+    adds its own checks of the values, then raises)."""
+    filters = require_mapping(filters or {}, "filters")
+    errors = FieldErrors()
+    for key in filters:
+        if key not in known:
+            errors.add(f"filters.{key}", "is not a known filter")
+    return filters, errors

@@ -7,7 +7,7 @@ from typing import Any
 
 from kernel.clock import utcnow
 from kernel.cursor import page_limit
-from kernel.errors import Conflict, FieldErrors, ValidationError
+from kernel.errors import Conflict, ValidationError
 from kernel.ids import new_id
 from kernel.text import company_key
 
@@ -19,6 +19,7 @@ from customers.handlers.children import ChildSpec
 from customers.handlers.common import (
     active_user,
     check_version,
+    list_filters,
     load_customer,
     ownership,
     page,
@@ -183,12 +184,9 @@ def list_customers(
 ) -> dict[str, Any]:
     size = page_limit(limit)
     after = position(cursor)
-    filters = require_mapping(filters or {}, "filters")
-    errors = FieldErrors()
+    filters, errors = list_filters(filters, FILTERS)
     for key, value in filters.items():
-        if key not in FILTERS:
-            errors.add(f"filters.{key}", "is not a known filter")
-        elif value is not None and (not isinstance(value, str) or len(value) > 200):
+        if key in FILTERS and value is not None and (not isinstance(value, str) or len(value) > 200):
             errors.add(f"filters.{key}", "must be a string of at most 200 characters")
     errors.raise_if_any()
     query = CustomerQuery(unit.caller, **{k: v or None for k, v in filters.items()})

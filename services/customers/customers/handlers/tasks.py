@@ -7,7 +7,6 @@ from typing import Any
 
 from kernel.clock import utcnow
 from kernel.cursor import page_limit
-from kernel.errors import FieldErrors
 
 from customers import contracts as c
 from customers import policy
@@ -15,7 +14,7 @@ from customers.domain import inputs
 from customers.domain.fields import require_mapping
 from customers.handlers import children
 from customers.handlers.children import ChildSpec
-from customers.handlers.common import active_user, changes, page, position
+from customers.handlers.common import active_user, changes, list_filters, page, position
 from customers.ports import CustomersUnit, TaskQuery
 from customers.storage import states
 from customers.storage.models import CustomerRow, TaskRow
@@ -77,11 +76,7 @@ def list_tasks(
 ) -> dict[str, Any]:
     size = page_limit(limit)
     after = position(cursor)
-    filters = require_mapping(filters or {}, "filters")
-    errors = FieldErrors()
-    for key in filters:
-        if key not in {"customer_id", "assignee_id", "status", "overdue"}:
-            errors.add(f"filters.{key}", "is not a known filter")
+    filters, errors = list_filters(filters, {"customer_id", "assignee_id", "status", "overdue"})
     if filters.get("status") is not None and filters["status"] not in c.TASK_STATUSES:
         errors.add("filters.status", f"must be one of {', '.join(c.TASK_STATUSES)}")
     if filters.get("overdue") is not None and not isinstance(filters["overdue"], bool):

@@ -16,7 +16,7 @@ from kernel.uow import Units
 
 from customers import contracts as c
 from customers import policy
-from customers.ports import CustomerQuery, Position, TaskQuery
+from customers.ports import CustomerQuery, CustomersUnit, Position, TaskQuery
 from customers.storage import states
 from customers.storage.models import ContactRow, CustomerRow, DirectoryUserRow, FollowUpRow, TaskRow
 
@@ -129,7 +129,7 @@ class MemoryUsers(MemoryRepository[DirectoryUserRow]):
         return None  # no event consumer in memory: the push always applies
 
 
-class MemoryCustomersUnit(FakeUnitOfWork):
+class MemoryCustomersUnit(FakeUnitOfWork, CustomersUnit):
     def __init__(self, store: MemoryStore, caller: Caller) -> None:
         super().__init__(store, caller, service=c.SERVICE)
         self.customers = MemoryCustomers(self.table("customers"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from kernel.consumer import consumer_tables
+from kernel.db import NAMING_CONVENTION
 from kernel.outbox import outbox_table, processed_events_table
 from kernel.uow import audit_table
 from sqlalchemy import (
@@ -21,12 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+NAMING = NAMING_CONVENTION
 
 
 class Base(DeclarativeBase):

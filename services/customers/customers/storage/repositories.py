@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from customers import contracts as c
 from customers import policy
-from customers.ports import CustomerQuery, Position, TaskQuery
+from customers.ports import CustomerQuery, CustomersUnit, Position, TaskQuery
 from customers.storage.models import (
     ContactRow,
     CustomerRow,
@@ -244,7 +244,7 @@ class SqlAuditLog:
         return [AuditEntry.from_row(r) for r in rows]
 
 
-class SqlCustomersUnit(SqlUnitOfWork):
+class SqlCustomersUnit(SqlUnitOfWork, CustomersUnit):
     def __init__(self, sessions: sessionmaker[Session], caller: Caller) -> None:
         super().__init__(sessions, caller, service=c.SERVICE, outbox=outbox, audit_log=audit_log)
         self.customers = SqlCustomers(self.session)

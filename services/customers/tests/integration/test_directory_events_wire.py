@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pika
 import pytest
 from customers.storage.models import processed_events
-from customers_testkit import MANAGER, SALES1
+from customers_testkit import MANAGER, SALES1, start_process, wait_until_serving
 from kernel import registry
 from kernel.envelope import Envelope
 from kernel.identity import Caller
@@ -90,27 +88,10 @@ def customers(servers: TestServers, broker: Broker) -> Iterator[Any]:
         "PANORAMA_CUSTOMERS_DATABASE_URL": servers.customers_database_url,
         "PANORAMA_LOG_JSON": "false",
     }
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "kernel.run", "customers", mode],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        for mode in ("service", "relay")
-    ]
+    procs = [start_process(mode, env) for mode in ("service", "relay")]
     try:
         with ClusterRpcProxy({"AMQP_URI": servers.rabbitmq_url}, timeout=10) as proxy:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    assert proxy.customers.ping() == "pong"
-                    break
-                except Exception:
-                    if procs[0].poll() is not None or time.monotonic() > deadline:
-                        err = procs[0].stderr.read().decode() if procs[0].stderr else ""
-                        pytest.fail(f"customers service did not start:\n{err[-3000:]}")
-                    time.sleep(0.3)
+            wait_until_serving(proxy, procs[0])
             yield proxy.customers
     finally:
         for proc in procs:

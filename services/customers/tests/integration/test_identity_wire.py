@@ -4,14 +4,12 @@ process (issue 8 §2.6, §2.9): what anyone on the broker could send is refused.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from customers_testkit import SALES1
+from customers_testkit import SALES1, start_process, wait_until_serving
 from kernel.cursor import encode_cursor
 from kernel.identity import SYSTEM, Caller, sign_caller
 from kernel.settings import DEV_IDENTITY_KEY
@@ -41,24 +39,10 @@ def rpc(servers: TestServers, customers_engine: Any, service_key: str) -> Iterat
         "PANORAMA_IDENTITY_KEY": service_key,
         "PANORAMA_LOG_JSON": "false",
     }
-    service = subprocess.Popen(
-        [sys.executable, "-m", "kernel.run", "customers", "service"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    service = start_process("service", env)
     try:
         with ClusterRpcProxy({"AMQP_URI": servers.rabbitmq_url}, timeout=10) as proxy:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    assert proxy.customers.ping() == "pong"
-                    break
-                except Exception:
-                    if service.poll() is not None or time.monotonic() > deadline:
-                        err = service.stderr.read().decode() if service.stderr else ""
-                        pytest.fail(f"customers service did not start:\n{err[-3000:]}")
-                    time.sleep(0.3)
+            wait_until_serving(proxy, service)
             yield proxy
     finally:
         service.terminate()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -12,20 +10,11 @@ from typing import Any
 import pika
 import pytest
 from customers.contracts import EVENT_SCHEMAS
-from customers_testkit import SALES1, SALES2
+from customers_testkit import SALES1, SALES2, start_process, wait_until_serving
 from kernel.envelope import Envelope
 from kernel.testing import TestServers, eventually
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
-
-
-def start(mode: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "kernel.run", "customers", mode],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +30,11 @@ def process_env(servers: TestServers) -> dict[str, str]:
 class Stack:
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
-        self.service = start("service", env)
-        self.relay = start("relay", env)
+        self.service = start_process("service", env)
+        self.relay = start_process("relay", env)
 
     def restart_relay(self) -> None:
-        self.relay = start("relay", self.env)
+        self.relay = start_process("relay", self.env)
 
     def stop(self) -> None:
         for proc in (self.service, self.relay):
@@ -68,16 +57,7 @@ def stack(process_env) -> Iterator[Stack]:
 def rpc(servers: TestServers, customers_engine, stack: Stack) -> Iterator[Any]:
     service = stack.service
     with ClusterRpcProxy({"AMQP_URI": servers.rabbitmq_url}, timeout=10) as proxy:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                assert proxy.customers.ping() == "pong"
-                break
-            except Exception:
-                if service.poll() is not None or time.monotonic() > deadline:
-                    err = service.stderr.read().decode() if service.stderr else ""
-                    pytest.fail(f"customers service did not start:\n{err[-3000:]}")
-                time.sleep(0.3)
+        wait_until_serving(proxy, service)
         yield proxy
 
 

@@ -11,18 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from kernel.kinds import by_kind
+
 from search.kinds.base import KindSpec
 from search.kinds.customers import CUSTOMER_KINDS
 
 
 def registry(*groups: Iterable[KindSpec]) -> dict[str, KindSpec]:
-    out: dict[str, KindSpec] = {}
-    for specs in groups:
-        for spec in specs:
-            if spec.kind in out:
-                raise ValueError(f"search kind {spec.kind!r} is registered twice")
-            out[spec.kind] = spec
-    return out
+    return by_kind(groups, "registered")
 
 
 REGISTRY: dict[str, KindSpec] = registry(CUSTOMER_KINDS)
