@@ -17,7 +17,8 @@ test: venv servers browser lint
 	  $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 venv: $(STAMP)
-$(STAMP): pyproject.toml setup.py constraints.txt
+# The registry decides which packages setup.py installs: a new service reinstalls the venv.
+$(STAMP): pyproject.toml setup.py constraints.txt services/kernel/kernel/registry.py
 	command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
