@@ -138,7 +138,7 @@ def build_task(record: Record) -> dict[str, Any]:
     return doc
 
 
-CUSTOMER_KINDS = kind_specs(
+KINDS = kind_specs(
     contracts.SERVICE,
     contracts.SEARCH_KINDS,
     {
