@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError as SchemaError
 from sqlalchemy import BigInteger, Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, func
@@ -133,12 +133,6 @@ class RetryPolicy:
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
         return float(min(self.backoff_initial * 2 ** (attempt - 1), self.backoff_max))
-
-
-class HasSession(Protocol):
-    """A unit of work on SQLAlchemy (``kernel.uow.SqlUnitOfWork``): where the claim is written."""
-
-    session: Session
 
 
 W = TypeVar("W")
