@@ -33,6 +33,14 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 }
 
 
+def add_capabilities(extra: dict[str, frozenset[str]]) -> None:
+    """A service package's capabilities (``ServiceModule.capabilities``); one name, one meaning."""
+    for name, roles in extra.items():
+        if CAPABILITIES.get(name, roles) != roles:
+            raise ValueError(f"capability {name!r} is defined twice with different roles")
+        CAPABILITIES[name] = frozenset(roles)
+
+
 def allowed(user: UserRecord, capability: str) -> bool:
     return user.has_any(CAPABILITIES.get(capability, frozenset()))
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from gateway.auth.permissions import add_capabilities
 from gateway.web.labels import add_labels
 from gateway.web.templating import add_template_globals, add_templates
 
@@ -39,6 +40,9 @@ class ServiceModule:
     template_globals: dict[str, Any] = field(default_factory=dict)  # e.g. choices from its contracts
     nav: tuple[NavLink, ...] = ()  # entries of the main menu
     fake: str = ""  # "module:Class" of its in-memory stand-in for the gateway's unit tests
+    # Coarse capabilities its routes check (``requires("quotes:approve")``) → the roles holding
+    # them; added to ``gateway.auth.permissions.CAPABILITIES`` (deny by default).
+    capabilities: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def register(app: FastAPI, module: ServiceModule) -> None:
@@ -47,6 +51,7 @@ def register(app: FastAPI, module: ServiceModule) -> None:
         app.include_router(router)
     if module.templates is not None:
         add_templates(module.templates)
+    add_capabilities(module.capabilities)
     add_labels(module.labels)
     add_template_globals(module.template_globals, module.nav)
     labels: dict[str, str] = getattr(app.state, "service_labels", {})

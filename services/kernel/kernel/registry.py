@@ -139,6 +139,16 @@ SERVICES: tuple[Service, ...] = (
         pg_extensions=("pg_trgm",),
     ),
     Service(
+        name="sales",
+        service_class="sales.service:SalesService",
+        settings_class="sales.settings:SalesSettings",
+        metrics_port=9106,
+        relay_metrics_port=9107,
+        database="panorama_sales",
+        metadata="sales.storage.models:Base",
+        contracts="sales.contracts",
+    ),
+    Service(
         name="search",
         service_class="search.service:SearchService",
         settings_class="search.settings:SearchSettings",

@@ -92,29 +92,47 @@ class UnitOfWork:
         customer_id: str,
         changes: Changes | None = None,
         event_type: str | None = None,
+        aggregate: tuple[str, int] | None = None,
     ) -> Envelope:
         """Publish ``state`` (full state or tombstone) as ``<kind>.<action>`` and audit ``changes``.
 
         An update whose change set is empty (a record re-published because something it carries,
         like its customer's name, changed) is emitted but not audited: the audit line belongs to
         the record that really changed.
+
+        ``aggregate``: (id, version) of the event when they are not the state's ``id`` and
+        ``version`` (a quote version is its own aggregate, while its state names the quote and
+        the version number users see).
         """
-        event = self.emit(event_type or f"{kind}.{action}", kind=kind, state=state, customer_id=customer_id)
+        event = self.emit(
+            event_type or f"{kind}.{action}",
+            kind=kind,
+            state=state,
+            customer_id=customer_id,
+            aggregate=aggregate,
+        )
         lines = {k: v for k, v in (changes or {}).items() if k not in BOOKKEEPING}
         if action != "updated" or lines:
-            self.audit(kind, str(state["id"]), action, lines, customer_id=customer_id)
+            self.audit(kind, event.aggregate.id, action, lines, customer_id=customer_id)
         return event
 
     def emit(
-        self, event_type: str, *, kind: str, state: Mapping[str, Any], customer_id: str | None
+        self,
+        event_type: str,
+        *,
+        kind: str,
+        state: Mapping[str, Any],
+        customer_id: str | None,
+        aggregate: tuple[str, int] | None = None,
     ) -> Envelope:
         """Only the event (prefer ``record``): the envelope goes to the outbox of this transaction."""
+        aggregate_id, version = aggregate or (str(state["id"]), int(state["version"]))
         event = make_event(
             type=event_type,
             source=self.service,
             aggregate_type=kind,
-            aggregate_id=str(state["id"]),
-            version=int(state["version"]),
+            aggregate_id=aggregate_id,
+            version=version,
             actor_id=self.caller.user_id,
             customer_id=customer_id,
             correlation_id=get_correlation_id(),

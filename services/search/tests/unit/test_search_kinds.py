@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from customers import contracts
+from kernel import registry as services
 from kernel.kinds import SearchKind
 from kernel.registry import reindex_sources
 from search.fields import KEYWORD, LONG, TEXT
@@ -20,12 +20,19 @@ def _build(record: Record) -> dict[str, Any]:
 
 
 def test_every_published_kind_is_registered_with_the_contracts_events_and_owner():
-    assert tuple(k.kind for k in contracts.SEARCH_KINDS) == KNOWN_KINDS
-    for published in contracts.SEARCH_KINDS:
-        spec = REGISTRY[published.kind]
-        assert spec.contract == published and spec.service == contracts.SERVICE
-        assert spec.event_types == frozenset(published.event_types) != frozenset()
-    assert reindex_sources() == {contracts.SERVICE: list(KNOWN_KINDS)}
+    published = {
+        service.name: services.search_kinds(service)
+        for service in services.SERVICES
+        if services.search_kinds(service)
+    }
+    assert tuple(k.kind for kinds in published.values() for k in kinds) == KNOWN_KINDS
+    assert {"customer", "quote"} <= set(KNOWN_KINDS)
+    for service, kinds in published.items():
+        for kind in kinds:
+            spec = REGISTRY[kind.kind]
+            assert spec.contract == kind and spec.service == service
+            assert spec.event_types == frozenset(kind.event_types) != frozenset()
+    assert reindex_sources() == {service: [k.kind for k in kinds] for service, kinds in published.items()}
 
 
 def test_mapping_is_the_common_fields_plus_every_kinds_fragment_and_nothing_else():

@@ -1,0 +1,7 @@
+"""/api/v1 routes of the sales service's quotes area."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+ROUTERS: tuple[APIRouter, ...] = ()

@@ -1,0 +1,7 @@
+"""Pages of the sales service's deals area."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+ROUTERS: tuple[APIRouter, ...] = ()

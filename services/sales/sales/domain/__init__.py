@@ -1,0 +1,1 @@
+"""Pure rules of the sales funnel (no framework imports)."""

@@ -1,0 +1,2 @@
+"""nameko entrypoints of the sales service, one mixin per area (``service.SalesService`` joins
+them): thin ``rpc(handler)`` lines, event handlers and timers."""

@@ -1,0 +1,7 @@
+"""Entrypoints of the deals area (handlers in ``sales.handlers.deals``)."""
+
+from __future__ import annotations
+
+
+class DealEntrypoints:
+    pass

@@ -1,0 +1,7 @@
+"""Entrypoints of the opportunities area (handlers in ``sales.handlers.opportunities``)."""
+
+from __future__ import annotations
+
+
+class OpportunityEntrypoints:
+    pass

@@ -1,0 +1,7 @@
+"""Entrypoints of the quotes area (handlers in ``sales.handlers.quotes``)."""
+
+from __future__ import annotations
+
+
+class QuoteEntrypoints:
+    pass

@@ -1,0 +1,1 @@
+"""Use cases of the sales service, one module per area: ``handler(unit, *args)``."""

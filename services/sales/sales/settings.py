@@ -1,0 +1,22 @@
+"""Settings of the sales processes: the kernel's per-service fields plus this service's own."""
+
+from __future__ import annotations
+
+from kernel.settings import service_settings
+
+
+class SalesSettings(service_settings("sales")):  # type: ignore[misc]
+    # Leads not followed up within this many days (per grade) go back to the pool.
+    lead_recycle_days_a: int = 3
+    lead_recycle_days_b: int = 7
+    lead_recycle_days_c: int = 14
+    lead_recycle_check_seconds: float = 300.0
+    # A quote version whose largest line discount is above this (percent) needs a manager.
+    quote_auto_approve_max_discount_pct: float = 10.0
+    # Owners are reminded this many days before an approved/sent version's valid-until date.
+    quote_expiry_reminder_days: int = 3
+    quote_expiry_check_seconds: float = 300.0
+    # A renewal opportunity is due this many days before the order's service period ends.
+    renewal_lead_days: int = 60
+    # RPC to the customers service (lead conversion, customer lookups).
+    customers_rpc_timeout_seconds: float = 10.0
