@@ -24,8 +24,13 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[2]
 # Every process of `make run` (kernel.registry), without metrics ports: name -> python argv.
 PROCESSES = {launch.name: launch.argv for launch in registry.launches()}
+# PANORAMA_E2E_DATABASE_PREFIX (e.g. "panorama_dev1_e2e_") gives a second checkout on the same
+# servers databases of its own; by default the registry's panorama_e2e_<name>.
+_PREFIX = os.environ.get("PANORAMA_E2E_DATABASE_PREFIX")
 DATABASES = {
-    o.database_url_variable: db for o in registry.database_owners() if (db := o.test_database("e2e"))
+    o.database_url_variable: (f"{_PREFIX}{o.name}" if _PREFIX else db)
+    for o in registry.database_owners()
+    if (db := o.test_database("e2e"))
 }
 
 
