@@ -10,11 +10,12 @@ templates (``templates/``), UI labels and a test fake (``fake.py``), and exports
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 
 from gateway.auth.permissions import add_capabilities
 from gateway.web.labels import add_labels
@@ -27,6 +28,20 @@ class NavLink:
     href: str
     label: str
     capability: str | None = None  # shown only to users who have it
+
+
+@dataclass(frozen=True)
+class CustomerTab:
+    """A tab another service adds to the customer page (``/customers/{id}?tab=<key>``): the
+    customer 360° view shows every service's records of the customer without the customers
+    package knowing them."""
+
+    key: str  # ?tab=<key>; data-testid="tab-<key>"
+    label: str
+    capability: str  # shown (and loaded) only for users who have it
+    template: str  # partial included in the customer page, with the context ``load`` returns
+    # (request, user, customer_id) -> the partial's context; RPC errors propagate as on any page
+    load: Callable[[Request, Any, str], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -43,6 +58,14 @@ class ServiceModule:
     # Coarse capabilities its routes check (``requires("quotes:approve")``) → the roles holding
     # them; added to ``gateway.auth.permissions.CAPABILITIES`` (deny by default).
     capabilities: dict[str, frozenset[str]] = field(default_factory=dict)
+    customer_tabs: tuple[CustomerTab, ...] = ()  # tabs on the customer page, in order
+
+
+RESERVED_TABS = ("overview", "audit")  # the customer page's own tabs
+
+
+def customer_tabs(app: FastAPI) -> dict[str, CustomerTab]:
+    return getattr(app.state, "customer_tabs", {})
 
 
 def register(app: FastAPI, module: ServiceModule) -> None:
@@ -54,5 +77,11 @@ def register(app: FastAPI, module: ServiceModule) -> None:
     add_capabilities(module.capabilities)
     add_labels(module.labels)
     add_template_globals(module.template_globals, module.nav)
+    tabs: dict[str, CustomerTab] = getattr(app.state, "customer_tabs", {})
+    for tab in module.customer_tabs:
+        if tab.key in tabs or tab.key in RESERVED_TABS:
+            raise ValueError(f"customer tab {tab.key!r} is registered twice")
+        tabs[tab.key] = tab
+    app.state.customer_tabs = tabs
     labels: dict[str, str] = getattr(app.state, "service_labels", {})
     app.state.service_labels = {**labels, module.name: module.label}

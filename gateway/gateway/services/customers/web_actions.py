@@ -51,7 +51,7 @@ async def _section_or_redirect(
     """Answer a section form: the section again (htmx), a redirect (success) or the page with errors."""
     if not errors and not _is_htmx(request):
         return RedirectResponse(_customer_url(customer_id, section.replace("_", "-")), status_code=303)
-    context = await customer_context(user, customers, directory, customer_id)
+    context = await customer_context(user, customers, directory, customer_id, request=request)
     singular = {"follow_ups": "follow_up", "contacts": "contact", "tasks": "task"}[section]
     context[f"{singular}_errors"] = errors
     context[f"{singular}_values"] = values if errors else {}
@@ -185,7 +185,7 @@ async def transfer(
             (optional(values, "reason") or "")[:500] or None,
         )
     except ValidationError as exc:
-        context = await customer_context(user, customers, directory, customer_id)
+        context = await customer_context(user, customers, directory, customer_id, request=request)
         context["transfer_errors"] = form_errors(exc)
         return render(request, "customer_detail.html", context, status_code=422)
     return RedirectResponse(_customer_url(customer_id), status_code=303)

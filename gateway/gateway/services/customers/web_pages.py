@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from customers import contracts as c
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from kernel.clock import utcnow
@@ -16,6 +16,7 @@ from gateway.api.deps import DirectoryDep
 from gateway.auth.directory import Directory
 from gateway.auth.permissions import allowed, require
 from gateway.auth.records import UserRecord
+from gateway.services import RESERVED_TABS, customer_tabs
 from gateway.services.customers.api import Customers
 from gateway.services.customers.client import CustomersClient
 from gateway.services.customers.labels import CONTACT_ROLE_ORDER
@@ -115,10 +116,12 @@ async def customer_context(
     *,
     tab: str = "overview",
     audit_cursor: str | None = None,
+    request: Request | None = None,
 ) -> dict[str, Any]:
     """Everything the customer page shows; sections the role may not see are not fetched."""
     caller = user.caller
     customer = await customers.get_customer(caller, customer_id)
+    extra = customer_tabs(request.app) if request is not None else {}
     context: dict[str, Any] = {
         "nav": "customers",
         "customer": customer,
@@ -133,8 +136,13 @@ async def customer_context(
         "contact_values": {},
         "task_values": {},
         "return_to": f"/customers/{quote(customer_id, safe='')}#tasks",
+        "customer_tabs": [t for t in extra.values() if allowed(user, t.capability)],
         **(await people(directory)),
     }
+    if tab in extra and request is not None:
+        require(user, extra[tab].capability)
+        context.update(await extra[tab].load(request, user, customer_id), tab_template=extra[tab].template)
+        return context
     if tab == "audit":
         require(user, "customers:audit")
         page = await customers.get_audit(caller, customer_id, audit_cursor, 50)
@@ -174,11 +182,13 @@ async def customer_page(
     user: WebUser,
     customers: Customers,
     directory: DirectoryDep,
-    tab: str = Query("overview", pattern="^(overview|audit)$"),
+    tab: str = Query("overview", pattern="^[a-z_]{1,40}$"),
     cursor: str | None = Query(None, max_length=2048),
 ) -> Response:
+    if tab not in RESERVED_TABS and tab not in customer_tabs(request.app):
+        raise HTTPException(status_code=404, detail=f"the customer page has no tab {tab!r}")
     context = await customer_context(
-        user, customers, directory, customer_id[:64], tab=tab, audit_cursor=cursor
+        user, customers, directory, customer_id[:64], tab=tab, audit_cursor=cursor, request=request
     )
     return render(request, "customer_detail.html", context)
 
