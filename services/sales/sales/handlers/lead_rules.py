@@ -22,13 +22,13 @@ from sales.handlers.lead_common import (
     HOLDER_ROLES,
     LeadLimits,
     bump,
-    changes,
     give,
     lead_state,
     pick_by_rules,
     record,
     require_id,
 )
+from sales.handlers.lead_common import changes as change_set
 from sales.storage.models import AssignmentRuleRow, DirectoryUserRow, LeadRow
 from sales.storage.unit import SalesUnit
 
@@ -150,7 +150,7 @@ def create_assignment_rule(unit: SalesUnit, data: Any) -> dict[str, Any]:
     unit.session.add(row)
     unit.session.flush()
     state = rule_state(row)
-    unit.audit(RULE_KIND, row.id, "created", changes({}, state), customer_id="")
+    unit.audit(RULE_KIND, row.id, "created", change_set({}, state), customer_id="")
     return state
 
 
@@ -163,9 +163,9 @@ def _load_rule(unit: SalesUnit, rule_id: Any, *, lock: bool = False) -> Assignme
 
 
 def update_assignment_rule(
-    unit: SalesUnit, rule_id: Any, changes_: Any, expected_version: Any = None
+    unit: SalesUnit, rule_id: Any, changes: Any, expected_version: Any = None
 ) -> dict[str, Any]:
-    values = _clean(changes_, partial=True)
+    values = _clean(changes, partial=True)
     row = _load_rule(unit, rule_id, lock=True)
     if expected_version is not None and expected_version != row.version:
         raise Conflict(
@@ -184,7 +184,7 @@ def update_assignment_rule(
     row.version += 1
     row.updated_at = utcnow()
     state = rule_state(row)
-    unit.audit(RULE_KIND, row.id, "updated", changes(before, state), customer_id="")
+    unit.audit(RULE_KIND, row.id, "updated", change_set(before, state), customer_id="")
     return state
 
 
@@ -192,7 +192,7 @@ def delete_assignment_rule(unit: SalesUnit, rule_id: Any) -> dict[str, Any]:
     row = _load_rule(unit, rule_id, lock=True)
     state = rule_state(row)
     unit.session.delete(row)
-    unit.audit(RULE_KIND, row.id, "deleted", changes(state, {}), customer_id="")
+    unit.audit(RULE_KIND, row.id, "deleted", change_set(state, {}), customer_id="")
     return {"id": row.id, "deleted": True, "version": row.version + 1}
 
 
