@@ -3,6 +3,7 @@ rows, conversion linking the existing customer over real RPC, permissions."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import httpx
@@ -150,3 +151,37 @@ def test_the_pool_is_shared_and_claimed(stack: Stack):
         assert claimed.status_code == 200, claimed.text
         assert claimed.json()["status"] == "assigned"
         assert sales1.get(f"/api/v1/leads/{lead_id}").status_code == 404
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def test_the_leads_pages_import_follow_up_and_convert(stack: Stack):
+    tag = uuid.uuid4().hex[:6]
+    with client(stack, "sales1") as api:
+        create_lead(api, {"company_name": f"网页预热{tag}有限公司"})  # the directory replica is ready
+    with httpx.Client(base_url=stack.base_url, timeout=15, follow_redirects=True) as web:
+        login = web.get("/login")
+        signed_in = web.post(
+            "/login", data={"username": "sales1", "password": "panorama", "csrf_token": csrf_of(login.text)}
+        )
+        assert signed_in.status_code == 200
+        page = web.get("/leads")
+        assert page.status_code == 200 and 'data-testid="lead-tabs"' in page.text
+        paste = f"网页甲{tag}有限公司, 钱多多, 13800138001\n, 无名\n网页乙{tag}有限公司"
+        imported = web.post("/leads/import", data={"rows": paste, "csrf_token": csrf_of(page.text)})
+        assert imported.status_code == 200, imported.text
+        assert imported.text.count('data-ok="true"') == 2 and imported.text.count('data-ok="false"') == 1
+        lead_id = re.search(rf'href="/leads/([^"]+)">网页甲{tag}有限公司', imported.text).group(1)  # type: ignore[union-attr]
+        detail = web.get(f"/leads/{lead_id}")
+        assert detail.status_code == 200 and "钱多多" in detail.text
+        noted = web.post(
+            f"/leads/{lead_id}/follow-ups", data={"note": "网页跟进", "csrf_token": csrf_of(detail.text)}
+        )
+        assert noted.status_code == 200 and "网页跟进" in noted.text
+        converted = web.post(f"/leads/{lead_id}/convert", data={"csrf_token": csrf_of(noted.text)})
+        assert converted.status_code == 200, converted.text
+        assert 'data-testid="lead-customer"' in converted.text

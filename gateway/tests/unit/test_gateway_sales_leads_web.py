@@ -44,3 +44,11 @@ def test_pasted_lines_become_rows():
         },
         {"company_name": "C公司", "contact_name": "王芳"},
     ]
+
+
+def test_a_manager_has_the_rules_page(client, manager):
+    assert browser_login(client, "manager").status_code == 303
+    assert 'data-testid="lead-rules"' in client.get("/leads").text
+    page = client.get("/leads/rules")
+    assert page.status_code == 200, page.text
+    assert 'data-testid="empty-rules"' in page.text and 'data-testid="new-rule"' in page.text

@@ -19,7 +19,7 @@ from gateway.api.deps import DirectoryDep
 from gateway.auth.directory import Directory
 from gateway.auth.permissions import require
 from gateway.auth.records import UserRecord
-from gateway.services.sales.api_leads import LeadConvert, LeadCreate, Leads
+from gateway.services.sales.api_leads import LeadConvert, LeadCreate, Leads, RuleCreate
 from gateway.services.sales.client_leads import LeadsRpc
 from gateway.web.forms import form_errors, optional, read_form
 from gateway.web.session import WebUser
@@ -145,6 +145,116 @@ async def import_leads(request: Request, user: WebUser, service: Leads, director
     return await _list_page(request, user, service, directory, extra={"bulk": result})
 
 
+SELLER_ROLES = ("sales", "manager")
+
+
+async def _team_members(directory: Directory, user: UserRecord) -> list[UserRecord]:
+    """Who a manager may give leads to (their team's sellers); an admin: every seller."""
+    if not user.has_any({"admin", "manager"}):
+        return []
+    users = await run_in_threadpool(directory.list_users)
+    return [
+        u
+        for u in users
+        if u.active
+        and any(r in SELLER_ROLES for r in u.roles)
+        and ("admin" in user.roles or (user.team_id is not None and u.team_id == user.team_id))
+    ]
+
+
+async def _rules_page(
+    request: Request,
+    user: UserRecord,
+    service: LeadsRpc,
+    directory: Directory,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    values: dict[str, Any] | None = None,
+    dealt: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    rules = await service.list_assignment_rules(user.caller, None)
+    context = {
+        "nav": "leads",
+        "rules": rules["items"],
+        "members": await _team_members(directory, user),
+        "strategies": c.RULE_STRATEGIES,
+        "errors": errors or [],
+        "values": values or {},
+        "dealt": dealt,
+        **_labels(),
+        **(await _people(directory)),
+    }
+    return render(request, "leads_rules.html", context, status_code=status_code)
+
+
+@router.get("/leads/rules")
+async def rules_page(request: Request, user: WebUser, service: Leads, directory: DirectoryDep) -> Response:
+    require(user, "leads:write")
+    return await _rules_page(request, user, service, directory)
+
+
+@router.post("/leads/rules")
+async def create_rule(request: Request, user: WebUser, service: Leads, directory: DirectoryDep) -> Response:
+    require(user, "leads:write")
+    values = await read_form(request)  # the CSRF check; then the repeated members field
+    form = await request.form()
+    members = [m for m in form.getlist("members") if isinstance(m, str) and m]
+    raw: dict[str, Any] = {
+        "strategy": optional(values, "strategy"),
+        "region": optional(values, "region"),
+        "grade": optional(values, "grade"),
+        "members": members,
+        "daily_cap": _integer(values.get("daily_cap")),
+        "priority": _integer(values.get("priority")),
+    }
+    try:
+        body = RuleCreate.model_validate({k: v for k, v in raw.items() if v is not None})
+        await service.create_assignment_rule(user.caller, body.model_dump(mode="json", exclude_none=True))
+    except (PydanticValidationError, ValidationError, PermissionDenied, Conflict) as exc:
+        return await _rules_page(
+            request,
+            user,
+            service,
+            directory,
+            errors=form_errors(exc),
+            values=values,
+            status_code=_status_of(exc),
+        )
+    return RedirectResponse("/leads/rules", status_code=303)
+
+
+def _integer(value: str | None) -> int | str | None:
+    """A number typed in a form; anything else is passed on for the validator to name."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        return value
+
+
+@router.post("/leads/rules/{rule_id}/delete")
+async def delete_rule(request: Request, rule_id: str, user: WebUser, service: Leads) -> Response:
+    require(user, "leads:write")
+    await read_form(request)
+    await service.delete_assignment_rule(user.caller, rule_id)
+    return RedirectResponse("/leads/rules", status_code=303)
+
+
+@router.post("/leads/rules/deal")
+async def deal_pool(request: Request, user: WebUser, service: Leads, directory: DirectoryDep) -> Response:
+    require(user, "leads:write")
+    await read_form(request)
+    try:
+        dealt = await service.assign_from_pool(user.caller, None, 100)
+    except (ValidationError, PermissionDenied) as exc:
+        return await _rules_page(
+            request, user, service, directory, errors=form_errors(exc), status_code=_status_of(exc)
+        )
+    return await _rules_page(request, user, service, directory, dealt=dealt)
+
+
 async def _detail(
     request: Request,
     user: UserRecord,
@@ -164,6 +274,7 @@ async def _detail(
         "errors": errors or [],
         "form": form,
         "values": values or {},
+        "members": await _team_members(directory, user),
         **_labels(),
         **(await _people(directory)),
     }
@@ -226,6 +337,25 @@ async def claim(
         "claim",
         values,
         lambda: service.claim_lead(user.caller, lead_id, None),
+    )
+
+
+@router.post("/leads/{lead_id}/assign")
+async def assign(
+    request: Request, lead_id: str, user: WebUser, service: Leads, directory: DirectoryDep
+) -> Response:
+    require(user, "leads:write")
+    values = await read_form(request)
+    owner_id = values.get("owner_id", "")
+    return await _act(
+        request,
+        user,
+        service,
+        directory,
+        lead_id,
+        "assign",
+        values,
+        lambda: service.assign_lead(user.caller, lead_id, owner_id, None),
     )
 
 
