@@ -11,6 +11,10 @@ class SalesSettings(service_settings("sales")):  # type: ignore[misc]
     lead_recycle_days_b: int = 7
     lead_recycle_days_c: int = 14
     lead_recycle_check_seconds: float = 300.0
+    # Leads a day a sales user may claim (or be dealt by the rules) when no rule names their cap,
+    # and where "a day" starts.
+    lead_daily_cap_default: int = 30
+    lead_cap_timezone: str = "Asia/Shanghai"
     # A quote version whose largest line discount is above this (percent) needs a manager.
     quote_auto_approve_max_discount_pct: float = 10.0
     # Owners are reminded this many days before an approved/sent version's valid-until date.

@@ -91,6 +91,7 @@ class LeadRow(Base):
     assigned_at: Mapped[datetime | None] = mapped_column(TZ)
     last_follow_up_at: Mapped[datetime | None] = mapped_column(TZ)
     customer_id: Mapped[str | None] = mapped_column(ID)  # set by conversion
+    customer_name: Mapped[str | None] = mapped_column(String(200))  # kept from the customer ref
     customer_owner_id: Mapped[str | None] = mapped_column(USER)
     converted_at: Mapped[datetime | None] = mapped_column(TZ)
     created_by: Mapped[str] = mapped_column(USER)
@@ -118,6 +119,36 @@ class AssignmentRuleRow(Base):
     created_at: Mapped[datetime] = mapped_column(TZ)
     updated_at: Mapped[datetime] = mapped_column(TZ)
     version: Mapped[int] = mapped_column(Integer)
+
+
+class LeadAssignmentRow(Base):
+    """Every time a lead gets an owner (claim, assignment, rule, creation): the daily caps count
+    these, and ``ended_at`` says when the owner let go of it (released, recycled, reassigned)."""
+
+    __tablename__ = "lead_assignments"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(USER)
+    team_id: Mapped[str | None] = mapped_column(USER)
+    via: Mapped[str] = mapped_column(String(20))  # created, claimed, assigned, rule
+    rule_id: Mapped[str | None] = mapped_column(ID)
+    at: Mapped[datetime] = mapped_column(TZ)
+    ended_at: Mapped[datetime | None] = mapped_column(TZ)
+    end_reason: Mapped[str | None] = mapped_column(String(20))  # released, recycled, reassigned, converted
+
+    __table_args__ = (Index("ix_lead_assignments_user_at", "user_id", "at"),)
+
+
+class LeadNoteRow(Base):
+    """A lead's follow-up notes (each one touches ``last_follow_up_at``); carried to the customer
+    as a follow-up when the lead is converted."""
+
+    __tablename__ = "lead_notes"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[str] = mapped_column(USER)
+    at: Mapped[datetime] = mapped_column(TZ)
+    note: Mapped[str] = mapped_column(Text)
 
 
 # -- opportunities ---------------------------------------------------------------------------------
