@@ -8,7 +8,7 @@ RPC:
     list_opportunities(caller, filters=None, cursor=None, limit=50) -> Page[Opportunity]
         filters: customer_id, stage (code or label), owner_id, team_id, status ("open" / "closed")
     delete_opportunity(caller, opportunity_id, expected_version=None) -> None  (not once quoted or won)
-    list_lost_reasons(caller, include_retired=False) -> list[LostReason]
+    list_lost_reasons(caller, include_retired=False) -> Page[LostReason]  (one page: the whole list)
     add_lost_reason(caller, data) / update_lost_reason(caller, code, changes) -> LostReason  (admin)
     get_stage_settings(caller) -> list[StageSetting]
     set_stage_probabilities(caller, probabilities: {stage: percent}) -> list[StageSetting]  (admin)

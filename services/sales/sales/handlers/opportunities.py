@@ -320,11 +320,12 @@ def _reason_state(row: LostReasonRow) -> dict[str, Any]:
     return {"code": row.code, "label": row.label, "active": row.active, "position": row.position}
 
 
-def list_lost_reasons(unit: SalesUnit, include_retired: Any = False) -> list[dict[str, Any]]:
+def list_lost_reasons(unit: SalesUnit, include_retired: Any = False) -> dict[str, Any]:
+    """The whole (short) list as one page, in the order the UI offers it."""
     stmt = select(LostReasonRow).order_by(LostReasonRow.position, LostReasonRow.code)
     if include_retired is not True:
         stmt = stmt.where(LostReasonRow.active)
-    return [_reason_state(r) for r in unit.session.scalars(stmt)]
+    return {"items": [_reason_state(r) for r in unit.session.scalars(stmt)], "next_cursor": None}
 
 
 def add_lost_reason(unit: SalesUnit, data: Any) -> dict[str, Any]:

@@ -244,7 +244,7 @@ def test_delete_leaves_a_tombstone_but_a_won_one_stays(sales, customer):
 
 # -- managed lists --------------------------------------------------------------------------------------
 def test_lost_reasons_are_managed_by_admins(sales, customer):
-    codes = [r["code"] for r in sales.run(SALES1, ops.list_lost_reasons)]
+    codes = [r["code"] for r in sales.run(SALES1, ops.list_lost_reasons)["items"]]
     assert "price" in codes and "competitor" in codes
     with pytest.raises(PermissionDenied):
         sales.run(SALES1, ops.add_lost_reason, {"code": "merger", "label": "被收购 Merged"})
@@ -258,8 +258,8 @@ def test_lost_reasons_are_managed_by_admins(sales, customer):
         acme = customer(SALES1, "A科技有限公司")
         opp = _new(sales, SALES1, acme["id"])
         sales.run(ADMIN, ops.update_lost_reason, "merger", {"active": False})
-        assert "merger" not in [r["code"] for r in sales.run(SALES1, ops.list_lost_reasons)]
-        assert "merger" in [r["code"] for r in sales.run(SALES1, ops.list_lost_reasons, True)]
+        assert "merger" not in [r["code"] for r in sales.run(SALES1, ops.list_lost_reasons)["items"]]
+        assert "merger" in [r["code"] for r in sales.run(SALES1, ops.list_lost_reasons, True)["items"]]
         with pytest.raises(ValidationError):  # a retired reason is no longer offered
             sales.run(SALES1, ops.change_stage, opp["id"], "lost", "merger")
     finally:  # the list is kept between tests
