@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -124,3 +125,54 @@ def test_a_customer_you_may_not_sell_on_is_refused_and_bad_bodies_name_fields(st
         assert settings.status_code == 200
         assert [s["stage"] for s in settings.json()][:2] == ["qualification", "demo"]
         assert sales1.put("/api/v1/stage-settings", json={"probabilities": {"demo": 30}}).status_code == 403
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def test_the_board_moves_a_card_and_asks_for_what_is_missing(stack: Stack):
+    """The UI's forms (what the buttons and the drag-and-drop post), with a browser session."""
+    with client(stack, "sales1") as api, httpx.Client(base_url=stack.base_url, timeout=10) as web:
+        customer = a_customer(api)
+        opp = api.post(
+            "/api/v1/opportunities",
+            json={"customer_id": customer["id"], "title": "看板测试", "amount_minor": 0},
+        ).json()
+        login = web.post(
+            "/login",
+            data={
+                "username": "sales1",
+                "password": "panorama",
+                "csrf_token": _csrf(web.get("/login").text),
+                "next": "/opportunities",
+            },
+        )
+        assert login.status_code == 303
+        board = web.get("/opportunities?owner=me")
+        assert board.status_code == 200 and "看板测试" in board.text
+        token = _csrf(board.text)
+        move = {"csrf_token": token, "stage": "demo", "version": "1", "next": "/opportunities?owner=me"}
+        refused = web.post(f"/opportunities/{opp['id']}/stage", data=move)
+        assert refused.status_code == 422
+        assert 'data-testid="fill-form"' in refused.text
+        assert 'data-testid="fill-close-date"' in refused.text and 'data-testid="fill-amount"' in refused.text
+        filled = web.post(
+            f"/opportunities/{opp['id']}/stage",
+            data={**move, "expected_close_date": "2027-06-30", "amount": "88,000.50"},
+        )
+        assert filled.status_code == 303, filled.text
+        now = api.get(f"/api/v1/opportunities/{opp['id']}").json()
+        assert now["stage"] == "demo" and now["amount_minor"] == 8_800_050
+        assert now["expected_close_date"] == "2027-06-30"
+        lost = web.post(
+            f"/opportunities/{opp['id']}/stage",
+            data={**move, "stage": "lost", "version": str(now["version"])},
+        )
+        assert lost.status_code == 422 and 'class="lost-box" open' in lost.text
+        page = web.get(f"/opportunities/{opp['id']}")
+        assert page.status_code == 200 and 'data-testid="stage-history-row"' in page.text
+        tab = web.get(f"/customers/{customer['id']}?tab=opportunities")
+        assert tab.status_code == 200 and "看板测试" in tab.text

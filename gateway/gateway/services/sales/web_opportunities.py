@@ -38,6 +38,24 @@ BOARD = "/opportunities"
 OPEN_PAGE = 100  # cards per open column
 CLOSED_PAGE = 20  # the latest won / lost
 ADVANCE_FIELDS = {"expected_close_date", "amount_minor"}
+# The service names fields by their codes; the pages show them by name.
+FIELD_LABELS = {
+    "customer_id": "客户 Customer",
+    "title": "标题 Title",
+    "amount_minor": "金额 Amount",
+    "currency": "币种 Currency",
+    "expected_close_date": "预计成交日 Expected close",
+    "notes": "备注 Notes",
+    "owner_id": "负责人 Owner",
+    "stage": "阶段 Stage",
+    "lost_reason": "输单原因 Lost reason",
+    "lost_note": "输单说明 Lost note",
+    "version": "版本 Version",
+}
+
+
+def labelled(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**e, "field": FIELD_LABELS.get(e.get("field") or "", e.get("field") or "")} for e in errors]
 
 
 # -- money in the UI: integer minor units in, "1,234.50" out ---------------------------------------
@@ -216,7 +234,7 @@ async def move(
         status = 409 if isinstance(exc, Conflict) else 422
     if not errors:
         return RedirectResponse(back, status_code=303)
-    move_error = {"id": opportunity_id, "target": target, "errors": errors, "values": values}
+    move_error = {"id": opportunity_id, "target": target, "errors": labelled(errors), "values": values}
     if back.startswith(_url(opportunity_id)):
         context = await detail_context(user, sales, directory, opportunity_id)
     else:
@@ -318,7 +336,7 @@ async def create(request: Request, user: WebUser, sales: Sales) -> Response:
         fill.raise_if_any()
         record = await sales.create_opportunity(user.caller, {k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:
-        context = await _new_context(request, user, values, form_errors(exc))
+        context = await _new_context(request, user, values, labelled(form_errors(exc)))
         return render(request, "opportunity_form.html", context, status_code=422)
     return RedirectResponse(_url(record["id"]), status_code=303)
 
@@ -368,7 +386,7 @@ async def edit(
             # Someone saved in between: show their version; saving again is a deliberate overwrite.
             context["stale"] = True
             return render(request, "opportunity_detail.html", context, status_code=409)
-        context["errors"] = form_errors(exc)
+        context["errors"] = labelled(form_errors(exc))
         return render(request, "opportunity_detail.html", context, status_code=422)
     return RedirectResponse(_url(opportunity_id), status_code=303)
 
