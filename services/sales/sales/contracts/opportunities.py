@@ -6,7 +6,7 @@ RPC:
     update_opportunity(caller, opportunity_id, changes, expected_version=None) -> Opportunity
     change_stage(caller, opportunity_id, stage, lost_reason=None, lost_note=None, expected_version=None)
     list_opportunities(caller, filters=None, cursor=None, limit=50) -> Page[Opportunity]
-        filters: customer_id, stage (code or label), owner_id, team_id, status ("open" / "closed")
+        filters: customer_id, stage (code or label), owner_id (or "me"), team_id, status ("open" / "closed")
     delete_opportunity(caller, opportunity_id, expected_version=None) -> None  (not once quoted or won)
     list_lost_reasons(caller, include_retired=False) -> Page[LostReason]  (one page: the whole list)
     add_lost_reason(caller, data) / update_lost_reason(caller, code, changes) -> LostReason  (admin)

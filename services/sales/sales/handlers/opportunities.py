@@ -270,6 +270,8 @@ def list_opportunities(
         value = filters.get(key)
         if value is None:
             continue
+        if key == "owner_id" and value == "me":
+            value = unit.caller.user_id
         if not isinstance(value, str) or not value or len(value) > rules.ID_MAX:
             errors.add(f"filters.{key}", "must be a non-empty string")
         else:

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from kernel.clock import utcnow
+from kernel.consumer import PoisonEvent
 from kernel.envelope import Envelope
 from kernel.errors import NotFound
 from kernel.ids import new_id
@@ -55,6 +56,9 @@ def create_renewal(unit: SalesUnit, event: Envelope, lead_days: int) -> dict[str
     service_end = _day(order.get("service_end"))
     if service_end is None or _day(order.get("service_start")) is None:
         return None
+    missing = [k for k in ("customer_id", "owner_id", "amount_minor", "currency") if order.get(k) is None]
+    if missing:  # no retry can fix the event: straight to the dead-letter queue, with the reason
+        raise PoisonEvent(f"order.placed {order_id} lacks {', '.join(missing)}")
     exists = unit.session.scalar(
         select(OpportunityRow.id).where(OpportunityRow.renewal_of_order_id == order_id)
     )

@@ -194,6 +194,7 @@ def test_lists_show_own_shared_and_team_records_only(sales, customer):
     assert ids(ADMIN) == {mine["id"], shared["id"], other["id"], theirs["id"]}
     assert ids(FINANCE) == set()
     assert ids(SALES1, owner_id="u-sales1") == {mine["id"]}
+    assert ids(SALES1B, owner_id="me") == {shared["id"], other["id"]}
     assert ids(MANAGER, customer_id=acme["id"]) == {mine["id"], shared["id"]}
     assert ids(ADMIN, team_id="team-south") == {theirs["id"]}
     assert sales.run(SALES1, ops.get_opportunity, shared["id"])["id"] == shared["id"]  # get agrees

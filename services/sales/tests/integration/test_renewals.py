@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from kernel.consumer import IdempotentConsumer, Outcome, in_units
+from kernel.consumer import IdempotentConsumer, Outcome, PoisonEvent, in_units
 from kernel.envelope import Envelope, make_event
 from kernel.identity import SYSTEM
 from sales.handlers import opportunities as ops
@@ -142,3 +142,9 @@ def test_no_renewal_without_a_service_period_and_a_renewal_title_stays_flat(sale
     unknown = _order(deal, id="order-0004", opportunity_id="gone")
     sales.run(SYSTEM, renewals.create_renewal, order_placed(unknown), LEAD_DAYS)
     assert renewals_of(sales, "order-0004")[0]["title"] == "续约: SO-2026-000001"
+
+
+def test_an_order_event_without_its_owner_is_poison(sales, deal):
+    with pytest.raises(PoisonEvent):
+        sales.run(SYSTEM, renewals.create_renewal, order_placed(_order(deal, owner_id=None)), LEAD_DAYS)
+    assert renewals_of(sales, "order-0001") == []
