@@ -41,6 +41,7 @@ MODULE = ServiceModule(
     templates=Path(__file__).resolve().parent / "templates",
     capabilities=capabilities.CAPABILITIES,
     fake="gateway.services.sales.fake:FakeSalesService",
+    customer_tabs=(web_opportunities.CUSTOMER_TAB,),
     nav=(
         NavLink("leads", "/leads", "线索 Leads", capability="leads:read"),
         NavLink("opportunities", "/opportunities", "商机 Opportunities", capability="opportunities:read"),
