@@ -60,7 +60,13 @@ def test_each_bad_field_is_named_by_its_row():
                 {"product": "ok", "quantity": 1, "unit_price_minor": 1, "discount_pct": 0},
                 {"product": "", "quantity": 0, "unit_price_minor": -1, "discount_pct": "101"},
                 {"product": "x" * 201, "quantity": 1.5, "unit_price_minor": "10", "discount_pct": "1.234"},
-                {"product": "ok", "quantity": True, "unit_price_minor": 1, "discount_pct": "abc", "color": "red"},
+                {
+                    "product": "ok",
+                    "quantity": True,
+                    "unit_price_minor": 1,
+                    "discount_pct": "abc",
+                    "color": "red",
+                },
             ]
         )
     assert fields(exc) == {
