@@ -114,6 +114,10 @@ def test_quote_versions_approval_final_and_pdf(stack: Stack):
         v3 = sales1.post(f"/api/v1/quotes/{quote_id}/versions", json=quote_body("15"))
         assert v3.status_code == 201 and (v2["version"], v3.json()["version"]) == (2, 3)
 
+        # A draft may be replaced; a submitted version never changes.
+        edited = sales1.put(f"/api/v1/quotes/{quote_id}/versions/1", json=quote_body("25"))
+        assert edited.status_code == 200 and edited.json()["max_discount_pct"] == "25.00"
+
         # Submit: within the threshold it approves itself; above it waits for the manager.
         assert sales1.post(f"/api/v1/quotes/{quote_id}/versions/2/submit").json()["status"] == "approved"
         assert (
@@ -129,6 +133,7 @@ def test_quote_versions_approval_final_and_pdf(stack: Stack):
         assert sales1.post(f"/api/v1/quotes/{quote_id}/versions/3/approve", json={}).status_code == 403
         no_reason = manager.post(f"/api/v1/quotes/{quote_id}/versions/1/reject", json={"comment": ""})
         assert no_reason.status_code == 422 and no_reason.json()["errors"][0]["field"] == "comment"
+        assert sales1.put(f"/api/v1/quotes/{quote_id}/versions/1", json=quote_body("1")).status_code == 409
         rejected = manager.post(f"/api/v1/quotes/{quote_id}/versions/1/reject", json={"comment": "折扣过高"})
         assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
         approved = manager.post(f"/api/v1/quotes/{quote_id}/versions/3/approve", json={"comment": "同意"})

@@ -130,6 +130,23 @@ async def get_quote_version(
     return JSONResponse(await service.get_quote_version(user.caller, quote_id, n))
 
 
+@quotes.put(
+    "/{quote_id}/versions/{n}",
+    response_model=QuoteVersionOut,
+    summary="Replace a draft version's content (a submitted version never changes)",
+    responses={**NOT_FOUND, **CONFLICT},
+)
+async def update_quote_version(
+    quote_id: RecordId,
+    n: VersionNumber,
+    body: QuoteCreate,
+    service: Quotes,
+    user: UserRecord = Depends(requires("quotes:write")),
+) -> JSONResponse:
+    data = body.model_dump(mode="json", exclude_none=True)
+    return JSONResponse(await service.update_quote_version(user.caller, quote_id, n, data))
+
+
 # -- the approval flow ---------------------------------------------------------------------------------
 def _action(path: str, name: str, summary: str, capability: str, run: Any, *, body: bool = False) -> None:
     responses = {**NOT_FOUND, **CONFLICT}

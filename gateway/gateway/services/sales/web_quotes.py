@@ -4,6 +4,7 @@ inbox, and the customer page's quotes tab."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote as url_quote
@@ -336,8 +337,12 @@ async def approvals(
 # -- the customer page's tab ---------------------------------------------------------------------------
 async def customer_tab(request: Request, user: UserRecord, customer_id: str) -> dict[str, Any]:
     service = QuotesRpc(request.app.state.rpc, getattr(request.app.state.settings, "sales_service", None))
-    page = await service.list_quotes(user.caller, {"customer_id": customer_id}, None, 100)
-    return {"quotes": page["items"], **_common()}
+    page, reminders = await asyncio.gather(
+        service.list_quotes(user.caller, {"customer_id": customer_id}, None, 100),
+        service.list_my_reminders(user.caller, None, 50),
+    )
+    mine = [r for r in reminders["items"] if r.get("customer_id") == customer_id]
+    return {"quotes": page["items"], "reminders": mine, **_common()}
 
 
 ROUTERS: tuple[APIRouter, ...] = (router,)

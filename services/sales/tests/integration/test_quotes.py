@@ -12,7 +12,7 @@ import pytest
 from kernel.clock import utcnow
 from kernel.envelope import make_event
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from kernel.identity import SYSTEM
+from kernel.identity import SYSTEM, Caller
 from kernel.ids import new_id
 from sales.handlers import quote_pdfs, quote_reads, quote_reminders, quotes, replicas
 from sales.storage.models import OpportunityRow, ReminderRow
@@ -20,6 +20,7 @@ from sales_testkit import ADMIN, FINANCE, MANAGER, SALES1, SALES2
 from sqlalchemy import func, select, text
 
 pytestmark = pytest.mark.integration
+SALES1B = Caller("u-sales1b", ("sales",), "team-east")  # sales1's teammate, not a manager
 
 
 def body(discount: str = "5", *, valid_days: int = 30, product: str = "全景CRM 旗舰版") -> dict[str, Any]:
@@ -284,3 +285,17 @@ def test_a_renamed_customer_republishes_every_version(sales, opportunity):
     assert sorted(e["data"]["version"] for e in updates) == [1, 2]
     assert {e["data"]["customer_name"] for e in updates} == {"A科技集团"}
     assert all(e["aggregate"]["version"] == 2 for e in updates)
+
+
+def test_a_draft_can_be_edited_until_it_is_submitted(sales, opportunity):
+    v1 = sales.run(SALES1, quotes.create_quote, opportunity["id"], body("5"))
+    edited = sales.run(SALES1, quotes.update_quote_version, v1["id"], 1, body("0"))
+    assert edited["total_minor"] == edited["subtotal_minor"] and edited["revision"] == 2
+    assert [line["discount_pct"] for line in edited["lines"]] == ["0.00", "0.00"]
+    [update] = outbox(sales, "quote.updated")
+    assert update["aggregate"] == {**update["aggregate"], "id": v1["version_id"], "version": 2}
+    with pytest.raises(NotFound):  # a teammate does not even see it
+        sales.run(SALES1B, quotes.update_quote_version, v1["id"], 1, body())
+    sales.run(SALES1, quotes.submit_quote_version, v1["id"], 1)
+    with pytest.raises(Conflict):
+        sales.run(SALES1, quotes.update_quote_version, v1["id"], 1, body())
