@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sales.contracts import SERVICE
 
-from gateway.services import NavLink, ServiceModule
+from gateway.services import CustomerTab, NavLink, ServiceModule
 from gateway.services.sales import (
     api_analytics,
     api_deals,
@@ -48,5 +48,10 @@ MODULE = ServiceModule(
         NavLink("approvals", "/approvals", "审批 Approvals", capability="quotes:approve"),
         NavLink("contracts", "/contracts", "合同 Contracts", capability="contracts:read"),
         NavLink("sales-dashboard", "/sales/dashboard", "销售分析 Funnel", capability="analytics:read"),
+    ),
+    customer_tabs=(
+        CustomerTab(
+            "quotes", "报价 Quotes", "quotes:read", "quotes_customer_tab.html", web_quotes.customer_tab
+        ),
     ),
 )
