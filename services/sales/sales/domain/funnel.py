@@ -133,6 +133,14 @@ def average_days(total_seconds: Decimal | int | float, count: int) -> Decimal | 
     return days.quantize(DAYS_PLACES, rounding=ROUND_HALF_UP)
 
 
+def furthest_step(stage: str, back: int | None) -> int:
+    """An opportunity's furthest position in FUNNEL_STEPS: its current stage's, or further if it
+    left a later step by a regressive move (``back``: the furthest step such a move left). Lost
+    is no step; every opportunity reached qualification (0)."""
+    now = FUNNEL_STEPS.index(stage) if stage in FUNNEL_STEPS else 0
+    return max(now, back if back is not None else 0)
+
+
 def reached_counts(furthest: Mapping[int, int]) -> list[int]:
     """``furthest``: position in FUNNEL_STEPS of each opportunity's furthest stage → how many.
     Returns, per step, how many reached it or beyond (a skip passes the skipped steps)."""

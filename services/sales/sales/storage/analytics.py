@@ -15,12 +15,12 @@ from typing import Any
 
 from kernel.access_sql import visible
 from kernel.identity import Caller
-from sqlalchemy import ColumnElement, Date, and_, cast, func, literal_column, select, text
+from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, text, true
 from sqlalchemy.orm import Session
 
 from sales import policy
-from sales.contracts.opportunities import OPEN_STAGES
-from sales.domain.funnel import ClosedTotal, FunnelQuery, OpenTotal, StageTotal
+from sales.contracts.opportunities import CLOSED_STAGES, OPEN_STAGES
+from sales.domain.funnel import ClosedTotal, FunnelQuery, OpenTotal, StageTotal, furthest_step
 from sales.storage.funnel_sql import regressive_sql, step_position_sql
 from sales.storage.models import (
     DirectoryUserRow,
@@ -86,87 +86,142 @@ def team_of(session: Session, user_id: str) -> str | None:
     return session.scalar(select(DirectoryUserRow.team_id).where(DirectoryUserRow.id == user_id))
 
 
-def _stage_totals(session: Session, where: list[ColumnElement[bool]]) -> list[StageTotal]:
-    rows = session.execute(
-        select(OPP.c.stage, func.count(), func.coalesce(func.sum(OPP.c.amount_minor), 0))
-        .where(*where)
-        .group_by(OPP.c.stage)
-    )
-    return [StageTotal(stage, int(count), int(amount)) for stage, count, amount in rows]
-
-
-def _furthest(session: Session, where: list[ColumnElement[bool]]) -> dict[int, int]:
-    """How many opportunities have each step as their furthest stage ever.
-
-    The furthest stage is the current one unless the opportunity once stood further along and
-    left it by a regressive move (back, or into lost); then it is that move's ``from_stage``
-    (the furthest one's last exit is such a move). So the current stage and the regressive rows
-    decide it, and an opportunity that only moved forward costs no history read at all.
-    Every opportunity reached qualification, whatever its (possibly missing) history says.
-    """
-    back: ColumnElement[Any] = func.max(literal_column(step_position_sql(f"{MOVE.name}.from_stage")))
-    furthest = func.coalesce(
-        func.greatest(literal_column(step_position_sql(f"{OPP.name}.stage")), back), 0
-    ).label("furthest")
+def _regressed(everything: bool) -> tuple[Any, ColumnElement[bool]]:
+    """Per opportunity, the furthest step a regressive move of it left (NULL: none), and how
+    to join it. Both read the partial index alone (index-only). For the whole book (an admin
+    without filters) it is aggregated once and hashed or merged in; for a scope (a team, a
+    seller) it is probed per opportunity in scope, so a small funnel reads a small history."""
+    back: Any = func.max(literal_column(step_position_sql(f"{MOVE.name}.from_stage"))).label("back")
     regressive = text(regressive_sql(f"{MOVE.name}."))
-    per_opportunity = (
-        select(furthest)
-        .select_from(OPP.outerjoin(MOVE, and_(MOVE.c.opportunity_id == OPP.c.id, regressive)))
-        .where(*where)
-        .group_by(OPP.c.id, OPP.c.stage)
-        .subquery()
-    )
-    rows = session.execute(
-        select(per_opportunity.c.furthest, func.count()).group_by(per_opportunity.c.furthest)
-    )
-    return {int(position): int(count) for position, count in rows}
+    if everything:
+        grouped = select(MOVE.c.opportunity_id, back).where(regressive).group_by(MOVE.c.opportunity_id)
+        table = grouped.subquery("regressed")
+        return table, table.c.opportunity_id == OPP.c.id
+    probe = select(back).where(MOVE.c.opportunity_id == OPP.c.id, regressive).lateral("regressed")
+    return probe, true()
 
 
-def _closed(session: Session, where: list[ColumnElement[bool]]) -> list[ClosedTotal]:
-    cycle = func.extract("epoch", OPP.c.closed_at - OPP.c.created_at)
-    rows = session.execute(
-        select(
-            OPP.c.stage,
-            OPP.c.lost_reason,
-            func.count(),
-            func.coalesce(func.sum(OPP.c.amount_minor), 0),
-            func.coalesce(func.sum(cycle), 0),
-        )
-        .where(*where, OPP.c.stage.in_(("won", "lost")), OPP.c.closed_at.is_not(None))
-        .group_by(OPP.c.stage, OPP.c.lost_reason)
-    )
-    return [
-        ClosedTotal(stage, reason if stage == "lost" else None, int(count), int(amount), Decimal(seconds))
-        for stage, reason, count, amount, seconds in rows
-    ]
+def _both(clauses: list[ColumnElement[bool]]) -> ColumnElement[bool]:
+    return and_(true(), *clauses)
 
 
-def _open(session: Session, where: list[ColumnElement[bool]]) -> list[OpenTotal]:
-    month = cast(func.date_trunc("month", OPP.c.expected_close_date), Date).label("month")
-    rows = session.execute(
-        select(month, OPP.c.stage, func.count(), func.coalesce(func.sum(OPP.c.amount_minor), 0))
-        .where(*where, OPP.c.stage.in_(OPEN_STAGES))
-        .group_by(month, OPP.c.stage)
+def _cells(
+    session: Session,
+    everything: bool,
+    base: list[ColumnElement[bool]],
+    created: list[ColumnElement[bool]],
+    closed: list[ColumnElement[bool]],
+    expected: list[ColumnElement[bool]],
+) -> list[Cell]:
+    """The whole funnel in one pass over the opportunities in scope, grouped by raw columns
+    (stage, lost reason, expected close day, the regressive moves' furthest step): a few
+    thousand small groups whatever the volume, which ``_fold`` turns into the funnel's figures.
+    Each figure has its own date rule (created / closed / expected in the range): with a range,
+    one FILTERed set of aggregates per rule; without, one set serves all three. Which stages
+    count as open or closed is decided per group in ``_fold``, not per row here.
+
+    The furthest step ever is the current one unless the opportunity once stood further along
+    and left it by a regressive move (back, or into lost); then it is that move's ``from_stage``
+    (the furthest step's last exit is such a move). So the current stage and the regressive rows
+    decide it: an opportunity that only moved forward costs no history read at all.
+    """
+    regressed, joined = _regressed(everything)
+    amount = OPP.c.amount_minor
+    has_closed = OPP.c.closed_at.is_not(None)
+    cycle = OPP.c.closed_at - OPP.c.created_at
+
+    def figures(created_in: Any, closed_in: Any, expected_in: Any) -> list[Any]:
+        return [
+            func.count().filter(created_in),
+            func.sum(amount).filter(created_in),
+            func.count(OPP.c.closed_at).filter(closed_in),
+            func.sum(amount).filter(and_(has_closed, closed_in)),
+            func.extract("epoch", func.sum(cycle).filter(closed_in)),
+            func.count().filter(expected_in),
+            func.sum(amount).filter(expected_in),
+        ]
+
+    ranged = bool(created or closed or expected)
+    if ranged:
+        in_created, in_closed, in_expected = _both(created), _both(closed), _both(expected)
+        columns = figures(in_created, in_closed, in_expected)
+    else:
+        columns = figures(true(), true(), true())
+    keys = (OPP.c.stage, OPP.c.lost_reason, OPP.c.expected_close_date, regressed.c.back)
+    query = select(*keys, *columns).select_from(OPP.outerjoin(regressed, joined)).where(*base).group_by(*keys)
+    if ranged:  # only the rows one of the three rules keeps
+        query = query.where(or_(in_created, in_closed, in_expected))
+    return [Cell(*row) for row in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class Cell:
+    stage: str
+    lost_reason: str | None
+    expected_close_date: date | None
+    back: int | None
+    created: int
+    created_amount: int | None
+    closed: int
+    closed_amount: int | None
+    closed_seconds: Decimal | None
+    expected: int
+    expected_amount: int | None
+
+
+def _fold(cells: list[Cell]) -> tuple[list[StageTotal], dict[int, int], list[ClosedTotal], list[OpenTotal]]:
+    stages: dict[str, list[int]] = {}
+    furthest: dict[int, int] = {}
+    closed: dict[tuple[str, str | None], list[Any]] = {}
+    open_: dict[tuple[date | None, str], list[int]] = {}
+    for cell in cells:
+        stage = cell.stage
+        if cell.created:
+            entry = stages.setdefault(stage, [0, 0])
+            entry[0] += cell.created
+            entry[1] += int(cell.created_amount or 0)
+            step = furthest_step(stage, cell.back)
+            furthest[step] = furthest.get(step, 0) + cell.created
+        if cell.closed and stage in CLOSED_STAGES:
+            key = (stage, cell.lost_reason if stage == "lost" else None)
+            found = closed.setdefault(key, [0, 0, Decimal(0)])
+            found[0] += cell.closed
+            found[1] += int(cell.closed_amount or 0)
+            found[2] += Decimal(cell.closed_seconds or 0)
+        if cell.expected and stage in OPEN_STAGES:
+            day = cell.expected_close_date
+            slot = open_.setdefault((day.replace(day=1) if day else None, stage), [0, 0])
+            slot[0] += cell.expected
+            slot[1] += int(cell.expected_amount or 0)
+    return (
+        [StageTotal(stage, n, amount) for stage, (n, amount) in stages.items()],
+        furthest,
+        [
+            ClosedTotal(stage, reason, n, amount, seconds)
+            for (stage, reason), (n, amount, seconds) in closed.items()
+        ],
+        [OpenTotal(month, stage, n, amount) for (month, stage), (n, amount) in open_.items()],
     )
-    return [OpenTotal(m, stage, int(count), int(amount)) for m, stage, count, amount in rows]
 
 
 def aggregates(session: Session, caller: Caller, query: FunnelQuery) -> FunnelAggregates:
     base = scope(caller, query)
-    created = [*base, *_in_days(OPP.c.created_at, query)]
-    closed = [*base, *_in_days(OPP.c.closed_at, query)]
-    if query.date_from is None and query.date_to is None:
-        expected = base  # with no range, the undated open ones are shown too (month null)
-    else:
-        expected = [*base, OPP.c.expected_close_date.is_not(None), *_in_days_date(query)]
+    everything = caller.is_admin and query.owner_id is None and query.team_id is None
+    created = _in_days(OPP.c.created_at, query)
+    closed = _in_days(OPP.c.closed_at, query)
+    # with no range, the undated open ones are shown too (month null)
+    expected = [OPP.c.expected_close_date.is_not(None), *_in_days_date(query)] if created else []
+    stage_totals, furthest, closed_totals, open_totals = _fold(
+        _cells(session, everything, base, created, closed, expected)
+    )
     settings = session.execute(select(StageSettingRow.stage, StageSettingRow.probability_pct))
     labels = session.execute(select(LostReasonRow.code, LostReasonRow.label))
     return FunnelAggregates(
         probabilities={str(stage): int(pct) for stage, pct in settings},
-        stage_totals=_stage_totals(session, created),
-        furthest=_furthest(session, created),
-        closed=_closed(session, closed),
-        open_totals=_open(session, expected),
+        stage_totals=stage_totals,
+        furthest=furthest,
+        closed=closed_totals,
+        open_totals=open_totals,
         reason_labels={str(code): str(label) for code, label in labels},
     )
 

@@ -164,6 +164,9 @@ def test_stages_reached_and_conversion_follow_the_history_with_skips_and_steps_b
     assert result["won"] == 1 and result["lost"] == 1 and result["win_rate"] == "0.5000"
     # won: 5 moves of a day; lost: 3 moves of a day
     assert result["cycle"] == {"won_days": "5.0", "lost_days": "3.0", "overall_days": "4.0"}
+    # a scoped funnel probes the history per opportunity instead of reading it whole: same answer
+    scoped = ask(MANAGER)
+    assert scoped["stages"] == result["stages"] and scoped["conversion"] == result["conversion"]
 
 
 def test_each_role_sees_its_own_scope_and_is_refused_another(deals: Deals, ask: Ask) -> None:
