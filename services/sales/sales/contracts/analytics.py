@@ -11,8 +11,8 @@ What the numbers mean (one definition, used by the SQL, the RPC and the dashboar
 - **Date range** ``[date_from, date_to]``: whole UTC days, both ends included, either open.
   ``stages`` and ``conversion`` are over the opportunities *created* in the range; ``win_rate``,
   ``cycle_days`` and ``lost_reasons`` over those *closed* (won or lost) in the range; the
-  ``forecast`` over the *open* opportunities whose expected close date is in the range (the
-  ones without one are the month ``null``).
+  ``forecast`` over the *open* opportunities whose expected close date is in the range (with
+  no range: every open one, those without a date as the month ``null``).
 - **Scope.** What the caller may read (``sales.policy.OPPORTUNITY``: admin everything, a manager
   their team's, a sales user their own and those on customers they own), narrowed by
   ``owner_id`` / ``team_id``. Asking for numbers you may not see — another team, another team's
@@ -23,7 +23,8 @@ What the numbers mean (one definition, used by the SQL, the RPC and the dashboar
   ``conversion[k]`` = reached(k+1) / reached(k). Lost is not a step: a deal lost in trial
   reached trial.
 - **Money** is integer minor units; ``weighted_amount_minor`` = amount × the stage's probability
-  (``stage_settings``, percent), rounded half up once per figure. **Rates** are decimal
+  (``stage_settings``, percent), rounded half up once per figure (a stage, a month; the
+  forecast total is the sum of its months). **Rates** are decimal
   fractions in ``[0, 1]`` sent as strings with 4 places (``"0.4250"``), **days** decimal strings
   with 1 place; ``null`` when there is nothing to divide by (no closed deal: no win rate).
 """
