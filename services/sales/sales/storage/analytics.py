@@ -1,5 +1,6 @@
-"""The funnel's aggregates, computed by PostgreSQL (GROUP BY, FILTER): a few small result sets,
-whatever the number of opportunities; ``sales.domain.funnel`` turns them into the ``Funnel``.
+"""The funnel's aggregates, computed by PostgreSQL (GROUP BY, FILTER): one grouped pass over the
+opportunities in scope, a few thousand small groups whatever their number, folded here into the
+totals ``sales.domain.funnel`` turns into the ``Funnel``.
 
 Every query is limited to what the caller may read (``kernel.access_sql.visible`` of
 ``policy.OPPORTUNITY``) and to the requested owner, team and currency.

@@ -184,3 +184,30 @@ def test_scope_a_seller_asks_for_themselves_a_manager_for_their_team() -> None:
     ):
         with pytest.raises(PermissionDenied):
             require_scope(caller, query, team)
+
+
+def test_the_migration_freezes_the_same_index_predicates_the_query_spells() -> None:
+    """PostgreSQL uses a partial index only for a query that implies its predicate: the frozen
+    text of migration 0002 must stay the spelling ``sales.storage.funnel_sql`` produces."""
+    import importlib.util
+    from pathlib import Path
+
+    from sales.storage.funnel_sql import OPEN_STAGES_SQL, REGRESSIVE_SQL
+
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0002_analytics.py"
+    spec = importlib.util.spec_from_file_location("migration_0002_analytics", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration.REGRESSIVE == REGRESSIVE_SQL
+    assert migration.OPEN == OPEN_STAGES_SQL
+
+
+def test_furthest_step_is_the_current_stage_or_what_a_step_back_left() -> None:
+    from sales.domain.funnel import furthest_step
+
+    assert furthest_step("proposal", None) == 2
+    assert furthest_step("demo", 3) == 3  # was in trial, went back to demo
+    assert furthest_step("lost", 4) == 4  # lost in negotiation
+    assert furthest_step("lost", None) == 0  # no history: it still reached qualification
+    assert furthest_step("won", 1) == 5
