@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from kernel.entrypoints import rpc
+
+from sales.handlers import analytics
+
 
 class AnalyticsEntrypoints:
-    pass
+    funnel = rpc(analytics.funnel)

@@ -29,9 +29,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from sales.storage.funnel_sql import OPEN_STAGES_SQL, REGRESSIVE_SQL
 
 
 class Base(DeclarativeBase):
@@ -177,7 +180,17 @@ class OpportunityRow(Base):
     updated_at: Mapped[datetime] = mapped_column(TZ)
     version: Mapped[int] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_opportunities_created", "created_at"),)
+    __table_args__ = (
+        Index("ix_opportunities_created", "created_at"),
+        # funnel analytics (migration 0002_analytics): the "shared" grant, closes, the forecast
+        Index("ix_opportunities_customer_owner_id", "customer_owner_id"),
+        Index("ix_opportunities_closed", "closed_at", postgresql_where=text("closed_at IS NOT NULL")),
+        Index(
+            "ix_opportunities_open_expected",
+            "expected_close_date",
+            postgresql_where=text(OPEN_STAGES_SQL),
+        ),
+    )
 
 
 class StageChangeRow(Base):
@@ -193,6 +206,16 @@ class StageChangeRow(Base):
     at: Mapped[datetime] = mapped_column(TZ)
     actor_id: Mapped[str] = mapped_column(USER)
     amount_minor: Mapped[int] = mapped_column(BigInteger)  # the amount at the time of the move
+
+    # funnel analytics (migration 0002_analytics): the moves that decide a furthest stage
+    __table_args__ = (
+        Index(
+            "ix_stage_changes_regressive",
+            "opportunity_id",
+            "from_stage",
+            postgresql_where=text(REGRESSIVE_SQL),
+        ),
+    )
 
 
 class StageSettingRow(Base):
