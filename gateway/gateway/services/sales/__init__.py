@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sales.contracts import SERVICE
 
-from gateway.services import NavLink, ServiceModule
+from gateway.services import CustomerTab, NavLink, ServiceModule
 from gateway.services.sales import (
     api_analytics,
     api_deals,
@@ -47,5 +47,10 @@ MODULE = ServiceModule(
         NavLink("approvals", "/approvals", "审批 Approvals", capability="quotes:approve"),
         NavLink("contracts", "/contracts", "合同 Contracts", capability="contracts:read"),
         NavLink("sales-dashboard", "/sales/dashboard", "销售分析 Funnel", capability="analytics:read"),
+    ),
+    customer_tabs=(
+        CustomerTab(
+            "contracts", "合同 Contracts", "contracts:read", "deals_customer_tab.html", web_deals.customer_tab
+        ),
     ),
 )
