@@ -18,6 +18,7 @@ from kernel.envelope import make_event
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kernel.identity import SYSTEM, Caller
 from kernel.ids import new_id
+from sales.contracts import EVENT_SCHEMAS
 from sales.handlers import contracts, orders, replicas
 from sales.storage.models import (
     ContractRow,
@@ -126,6 +127,8 @@ def _deal(
 
 
 def _events(sales: Any, event_type: str) -> list[dict[str, Any]]:
+    """The outbox's events of ``event_type``, each checked against its published schema."""
+
     def read(unit: Any) -> list[dict[str, Any]]:
         rows = unit.session.execute(
             select(outbox.c.body).where(outbox.c.routing_key == event_type).order_by(outbox.c.seq)
@@ -133,6 +136,8 @@ def _events(sales: Any, event_type: str) -> list[dict[str, Any]]:
         return [json.loads(body) for (body,) in rows]
 
     result: list[dict[str, Any]] = sales.run(SYSTEM, read)
+    for event in result:
+        EVENT_SCHEMAS[event_type].model_validate(event["data"])
     return result
 
 
