@@ -14,8 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 from e2e_stack import DATABASES, Stack, _pg_url
 from kernel.testing import eventually
+from playwright.sync_api import Page, expect, sync_playwright
 from sqlalchemy import create_engine, text
 
 AMOUNT = 12_000_000  # ¥120,000.00
@@ -31,8 +33,9 @@ def _sales_url() -> str:
     return _pg_url(DATABASES["PANORAMA_SALES_DATABASE_URL"])
 
 
-def _quote_rows(customer: dict[str, Any], title: str) -> tuple[str, str]:
-    """An opportunity in negotiation and its quote, version 1 final and approved (special price)."""
+def _quote_rows(customer: dict[str, Any], title: str, *, special: bool = True) -> tuple[str, str]:
+    """An opportunity in negotiation and its quote, version 1 final and approved (``special``: it
+    needed a discount approval)."""
     now = datetime.now(UTC)
     opportunity_id, quote_id, version_id = (str(uuid.uuid4()) for _ in range(3))
     owner, team = customer["owner_id"], customer.get("team_id")
@@ -62,9 +65,10 @@ def _quote_rows(customer: dict[str, Any], title: str) -> tuple[str, str]:
                 "INSERT INTO quote_versions (id, quote_id, n, status, currency, valid_until, subtotal_minor,"
                 " discount_minor, total_minor, max_discount_pct, needs_approval, is_final, created_by,"
                 " created_at, updated_at, version) VALUES (:id, :quote, 1, 'approved', 'CNY', '2027-03-31',"
-                " :amount, 0, :amount, 20, true, true, :owner, :now, :now, 1)"
+                " :amount, 0, :amount, 20, :special, true, :owner, :now, :now, 1)"
             ),
-            {"id": version_id, "quote": quote_id, "amount": AMOUNT, "owner": owner, "now": now},
+            {"id": version_id, "quote": quote_id, "amount": AMOUNT, "owner": owner, "now": now,
+             "special": special},
         )  # fmt: skip
     engine.dispose()
     return opportunity_id, quote_id
@@ -194,3 +198,59 @@ def test_the_contract_and_order_pages_render_for_the_owner(stack: Stack):
     customer_tab = web.get(f"/customers/{contracts[0]['customer_id']}?tab=contracts")
     assert customer_tab.status_code == 200 and contracts[0]["number"] in customer_tab.text
     web.close()
+
+
+@pytest.fixture
+def page() -> Any:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        yield page
+        context.close()
+        browser.close()
+
+
+def test_sign_and_place_an_order_with_two_instalments_in_the_browser(stack: Stack, page: Page):
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    with client(stack, "sales1") as api:
+        customer = next(
+            c
+            for c in api.get("/api/v1/customers", params={"q": "A科技"}).json()["items"]
+            if c["name"] == "A科技有限公司"
+        )
+        _, quote_id = _quote_rows(customer, f"A科技 浏览器 {uuid.uuid4().hex[:6]}", special=False)
+    page.goto(f"{stack.base_url}/login")
+    page.get_by_test_id("login-username").fill("sales1")
+    page.get_by_test_id("login-password").fill("panorama")
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("current-user")).to_have_attribute("title", "sales1")
+
+    page.goto(f"{stack.base_url}/contracts/new?quote_id={quote_id}&version=1")
+    page.get_by_test_id("contract-create").click()
+    expect(page.get_by_test_id("contract-status")).to_have_attribute("data-status", "pending_review")
+    page.get_by_test_id("contract-sign").click()
+    expect(page.get_by_test_id("contract-status")).to_have_attribute("data-status", "signed")
+
+    page.get_by_test_id("order-service-start").fill("2027-01-01")
+    page.get_by_test_id("order-service-end").fill("2027-12-31")
+    page.get_by_test_id("instalment-due").first.fill("2027-01-15")
+    page.get_by_test_id("instalment-amount").first.fill("70000")
+    total = page.get_by_test_id("instalment-total")
+    expect(total).to_have_attribute("data-difference", "5000000")  # ¥50,000 still to plan
+    page.get_by_test_id("instalment-add").click()
+    expect(page.get_by_test_id("instalment-due")).to_have_count(2)
+    page.get_by_test_id("instalment-due").nth(1).fill("2027-07-15")
+    page.get_by_test_id("instalment-amount").nth(1).fill("50000")
+    expect(total).to_have_attribute("data-difference", "0")
+    page.get_by_test_id("order-place").click()
+
+    expect(page.get_by_test_id("order-status")).to_have_attribute("data-status", "placed")
+    rows = page.get_by_test_id("instalment-row")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(1)).to_contain_text("¥50,000.00")
+    assert problems == []  # no script or style refused by the Content-Security-Policy
