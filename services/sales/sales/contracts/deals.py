@@ -54,6 +54,7 @@ ORDER_STATUSES: tuple[str, ...] = get_args(OrderStatus)
 ORDER_STATUS_LABELS: dict[str, str] = {"placed": "已下单", "cancelled": "已取消"}
 
 MAX_INSTALMENTS = 120
+MAX_QUOTE_VERSION = 10_000
 COMMENT_MAX = 2000
 
 CONTRACT_CREATED = "contract.created"
@@ -113,7 +114,9 @@ class Order(Owned):
 # -- requests (the gateway's REST bodies subclass these) ----------------------------------------
 class ContractCreate(RequestModel):
     quote_id: Id
-    version: StrictInt = Field(ge=1, description="The quote's final version number (approved or sent)")
+    version: StrictInt = Field(
+        ge=1, le=MAX_QUOTE_VERSION, description="The quote's final version number (approved or sent)"
+    )
     special_price: StrictBool | None = Field(
         default=None,
         description="Needs a team lead's approval before signing; implied when the version needed a "

@@ -21,6 +21,7 @@ from sales.contracts.deals import (
     CONTRACT_STATUS_LABELS,
     CONTRACT_STATUSES,
     CONTRACT_UPDATED,
+    MAX_QUOTE_VERSION,
     OPEN_CONTRACT_STATUSES,
 )
 from sales.domain import deals as rules
@@ -190,8 +191,8 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[An
 def create_contract(unit: SalesUnit, quote_id: Any, version: Any, data: Any = None) -> dict[str, Any]:
     """From the quote's final version (approved or sent); one open contract per version."""
     quote_id = require_id(quote_id, "quote_id")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ValidationError.for_field("version", "must be a positive integer")
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_QUOTE_VERSION:
+        raise ValidationError.for_field("version", f"must be an integer from 1 to {MAX_QUOTE_VERSION}")
     special = _special_flag(data)
     # The quote row is the lock that serialises contracts of one quote (the unique index backs it).
     quote = unit.session.scalars(

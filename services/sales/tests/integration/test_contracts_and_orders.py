@@ -182,6 +182,10 @@ def test_a_contract_comes_only_from_the_final_approved_or_sent_version(sales, cu
     assert not_approved.value.errors[0]["field"] == "version"
     with pytest.raises(NotFound):
         sales.run(SALES1, contracts.create_contract, deal.quote_id, 9)
+    for bad in (0, True, "2", 10**12):
+        with pytest.raises(ValidationError) as caught_bad:
+            sales.run(SALES1, contracts.create_contract, deal.quote_id, bad)
+        assert caught_bad.value.errors[0]["field"] == "version"
 
     def approve_v2(unit: Any) -> None:
         row = unit.session.scalars(
