@@ -41,17 +41,20 @@ MODULE = ServiceModule(
     templates=Path(__file__).resolve().parent / "templates",
     capabilities=capabilities.CAPABILITIES,
     fake="gateway.services.sales.fake:FakeSalesService",
-    customer_tabs=(web_opportunities.CUSTOMER_TAB,),
+    customer_tabs=(
+        web_opportunities.CUSTOMER_TAB,
+        CustomerTab(
+            "quotes", "报价 Quotes", "quotes:read", "quotes_customer_tab.html", web_quotes.customer_tab
+        ),
+        CustomerTab(
+            "contracts", "合同 Contracts", "contracts:read", "deals_customer_tab.html", web_deals.customer_tab
+        ),
+    ),
     nav=(
         NavLink("leads", "/leads", "线索 Leads", capability="leads:read"),
         NavLink("opportunities", "/opportunities", "商机 Opportunities", capability="opportunities:read"),
         NavLink("approvals", "/approvals", "审批 Approvals", capability="quotes:approve"),
         NavLink("contracts", "/contracts", "合同 Contracts", capability="contracts:read"),
         NavLink("sales-dashboard", "/sales/dashboard", "销售分析 Funnel", capability="analytics:read"),
-    ),
-    customer_tabs=(
-        CustomerTab(
-            "quotes", "报价 Quotes", "quotes:read", "quotes_customer_tab.html", web_quotes.customer_tab
-        ),
     ),
 )

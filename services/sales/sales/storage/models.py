@@ -346,10 +346,22 @@ class ContractRow(Base):
     signed_at: Mapped[datetime | None] = mapped_column(TZ)
     archived_at: Mapped[datetime | None] = mapped_column(TZ)
     decision_comment: Mapped[str | None] = mapped_column(Text)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(USER)
     created_at: Mapped[datetime] = mapped_column(TZ)
     updated_at: Mapped[datetime] = mapped_column(TZ)
     version: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        # One open contract per quote version; rejected and cancelled ones free it.
+        Index(
+            "uq_contracts_open_quote_version",
+            "quote_id",
+            "quote_version",
+            unique=True,
+            postgresql_where="status IN ('pending_review', 'signed', 'archived')",
+        ),
+    )
 
 
 class OrderRow(Base):
@@ -368,6 +380,8 @@ class OrderRow(Base):
     service_end: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20))  # placed, cancelled
     placed_at: Mapped[datetime] = mapped_column(TZ)
+    cancelled_at: Mapped[datetime | None] = mapped_column(TZ)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(USER)
     created_at: Mapped[datetime] = mapped_column(TZ)
     updated_at: Mapped[datetime] = mapped_column(TZ)
