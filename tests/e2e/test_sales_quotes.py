@@ -232,8 +232,47 @@ def test_quote_pages_editor_errors_and_framed_pdf(stack: Stack):
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
         assert "frame-ancestors 'self'" in pdf.headers["content-security-policy"]
         assert pdf.headers["x-frame-options"] == "SAMEORIGIN"
-        assert (
-            "frame-ancestors 'none'" in page.headers["content-security-policy"]
-        )  # everything else: never framed
+        # Every other page still refuses to be framed.
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
         tab = browser.get(f"/customers/{customer['id']}?tab=quotes")
         assert tab.status_code == 200 and quote_url.rsplit("/", 1)[1] in tab.text
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def test_the_manager_decides_in_the_approval_inbox(stack: Stack):
+    name = f"审批报价{uuid.uuid4().hex[:6]}有限公司"
+    with (
+        client(stack, "sales1") as api,
+        _browser(stack, "manager") as inbox,
+        _browser(stack, "sales1") as owner,
+    ):
+        customer = api.post("/api/v1/customers", json={"name": name}).json()
+        opportunity_id = opportunity(stack, api, customer)
+        created = api.post(f"/api/v1/opportunities/{opportunity_id}/quotes", json=quote_body("30"))
+        quote_id = created.json()["id"]
+        assert api.post(f"/api/v1/quotes/{quote_id}/versions/1/submit").json()["status"] == "pending_approval"
+        assert owner.get("/approvals").status_code == 403  # sales have no inbox
+        own_page = owner.get(f"/quotes/{quote_id}")
+        assert 'data-testid="approve-1"' not in own_page.text  # never approve your own quote
+
+        page = inbox.get("/approvals")
+        assert page.status_code == 200 and f'data-testid="approval-{quote_id}-1"' in page.text
+        reject = inbox.post(
+            f"/quotes/{quote_id}/versions/1/reject",
+            data={"csrf_token": _csrf(page.text), "comment": " ", "next": "/approvals"},
+            follow_redirects=True,
+        )
+        assert 'data-testid="action-error"' in reject.text  # a rejection needs a reason
+        approve = inbox.post(
+            f"/quotes/{quote_id}/versions/1/approve",
+            data={"csrf_token": _csrf(reject.text), "comment": "同意", "next": "/approvals"},
+            follow_redirects=False,
+        )
+        assert approve.status_code == 303 and approve.headers["location"] == "/approvals"
+        assert f'data-testid="approval-{quote_id}-1"' not in inbox.get("/approvals").text
+        assert api.get(f"/api/v1/quotes/{quote_id}").json()["versions"][0]["status"] == "approved"

@@ -78,9 +78,15 @@ def clean_comment(comment: object, *, required: bool) -> str | None:
     return text or None
 
 
+def expiry_window(today: date, reminder_days: int) -> tuple[date, date]:
+    """Valid-until dates whose reminder is due today: from today to ``reminder_days`` ahead (an
+    already expired version is not reminded any more)."""
+    return today, today + timedelta(days=reminder_days)
+
+
 def expiry_due(valid_until: date, today: date, reminder_days: int) -> bool:
-    """A reminder is due from ``reminder_days`` before valid-until, until the day itself."""
-    return today <= valid_until <= today + timedelta(days=reminder_days)
+    first, last = expiry_window(today, reminder_days)
+    return first <= valid_until <= last
 
 
 # -- the create / new-version body ------------------------------------------------------------------

@@ -7,7 +7,7 @@ version's ``expiry_reminded_at`` make "once" hold even across restarts.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from kernel.clock import isoformat
 from kernel.ids import new_id
@@ -33,14 +33,14 @@ def remind_expiring_quotes(
     how many versions this batch handled (a full batch: run again)."""
     days = settings().quote_expiry_reminder_days if reminder_days is None else reminder_days
     today = now.date()
+    first, last = rules.expiry_window(today, days)
     rows = unit.session.execute(
         select(QuoteVersionRow, QuoteRow)
         .join(QuoteRow, QuoteRow.id == QuoteVersionRow.quote_id)
         .where(
             QuoteVersionRow.status.in_(rules.ISSUED),
             QuoteVersionRow.expiry_reminded_at.is_(None),
-            QuoteVersionRow.valid_until >= today,
-            QuoteVersionRow.valid_until <= today + timedelta(days=days),
+            QuoteVersionRow.valid_until.between(first, last),
         )
         .order_by(QuoteVersionRow.valid_until, QuoteVersionRow.id)
         .limit(batch)
