@@ -22,13 +22,11 @@ from decimal import Decimal
 from fpdf import FPDF, FontFace
 from fpdf.enums import Align, TableCellFillMode, XPos, YPos
 
+from sales.contracts.money import format_amount, format_money
+
 DEFAULT_FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 FONT_PACKAGE = "fonts-wqy-microhei"
 FONT = "cjk"
-
-# Minor units per currency (ISO 4217 exponent); two unless listed.
-_EXPONENT = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "JOD": 3, "OMR": 3}
-_SYMBOL = {"CNY": "¥"}
 
 STATUS_LABELS = {
     "draft": "草稿 DRAFT",
@@ -46,6 +44,19 @@ _INK = (33, 37, 41)
 _MUTED = (108, 117, 125)
 _FINAL = (25, 135, 84)
 _OPEN = (180, 83, 9)
+
+
+__all__ = [
+    "DEFAULT_FONT_PATH",
+    "PdfFontMissing",
+    "PdfLine",
+    "QuoteDocument",
+    "RenderedPdf",
+    "check_font",
+    "format_amount",
+    "format_money",
+    "render_quote",
+]
 
 
 class PdfFontMissing(RuntimeError):
@@ -86,29 +97,6 @@ class RenderedPdf:
     content: bytes
     text: str  # the words the PDF shows, in reading order (for the search index)
     sha256: str
-
-
-def minor_digits(currency: str) -> int:
-    return _EXPONENT.get(currency.upper(), 2)
-
-
-def format_amount(amount_minor: int, currency: str) -> str:
-    """The plain decimal, no grouping: ``1234550`` CNY → ``"12345.50"`` (what people type)."""
-    digits = minor_digits(currency)
-    sign = "-" if amount_minor < 0 else ""
-    units, cents = divmod(abs(amount_minor), 10**digits)
-    return f"{sign}{units}.{cents:0{digits}d}" if digits else f"{sign}{units}"
-
-
-def format_money(amount_minor: int, currency: str) -> str:
-    """``"¥12,345.00"`` for CNY, ``"USD 1,234.50"`` otherwise, ``"JPY 1,234"`` without minor units."""
-    code = currency.upper()
-    digits = minor_digits(code)
-    sign = "-" if amount_minor < 0 else ""
-    units, cents = divmod(abs(amount_minor), 10**digits)
-    number = f"{units:,}" + (f".{cents:0{digits}d}" if digits else "")
-    symbol = _SYMBOL.get(code)
-    return f"{sign}{symbol}{number}" if symbol else f"{sign}{code} {number}"
 
 
 def format_pct(pct: Decimal) -> str:
