@@ -279,9 +279,12 @@ def suggest_body(params: SuggestParams, caller: Caller) -> dict[str, Any]:
     if "@" in folded:
         should.append(_prefix("emails", folded, 3.0))
     return {
-        "query": {
-            "bool": {"filter": filters, "must_not": must_not, "should": should, "minimum_should_match": 1}
-        },
+        "query": ranked(
+            {"bool": {"filter": filters, "must_not": must_not, "should": should, "minimum_should_match": 1}}
+        ),
+        # One suggestion per record: a quote's versions are documents of one record (its id),
+        # of which the best ranked (the final version) stands for it.
+        "collapse": {"field": "id"},
         "sort": SORT,
         "size": params.limit,
         "_source": ["kind", "id", "customer_id", "orig"],

@@ -121,3 +121,9 @@ def test_each_caller_sees_the_quotes_sales_policy_lets_them_read(world: dict[str
         world["quote_id"],
         world["other_id"],
     }
+
+
+def test_a_quote_is_suggested_once_not_once_per_version(world: dict[str, Any]) -> None:
+    suggestions = world["engine"].suggest(ADMIN, world["number"])
+    quotes = [s for s in suggestions if s["kind"] == "quote"]
+    assert [s["id"] for s in quotes] == [world["quote_id"]]

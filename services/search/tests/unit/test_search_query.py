@@ -97,8 +97,9 @@ def test_query_text_is_folded_like_the_index():
 def test_suggest_body():
     body = suggest_body(validate_suggest("akj", 8), SALES)
     assert body["size"] == 8
-    assert body["query"]["bool"]["filter"] == [*acl_filters(SALES), {"exists": {"field": "name_prefix"}}]
-    assert {"name_prefix", "pinyin", "initials", "title"} <= fields_of(body["query"]["bool"]["should"])
+    assert boolean_of(body)["filter"] == [*acl_filters(SALES), {"exists": {"field": "name_prefix"}}]
+    assert {"name_prefix", "pinyin", "initials", "title"} <= fields_of(boolean_of(body)["should"])
+    assert body["collapse"] == {"field": "id"}
 
 
 @pytest.mark.parametrize(
