@@ -12,15 +12,20 @@ covering Chinese works (``font_path``); nothing is downloaded at run time.
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
+from fontTools import ttLib
 from fpdf import FPDF, FontFace
 from fpdf.enums import Align, TableCellFillMode, XPos, YPos
+from fpdf.fonts import SubsetMap, TTFFont
 
 from sales.contracts.money import format_amount, format_money
 
@@ -119,6 +124,34 @@ def check_font(font_path: str | None = None) -> str:
     return path
 
 
+@lru_cache(maxsize=2)
+def _parsed_font(path: str, mtime: float) -> tuple[TTFFont, bytes]:
+    """fpdf2's parse of the font (cmap and widths of ~50k glyphs: about half the render time of
+    a short quote) and the file's bytes, once per process and font file version."""
+    scratch = FPDF()
+    scratch.add_font(FONT, "", path)
+    parsed: TTFFont = scratch.fonts[FONT]
+    parsed.ttfont.close()
+    with open(path, "rb") as fh:
+        return parsed, fh.read()
+
+
+def _add_font(pdf: FPDF, path: str) -> None:
+    """``pdf.add_font(FONT, "", path)`` without parsing the font again: the parsed metrics are
+    shared (read-only), while the font program, the subset map and the descriptor — which
+    subsetting and output change — are this document's own. Renders the same bytes as
+    ``add_font`` (tests/unit/test_pdf.py checks)."""
+    parsed, data = _parsed_font(path, os.path.getmtime(path))
+    font = copy.copy(parsed)
+    font.i = len(pdf.fonts) + 1
+    font.ttfont = ttLib.TTFont(io.BytesIO(data), recalcTimestamp=False, fontNumber=0, lazy=True)
+    font.desc = copy.copy(parsed.desc)
+    font.missing_glyphs = []
+    font.hbfont = None
+    font.subset = SubsetMap(font)
+    pdf.fonts[FONT] = font
+
+
 class _QuotePdf(FPDF):
     def __init__(self, doc: QuoteDocument) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
@@ -156,7 +189,7 @@ def render_quote(doc: QuoteDocument, font_path: str | None = None) -> RenderedPd
     pdf.set_author(doc.seller_name)
     pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
     pdf.set_auto_page_break(True, margin=18)
-    pdf.add_font(FONT, "", path)
+    _add_font(pdf, path)
     pdf.alias_nb_pages()
     pdf.add_page()
     text = _Text()

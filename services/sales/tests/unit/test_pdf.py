@@ -11,6 +11,8 @@ from typing import Any
 
 import pypdf
 import pytest
+from fpdf import FPDF
+from sales.domain import pdf
 from sales.domain.pdf import (
     PdfFontMissing,
     PdfLine,
@@ -116,6 +118,18 @@ def test_the_cjk_font_is_embedded() -> None:
 
 def test_the_same_version_renders_to_the_same_bytes() -> None:
     assert render_quote(document()).sha256 == render_quote(document()).sha256
+
+
+def test_the_font_parsed_once_per_process_renders_what_fpdf_parsing_it_again_renders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cached = render_quote(document(lines=30))
+
+    def add_font(document: FPDF, path: str) -> None:
+        document.add_font(pdf.FONT, "", path)
+
+    monkeypatch.setattr(pdf, "_add_font", add_font)
+    assert render_quote(document(lines=30)).content == cached.content
 
 
 def test_a_missing_font_is_a_clear_error() -> None:
