@@ -118,7 +118,7 @@ def check_font(font_path: str | None = None) -> str:
     if not os.path.isfile(path):
         raise PdfFontMissing(
             f"quote PDF font {path!r} not found: install the Debian package {FONT_PACKAGE} "
-            "(deploy/local/up.sh does) or set PANORAMA_SALES_QUOTE_PDF_FONT_PATH to a TrueType "
+            "(deploy/local/up.sh does) or set PANORAMA_QUOTE_PDF_FONT_PATH to a TrueType "
             "font covering Chinese"
         )
     return path
