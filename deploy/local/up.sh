@@ -22,6 +22,8 @@ started_at=${SECONDS}
 postgres_install
 rabbitmq_install
 elasticsearch_install
+# The CJK TrueType font the sales service embeds in quote PDFs (sales/domain/pdf.py).
+apt_install fonts-wqy-microhei
 
 elasticsearch_start
 postgres_start

@@ -14,6 +14,7 @@ from nameko.rpc import rpc as plain_rpc
 from sales.contracts import SERVICE
 from sales.entrypoints.analytics import AnalyticsEntrypoints
 from sales.entrypoints.deals import DealEntrypoints
+from sales.entrypoints.export import ExportEntrypoints
 from sales.entrypoints.leads import LeadEntrypoints
 from sales.entrypoints.opportunities import OpportunityEntrypoints
 from sales.entrypoints.quotes import QuoteEntrypoints
@@ -29,6 +30,7 @@ class SalesService(
     DealEntrypoints,
     AnalyticsEntrypoints,
     ReplicaEntrypoints,
+    ExportEntrypoints,
 ):
     name = SERVICE
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from kernel.settings import service_settings
 
+from sales.domain.pdf import DEFAULT_FONT_PATH
+
 
 class SalesSettings(service_settings("sales")):  # type: ignore[misc]
     # Leads not followed up within this many days (per grade) go back to the pool.
@@ -22,5 +24,7 @@ class SalesSettings(service_settings("sales")):  # type: ignore[misc]
     quote_expiry_check_seconds: float = 300.0
     # A renewal opportunity is due this many days before the order's service period ends.
     renewal_lead_days: int = 60
+    # The TrueType font covering Chinese embedded in quote PDFs (Debian: fonts-wqy-microhei).
+    quote_pdf_font_path: str = DEFAULT_FONT_PATH
     # RPC to the customers service (lead conversion, customer lookups).
     customers_rpc_timeout_seconds: float = 10.0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 import opencc
@@ -131,3 +132,32 @@ def tax_id_key(tax_id: str) -> str:
 
 def tag_terms(tags: Iterable[str]) -> list[str]:
     return _bounded(fold(tag) for tag in tags)
+
+
+# An amount as typed: currency sign or code around it, thousands separators, "元".
+_AMOUNT_MARKS = re.compile(r"^(?:[a-z]{3}|[¥$€£])\s*|\s*(?:[a-z]{3}|元)$|[,\s]")
+_AMOUNT = re.compile(r"^\d{1,15}(?:\.\d{1,4})?$")
+
+
+def amount_key(value: Decimal) -> str:
+    """One spelling per amount, whatever the scale: 12345.00 and 12345 → ``"12345"``, 0.50 → ``"0.5"``."""
+    return f"{value.normalize():f}"
+
+
+def amount_terms(values: Iterable[Decimal]) -> list[str]:
+    """The keys of a record's amounts (its total, its lines' prices), for exact amount search."""
+    return _bounded(amount_key(v) for v in values)
+
+
+def query_amount(text: str) -> str | None:
+    """The amount key of a query that is an amount ("¥12,345.00", "USD 1234.5", "12345元"), else None."""
+    folded = unicodedata.normalize("NFKC", text).strip().lower()
+    if not any(ch.isdigit() for ch in folded):
+        return None
+    bare = _AMOUNT_MARKS.sub("", folded)
+    if not _AMOUNT.match(bare):
+        return None
+    try:
+        return amount_key(Decimal(bare))
+    except InvalidOperation:
+        return None

@@ -51,6 +51,7 @@ COMMON_PROPERTIES: dict[str, Any] = {
     "emails": KEYWORD,
     "email_locals": KEYWORD,
     "tax_id": KEYWORD,
+    "amount_terms": KEYWORD,  # enrich.amount_terms: every amount a record shows, one spelling each
     # originals for display only: not indexed, not even parsed
     "orig": {"type": "object", "enabled": False},
 }

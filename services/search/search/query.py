@@ -21,7 +21,7 @@ from kernel.text import fold
 from search import enrich
 from search.acl import acl_filters
 from search.cursor import decode_cursor, encode_cursor, query_fingerprint
-from search.kinds import KNOWN_KINDS
+from search.kinds import KNOWN_KINDS, REGISTRY
 from search.results import (
     MATCH_EMAIL,
     MATCH_EMAIL_LOCAL,
@@ -36,7 +36,16 @@ _PINYIN_QUERY = re.compile(r"^[a-z0-9]{2,}$")
 # ones typo tolerance is for. CJK, digits (phones, tax ids) and e-mails stay exact.
 _LATIN_WORDS = re.compile(r"^[a-z\u00c0-\u024f][a-z\u00c0-\u024f\s.,'&()-]*$")
 _LATIN_WORD = re.compile(r"[a-z\u00c0-\u024f]{4,}")
-SOURCE_FIELDS = ["kind", "id", "customer_id", "status", "updated_at", "orig"]
+SOURCE_FIELDS = [
+    "kind",
+    "id",
+    "customer_id",
+    "status",
+    "updated_at",
+    "orig",
+    # what some kinds' hits carry besides (a quote's version number and is_final)
+    *sorted({name for spec in REGISTRY.values() for name in spec.hit_fields}),
+]
 # Phones and e-mails are marked in Python from the named query that matched (results.py): their
 # indexed forms (digit suffixes, lower case) are not what the user typed.
 HIGHLIGHT_FIELDS = ("title", "alt_names", "customer_name", "body", "tax_id")
@@ -45,6 +54,7 @@ SORT = [{"_score": "desc"}, {"updated_at": {"order": "desc", "missing": "_last"}
 # Boosts: identities (constant score) ≫ own name text ≫ parent name / body text.
 B_IDENTITY = 100.0
 B_EMAIL_LOCAL = 40.0
+B_AMOUNT = 40.0  # a record showing exactly the amount typed ("¥12,345.00", "12345")
 B_PINYIN_WHOLE = 30.0
 B_TITLE_PHRASE = 6.0
 B_PREFIX = 10.0
@@ -148,7 +158,39 @@ def text_clauses(q: str) -> list[dict[str, Any]]:
     tax = enrich.tax_id_key(q)
     if len(tax) >= 6 and any(ch.isdigit() for ch in tax):
         clauses.append(_term("tax_id", tax, B_IDENTITY))
+    amount = enrich.query_amount(q)
+    if amount is not None:
+        clauses.append(_term("amount_terms", amount, B_AMOUNT))
     return clauses
+
+
+def ranking_functions() -> list[dict[str, Any]]:
+    """Each kind's ranking boosts (``KindSpec.boosts``) as ``function_score`` functions."""
+    return [
+        {
+            "filter": {"bool": {"filter": [{"term": {"kind": spec.kind}}, {"term": {b.field: b.value}}]}},
+            "weight": b.weight,
+        }
+        for spec in REGISTRY.values()
+        for b in spec.boosts
+    ]
+
+
+def ranked(query: dict[str, Any]) -> dict[str, Any]:
+    """``query`` with the kinds' boosts multiplied into its score (unchanged without boosts).
+    Multiplicative, so a boost reorders records that match equally well (a quote's versions)
+    without lifting one that matches worse above a better match of another kind."""
+    functions = ranking_functions()
+    if not functions:
+        return query
+    return {
+        "function_score": {
+            "query": query,
+            "functions": functions,
+            "score_mode": "multiply",
+            "boost_mode": "multiply",
+        }
+    }
 
 
 def highlight_clauses(clauses: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -189,7 +231,7 @@ def search_body(params: SearchParams, caller: Caller) -> dict[str, Any]:
     if clauses:
         boolean.update(should=clauses, minimum_should_match=1)
     body: dict[str, Any] = {
-        "query": {"bool": boolean},
+        "query": ranked({"bool": boolean}),
         # Facets count every kind the query matches; the kind choice narrows the hits only.
         "aggs": {"kind": {"terms": {"field": "kind", "size": max(len(KNOWN_KINDS), 10)}}},
         "highlight": {
@@ -237,9 +279,12 @@ def suggest_body(params: SuggestParams, caller: Caller) -> dict[str, Any]:
     if "@" in folded:
         should.append(_prefix("emails", folded, 3.0))
     return {
-        "query": {
-            "bool": {"filter": filters, "must_not": must_not, "should": should, "minimum_should_match": 1}
-        },
+        "query": ranked(
+            {"bool": {"filter": filters, "must_not": must_not, "should": should, "minimum_should_match": 1}}
+        ),
+        # One suggestion per record: a quote's versions are documents of one record (its id),
+        # of which the best ranked (the final version) stands for it.
+        "collapse": {"field": "id"},
         "sort": SORT,
         "size": params.limit,
         "_source": ["kind", "id", "customer_id", "orig"],

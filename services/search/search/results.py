@@ -18,7 +18,7 @@ from typing import Any
 from kernel.text import fold
 
 from search import enrich
-from search.kinds import KNOWN_KINDS
+from search.kinds import KNOWN_KINDS, REGISTRY
 
 # Named queries (see query.py) that say which identity field matched.
 MATCH_PHONE = "phones"
@@ -124,7 +124,11 @@ def _item(hit: dict[str, Any], q: str) -> dict[str, Any]:
     orig = source.get("orig") or {}
     title, customer_name = orig.get("title"), orig.get("customer_name")
     text, field = snippet(hit, q)
+    spec = REGISTRY.get(str(source.get("kind")))
+    # The fields this kind's hits carry besides (a quote: its version number, is_final).
+    extra = {name: source.get(name) for name in (spec.hit_fields if spec else ())}
     return {
+        **extra,
         "kind": source.get("kind"),
         "id": source.get("id"),
         "customer_id": source.get("customer_id"),

@@ -28,6 +28,9 @@ class SearchHit(ResponseModel):
     score: float | None = None
     updated_at: str | None = None
     status: str | None = None
+    # Fields some kinds' hits carry (search.kinds: KindSpec.hit_fields); absent for the others.
+    version: int | None = Field(default=None, description="A quote hit: the version number n")
+    is_final: bool | None = Field(default=None, description="A quote hit: whether this version is final")
 
 
 class SearchResults(ResponseModel):

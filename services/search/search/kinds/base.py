@@ -17,6 +17,17 @@ SUMMARY_SEPARATOR = " · "
 TITLE_MAX = 120
 
 
+@dataclass(frozen=True)
+class Boost:
+    """A ranking feature of one kind: its documents whose ``field`` equals ``value`` score
+    ``weight`` times what the text match gives (e.g. a quote's final version above the versions it
+    superseded). Applied in the query as a multiplicative function, never as a filter."""
+
+    field: str
+    value: Any
+    weight: float
+
+
 @dataclass(frozen=True, eq=False)
 class KindSpec:
     """Everything search knows about one record kind. The label, link and event types are the
@@ -28,6 +39,11 @@ class KindSpec:
     service: str  # owner: its ``export`` RPC refills the index on a reindex
     build: Builder
     fields: Mapping[str, Any] = field(default_factory=dict)
+    # Document fields a hit of this kind carries beside the common ones (a quote: its version
+    # number and whether it is final). The builder puts the public ``id`` in the document; the
+    # Elasticsearch id stays per aggregate (``doc_id``), so one record may have many documents.
+    hit_fields: tuple[str, ...] = ()
+    boosts: tuple[Boost, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -42,8 +58,12 @@ def kind_specs(
     service: str,
     published: Iterable[SearchKind],
     builders: Mapping[str, tuple[Builder, Mapping[str, Any]]],
+    *,
+    hit_fields: Mapping[str, Sequence[str]] | None = None,
+    boosts: Mapping[str, Sequence[Boost]] | None = None,
 ) -> tuple[KindSpec, ...]:
-    """Pair a service's published kinds with their builders (kind → (builder, mapping fragment)).
+    """Pair a service's published kinds with their builders (kind → (builder, mapping fragment)),
+    and optionally the fields their hits carry and their ranking boosts (kind → ...).
 
     A kind published without a builder, or built but not published, fails here at import time:
     otherwise the first would dead-letter every event and the second never receive one.
@@ -56,7 +76,20 @@ def kind_specs(
             f"{service}: kinds published without a search builder {sorted(missing)}, "
             f"builders for unpublished kinds {sorted(extra)}"
         )
-    return tuple(KindSpec(k, service, builders[k.kind][0], builders[k.kind][1]) for k in published)
+    for name, extras in (("hit fields", hit_fields or {}), ("boosts", boosts or {})):
+        if set(extras) - set(names):
+            raise ValueError(f"{service}: {name} for unpublished kinds {sorted(set(extras) - set(names))}")
+    return tuple(
+        KindSpec(
+            k,
+            service,
+            builders[k.kind][0],
+            builders[k.kind][1],
+            hit_fields=tuple((hit_fields or {}).get(k.kind, ())),
+            boosts=tuple((boosts or {}).get(k.kind, ())),
+        )
+        for k in published
+    )
 
 
 def required(data: dict[str, Any], key: str) -> Any:

@@ -24,6 +24,12 @@ def fields_of(clauses: list[dict[str, Any]]) -> set[str]:
     return out
 
 
+def boolean_of(body: dict[str, Any]) -> dict[str, Any]:
+    """The filtering bool query (inside the kinds' ranking boosts)."""
+    query = body["query"]
+    return query["function_score"]["query"]["bool"] if "function_score" in query else query["bool"]
+
+
 def test_acl_filter_is_the_callers_principals_and_admin_has_none():
     assert acl_filters(SALES) == [{"terms": {"acl": ["user:u1", "role:sales"]}}]
     assert acl_filters(MANAGER) == [{"terms": {"acl": ["user:m1", "role:manager", "team:t1"]}}]
@@ -34,7 +40,7 @@ def test_search_body_filters_inside_the_query_and_facets_ignore_the_kind_choice(
     body = search_body(
         validate_search("A科技", kinds=["contact"], owner_id="u9", date_from="2026-01-01"), SALES
     )
-    boolean = body["query"]["bool"]
+    boolean = boolean_of(body)
     assert {"terms": {"acl": ["user:u1", "role:sales"]}} in boolean["filter"]
     assert {"term": {"owner_id": "u9"}} in boolean["filter"]
     assert {"range": {"updated_at": {"gte": "2026-01-01"}}} in boolean["filter"]
@@ -58,7 +64,7 @@ def test_highlighting_uses_only_the_clauses_that_can_mark_a_highlighted_field():
 
 
 def test_admin_query_has_no_acl_clause_and_empty_query_matches_everything_visible():
-    boolean = search_body(validate_search(""), ADMIN)["query"]["bool"]
+    boolean = boolean_of(search_body(validate_search(""), ADMIN))
     assert boolean["filter"] == [] and "should" not in boolean
 
 
@@ -91,8 +97,9 @@ def test_query_text_is_folded_like_the_index():
 def test_suggest_body():
     body = suggest_body(validate_suggest("akj", 8), SALES)
     assert body["size"] == 8
-    assert body["query"]["bool"]["filter"] == [*acl_filters(SALES), {"exists": {"field": "name_prefix"}}]
-    assert {"name_prefix", "pinyin", "initials", "title"} <= fields_of(body["query"]["bool"]["should"])
+    assert boolean_of(body)["filter"] == [*acl_filters(SALES), {"exists": {"field": "name_prefix"}}]
+    assert {"name_prefix", "pinyin", "initials", "title"} <= fields_of(boolean_of(body)["should"])
+    assert body["collapse"] == {"field": "id"}
 
 
 @pytest.mark.parametrize(
@@ -171,3 +178,24 @@ def test_fuzzy_clauses_do_not_drive_highlighting():
     assert fuzzy_clauses("Acme Robotcs")
     marking = body["highlight"]["highlight_query"]["bool"]["should"]
     assert all("fuzziness" not in next(iter(next(iter(c.values())).values())) for c in marking)
+
+
+def test_kind_boosts_multiply_the_score_of_matching_documents_of_that_kind_only():
+    query = search_body(validate_search("A科技"), SALES)["query"]["function_score"]
+    assert query["score_mode"] == query["boost_mode"] == "multiply"
+    final = {"bool": {"filter": [{"term": {"kind": "quote"}}, {"term": {"is_final": True}}]}}
+    assert {"filter": final, "weight": 3.0} in query["functions"]
+    # the ACL stays a filter of the query itself: boosts never widen what matches
+    assert {"terms": {"acl": ["user:u1", "role:sales"]}} in query["query"]["bool"]["filter"]
+
+
+@pytest.mark.parametrize(
+    ("q", "key"),
+    [("¥12,345.00", "12345"), ("12345.50", "12345.5"), ("USD 1,234.50", "1234.5"), ("8000元", "8000")],
+)
+def test_an_amount_query_looks_up_the_amount_terms(q: str, key: str) -> None:
+    assert {"term": {"amount_terms": {"value": key, "boost": 40.0}}} in text_clauses(q)
+
+
+def test_a_name_query_has_no_amount_clause() -> None:
+    assert "amount_terms" not in fields_of(text_clauses("A科技"))
