@@ -88,7 +88,14 @@ class RuleUpdate(Versioned, c.RuleUpdate):
 
 
 class LeadOut(ResponseModel, c.Lead):
-    pass
+    follow_ups: list[c.LeadFollowUp] | None = Field(
+        default=None, description="Its notes, newest first (`GET /api/v1/leads/{id}` only)"
+    )
+    conversion: dict[str, Any] | None = Field(
+        default=None,
+        description="After `convert`: `{customer_id, linked, contact_id, follow_up_id}` "
+        "(`linked`: an existing customer was found and linked instead of creating one)",
+    )
 
 
 class LeadPage(ResponseModel, Page[LeadOut]):

@@ -3,6 +3,7 @@ rules, recycling by an injected clock, permissions."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -311,3 +312,25 @@ def test_recycling_works_in_batches_and_skips_locked_leads(sales):
         _age(sales, lead_id, 5)
     assert sales.run(SYSTEM, lead_recycling.recycle_leads, utcnow(), DAYS, 3) == 3
     assert sales.run(SYSTEM, lead_recycling.recycle_leads, utcnow(), DAYS, 3) == 2
+
+
+def test_concurrent_claims_cannot_both_take_the_last_slot_of_the_day(sales):
+    pooled = [lead(sales, MANAGER, f"并发{i}有限公司")["id"] for i in range(2)]
+    limits = LeadLimits(default_daily_cap=1)
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def claim(lead_id: str) -> None:
+        start.wait()
+        try:
+            sales.run(SALES1, leads.claim_lead, lead_id, None, limits)
+            outcomes.append("claimed")
+        except Conflict:
+            outcomes.append("capped")
+
+    threads = [threading.Thread(target=claim, args=(lead_id,)) for lead_id in pooled]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["capped", "claimed"]
