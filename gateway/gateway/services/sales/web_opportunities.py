@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -238,7 +238,14 @@ async def move(
     if back.startswith(_url(opportunity_id)):
         context = await detail_context(user, sales, directory, opportunity_id)
     else:
-        context = await board_context(user, sales, directory, mine="owner=me" in back)
+        query = parse_qs(urlsplit(back).query)
+        context = await board_context(
+            user,
+            sales,
+            directory,
+            mine=query.get("owner") == ["me"],
+            customer_id=(query.get("customer_id") or [""])[0][:64] or None,
+        )
     context["move_error"] = move_error
     context["move_needs"] = sorted(ADVANCE_FIELDS & {e["field"] for e in errors})
     template = "opportunity_detail.html" if "opportunity" in context else "opportunities_board.html"
