@@ -141,16 +141,7 @@ def test_the_board_moves_a_card_and_asks_for_what_is_missing(stack: Stack):
             "/api/v1/opportunities",
             json={"customer_id": customer["id"], "title": "看板测试", "amount_minor": 0},
         ).json()
-        login = web.post(
-            "/login",
-            data={
-                "username": "sales1",
-                "password": "panorama",
-                "csrf_token": _csrf(web.get("/login").text),
-                "next": "/opportunities",
-            },
-        )
-        assert login.status_code == 303
+        web_login(web, "sales1")
         board = web.get("/opportunities?owner=me")
         assert board.status_code == 200 and "看板测试" in board.text
         token = _csrf(board.text)
@@ -176,3 +167,43 @@ def test_the_board_moves_a_card_and_asks_for_what_is_missing(stack: Stack):
         assert page.status_code == 200 and 'data-testid="stage-history-row"' in page.text
         tab = web.get(f"/customers/{customer['id']}?tab=opportunities")
         assert tab.status_code == 200 and "看板测试" in tab.text
+
+
+def web_login(web: httpx.Client, username: str) -> None:
+    login = web.post(
+        "/login",
+        data={
+            "username": username,
+            "password": "panorama",
+            "csrf_token": _csrf(web.get("/login").text),
+            "next": "/",
+        },
+    )
+    assert login.status_code == 303
+
+
+def test_admins_manage_the_funnel_settings_page(stack: Stack):
+    code = f"e2e_{uuid.uuid4().hex[:8]}"
+    with httpx.Client(base_url=stack.base_url, timeout=10) as web, client(stack, "sales1") as api:
+        web_login(web, "admin")
+        page = web.get("/opportunities/settings")
+        assert page.status_code == 200 and 'data-testid="prob-demo"' in page.text
+        token = _csrf(page.text)
+        bad = web.post(
+            "/opportunities/settings/probabilities", data={"csrf_token": token, "prob_demo": "150"}
+        )
+        assert bad.status_code == 422 and "probabilities.demo" in bad.text
+        added = web.post(
+            "/opportunities/settings/lost-reasons",
+            data={"csrf_token": token, "code": code, "label": "端到端 E2E"},
+        )
+        assert added.status_code == 303
+        assert code in [r["code"] for r in api.get("/api/v1/lost-reasons").json()["items"]]
+        retired = web.post(
+            f"/opportunities/settings/lost-reasons/{code}", data={"csrf_token": token, "active": "0"}
+        )
+        assert retired.status_code == 303
+        assert code not in [r["code"] for r in api.get("/api/v1/lost-reasons").json()["items"]]
+        listed = api.get("/api/v1/lost-reasons", params={"include_retired": "true"}).json()["items"]
+        [mine] = [r for r in listed if r["code"] == code]
+        assert mine["label"] == "端到端 E2E" and mine["active"] is False

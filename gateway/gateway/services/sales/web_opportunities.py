@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -168,6 +168,7 @@ async def board_context(
         **_base(),
         "columns": columns,
         "lost_reasons": pages[-1],
+        "reason_labels": {r["code"]: r["label"] for r in pages[-1]},
         "names": await _names(directory),
         "mine": mine,
         "customer_id": customer_id,
@@ -238,7 +239,14 @@ async def move(
     if back.startswith(_url(opportunity_id)):
         context = await detail_context(user, sales, directory, opportunity_id)
     else:
-        context = await board_context(user, sales, directory, mine="owner=me" in back)
+        query = parse_qs(urlsplit(back).query)
+        context = await board_context(
+            user,
+            sales,
+            directory,
+            mine=query.get("owner") == ["me"],
+            customer_id=(query.get("customer_id") or [""])[0][:64] or None,
+        )
     context["move_error"] = move_error
     context["move_needs"] = sorted(ADVANCE_FIELDS & {e["field"] for e in errors})
     template = "opportunity_detail.html" if "opportunity" in context else "opportunities_board.html"
@@ -339,6 +347,71 @@ async def create(request: Request, user: WebUser, sales: Sales) -> Response:
         context = await _new_context(request, user, values, labelled(form_errors(exc)))
         return render(request, "opportunity_form.html", context, status_code=422)
     return RedirectResponse(_url(record["id"]), status_code=303)
+
+
+# -- the funnel's settings: stage probabilities and lost reasons (admins change them) -------------
+async def _settings_context(user: UserRecord, sales: SalesClient) -> dict[str, Any]:
+    stages, reasons = await asyncio.gather(
+        sales.get_stage_settings(user.caller), sales.list_lost_reasons(user.caller, True)
+    )
+    return {
+        **_base(),
+        "stage_settings": stages,
+        "all_reasons": reasons["items"],
+        "is_admin": "admin" in user.roles,
+        "errors": [],
+        "values": {},
+    }
+
+
+@router.get("/opportunities/settings")
+async def settings_page(request: Request, user: WebUser, sales: Sales) -> Response:
+    require(user, "opportunities:read")
+    return render(request, "opportunities_settings.html", await _settings_context(user, sales))
+
+
+async def _settings_post(request: Request, user: UserRecord, sales: SalesClient, call: Any) -> Response:
+    try:
+        await call
+    except ValidationError as exc:
+        context = await _settings_context(user, sales)
+        context["errors"] = form_errors(exc)
+        return render(request, "opportunities_settings.html", context, status_code=422)
+    except Conflict as exc:
+        context = await _settings_context(user, sales)
+        context["errors"] = form_errors(exc)
+        return render(request, "opportunities_settings.html", context, status_code=409)
+    return RedirectResponse("/opportunities/settings", status_code=303)
+
+
+@router.post("/opportunities/settings/probabilities")
+async def save_probabilities(request: Request, user: WebUser, sales: Sales) -> Response:
+    require(user, "opportunities:write")
+    values = await read_form(request)
+    wanted: dict[str, Any] = {}
+    for stage in c.OPEN_STAGES:
+        raw = optional(values, f"prob_{stage}")
+        if raw is not None:
+            wanted[stage] = int(raw) if raw.isdigit() else raw  # the service names a bad one
+    return await _settings_post(request, user, sales, sales.set_stage_probabilities(user.caller, wanted))
+
+
+@router.post("/opportunities/settings/lost-reasons")
+async def add_reason(request: Request, user: WebUser, sales: Sales) -> Response:
+    require(user, "opportunities:write")
+    values = await read_form(request)
+    data = {"code": values.get("code", "").strip()[:40], "label": values.get("label", "").strip()[:100]}
+    return await _settings_post(request, user, sales, sales.add_lost_reason(user.caller, data))
+
+
+@router.post("/opportunities/settings/lost-reasons/{code}")
+async def toggle_reason(request: Request, code: str, user: WebUser, sales: Sales) -> Response:
+    require(user, "opportunities:write")
+    values = await read_form(request)
+    active = values.get("active") == "1"
+    return await _settings_post(
+        request, user, sales, sales.update_lost_reason(user.caller, code[:40], {"active": active})
+    )
 
 
 @router.get("/opportunities/{opportunity_id}")

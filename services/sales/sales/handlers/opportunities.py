@@ -459,3 +459,16 @@ def republish_customer(unit: SalesUnit, customer: CustomerRefRow) -> None:
 
 if republish_customer not in replicas.REPUBLISHERS:
     replicas.REPUBLISHERS.append(republish_customer)
+
+
+# -- the search reindex reads every opportunity through the service's ``export`` RPC -------------
+def export_opportunities(unit: SalesUnit, after: str, size: int) -> list[dict[str, Any]]:
+    """States of the opportunities after id ``after`` (in id order), for ``export`` to page
+    through (it checks the caller: admins and the search service)."""
+    rows = list(
+        unit.session.scalars(
+            select(OpportunityRow).where(OpportunityRow.id > after).order_by(OpportunityRow.id).limit(size)
+        )
+    )
+    names = _customer_names(unit, {r.customer_id for r in rows})
+    return [opportunity_state(r, names.get(r.customer_id)) for r in rows]

@@ -312,3 +312,13 @@ def test_a_renamed_and_transferred_customer_re_publishes_its_opportunities(sales
     # the shared grant follows the customer: sales1b sees it now, sales1 still owns it
     assert opp["id"] in {o["id"] for o in sales.run(SALES1B, ops.list_opportunities)["items"]}
     assert date.fromisoformat(now["created_at"][:10]) <= date.today()
+
+
+def test_export_pages_through_every_opportunity_in_id_order(sales, customer):
+    acme = customer(SALES1, "A科技有限公司")
+    south = customer(SALES2, "南方贸易")
+    made = sorted([_new(sales, SALES1, acme["id"])["id"], _new(sales, SALES2, south["id"])["id"]])
+    first = sales.run(SYSTEM, ops.export_opportunities, "", 1)
+    rest = sales.run(SYSTEM, ops.export_opportunities, first[-1]["id"], 10)
+    assert [o["id"] for o in first + rest] == made
+    assert {o["customer_name"] for o in first + rest} == {"A科技有限公司", "南方贸易"}
