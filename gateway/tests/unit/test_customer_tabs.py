@@ -45,7 +45,7 @@ def test_a_registered_tab_is_listed_and_loads_only_when_opened(client, probe_tab
     overview = client.get(f"/customers/{customer_id}")
     assert 'data-testid="tab-probe"' in overview.text and LOADS == []
     page = client.get(f"/customers/{customer_id}?tab=probe")
-    assert page.status_code == 200 and LOADS == [customer_id]
+    assert page.status_code == 200 and [customer_id] == LOADS
     assert 'data-testid="probe-list"' in page.text and "第一条 first" in page.text
     assert 'data-testid="customer-info"' not in page.text  # the tab replaces the overview
 

@@ -1,7 +1,7 @@
 """sales: indexes of the funnel analytics
 
 Revision ID: 0002_analytics
-Revises: 0001
+Revises: 0002_deals
 Create Date: 2026-12-02 06:00:00
 
 The predicates are frozen here as text (a revision must not change when the code does); they
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_analytics"
-down_revision = "0001"
+down_revision = "0002_deals"
 branch_labels = None
 depends_on = None
 

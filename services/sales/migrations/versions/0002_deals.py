@@ -1,14 +1,14 @@
 """sales deals: one open contract per quote version; cancellation reasons and time
 
 Revision ID: 0002_deals
-Revises: 0001
+Revises: 0002_leads
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_deals"
-down_revision = "0001"
+down_revision = "0002_leads"
 branch_labels = None
 depends_on = None
 
