@@ -80,6 +80,8 @@ def export(unit: SalesUnit, kind: Any, cursor: Any = None, limit: Any = None) ->
         raise ValidationError.for_field("kind", f"must be one of {', '.join(contracts.EXPORT_KINDS)}")
     size = page_limit(limit, default=PAGE_DEFAULT, maximum=PAGE_MAX)
     after = _after(cursor)
+    from sales.handlers import exporters  # noqa: F401  (registers every kind; imports the areas)
+
     exporter = EXPORTERS.get(kind)
     if exporter is None:
         # Never an empty page: a reindex would silently drop every record of the kind.
