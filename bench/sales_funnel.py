@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import random
 import sys
 import time
@@ -327,7 +328,14 @@ def measure(settings: BenchSettings, runs: int) -> list[dict[str, Any]]:
 
 
 def table(load_info: dict[str, float] | None, n: int, runs: int, rows: list[dict[str, Any]]) -> str:
-    lines = [f"### `funnel` RPC handler over {n:,} opportunities ({runs} runs each, in process)", ""]
+    # The machine may be shared: say how busy it was, or the milliseconds mean little.
+    busy = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines = [
+        f"### `funnel` RPC handler over {n:,} opportunities ({runs} runs each, in process)",
+        "",
+        f"{os.cpu_count()} CPUs, load average at the end {busy}.",
+        "",
+    ]
     if load_info:
         lines.append(
             f"Loaded {int(load_info['opportunities']):,} opportunities and"
