@@ -145,9 +145,12 @@ def test_the_pool_is_shared_and_claimed(stack: Stack):
         lead_id = pooled.json()["id"]
         pool = sales2.get("/api/v1/leads", params={"pool": "true", "q": name}).json()["items"]
         assert [item["id"] for item in pool] == [lead_id]
-        claimed = eventually(
-            lambda: (r := sales2.post(f"/api/v1/leads/{lead_id}/claim")).status_code != 422 and r, timeout=20
-        )
+
+        def claim() -> httpx.Response | None:
+            response = sales2.post(f"/api/v1/leads/{lead_id}/claim")
+            return response if response.status_code != 422 else None
+
+        claimed = eventually(claim, timeout=20)
         assert claimed.status_code == 200, claimed.text
         assert claimed.json()["status"] == "assigned"
         assert sales1.get(f"/api/v1/leads/{lead_id}").status_code == 404

@@ -16,9 +16,7 @@ from kernel.access import AccessPolicy, held
 from kernel.identity import Caller
 
 
-def visible(
-    policy: AccessPolicy, caller: Caller, columns: Mapping[str, ColumnElement[Any]]
-) -> ColumnElement[bool]:
+def visible(policy: AccessPolicy, caller: Caller, columns: Mapping[str, Any]) -> ColumnElement[bool]:
     """``columns``: state field → the column holding it (every field in ``policy.fields``)."""
     missing = policy.fields - set(columns)
     if missing:

@@ -43,7 +43,7 @@ class StageChangeOut(ResponseModel, c.StageChange):
 
 
 class OpportunityOut(ResponseModel, c.OpportunityDetail):
-    stage_history: list[StageChangeOut] = []
+    stage_history: list[StageChangeOut] = []  # type: ignore[assignment]  # the REST shape of each move
 
 
 class OpportunityItem(ResponseModel, c.Opportunity):

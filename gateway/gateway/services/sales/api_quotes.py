@@ -42,7 +42,7 @@ class QuoteVersionOut(ResponseModel, c.QuoteVersion):
 
 
 class QuoteOut(ResponseModel, c.Quote):
-    versions: list[QuoteVersionOut]
+    versions: list[QuoteVersionOut]  # type: ignore[assignment]  # the REST shape of each version
 
 
 class QuoteVersionPage(ResponseModel, Page[QuoteVersionOut]):

@@ -142,7 +142,7 @@ async def board_context(
         filters["owner_id"] = user.id
     if customer_id:
         filters["customer_id"] = customer_id
-    pages = await asyncio.gather(
+    pages: list[Any] = await asyncio.gather(
         *(
             sales.list_opportunities(
                 user.caller, {**filters, "stage": s}, None, OPEN_PAGE if s in c.OPEN_STAGES else CLOSED_PAGE

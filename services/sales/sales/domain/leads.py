@@ -7,7 +7,7 @@ per row what is wrong.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kernel.errors import FieldErrors, ValidationError
@@ -244,7 +244,7 @@ def clean_convert(payload: Any) -> dict[str, Any]:
     return values
 
 
-def conversion_note(lead: Mapping[str, Any], notes: list[Mapping[str, Any]], *, limit: int) -> str:
+def conversion_note(lead: Mapping[str, Any], notes: Sequence[Mapping[str, Any]], *, limit: int) -> str:
     """The customer follow-up a conversion leaves: where the lead came from and what was noted."""
     lines = [
         f"线索转化 Lead converted: {lead['company_name']} "

@@ -251,7 +251,7 @@ def list_opportunities(
     for key in filters:
         if key not in LIST_FILTERS:
             errors.add(f"filters.{key}", "is not a known filter")
-    stmt: Select[tuple[OpportunityRow]] = select(OpportunityRow).where(
+    stmt: Select[OpportunityRow] = select(OpportunityRow).where(
         access_sql.visible(
             policy.OPPORTUNITY,
             unit.caller,

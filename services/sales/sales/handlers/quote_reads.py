@@ -172,7 +172,7 @@ def _version_filter(values: dict[str, Any]) -> ColumnElement[bool]:
     return QuoteVersionRow.n == current
 
 
-def _visible(unit: SalesUnit) -> Select[Any]:
+def _visible(unit: SalesUnit) -> Select[QuoteRow, QuoteVersionRow]:
     return (
         select(QuoteRow, QuoteVersionRow)
         .join(QuoteVersionRow, QuoteVersionRow.quote_id == QuoteRow.id)
@@ -187,7 +187,7 @@ def _cursor_id(position: Any) -> str:
     return value
 
 
-def _page(unit: SalesUnit, stmt: Select[Any], cursor: Any, size: int) -> dict[str, Any]:
+def _page(unit: SalesUnit, stmt: Select[QuoteRow, QuoteVersionRow], cursor: Any, size: int) -> dict[str, Any]:
     """Newest version first (ids are time-ordered); the cursor holds the last version's id."""
     after = decode_cursor(cursor)
     if after is not None:

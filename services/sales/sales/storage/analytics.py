@@ -16,7 +16,7 @@ from typing import Any
 
 from kernel.access_sql import visible
 from kernel.identity import Caller
-from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, text, true
+from sqlalchemy import ColumnElement, Table, and_, func, literal_column, or_, select, text, true
 from sqlalchemy.orm import Session
 
 from sales import policy
@@ -31,8 +31,8 @@ from sales.storage.models import (
     StageSettingRow,
 )
 
-OPP = OpportunityRow.__table__
-MOVE = StageChangeRow.__table__
+OPP: Table = OpportunityRow.__table__  # type: ignore[assignment]
+MOVE: Table = StageChangeRow.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)

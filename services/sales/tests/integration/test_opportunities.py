@@ -14,7 +14,7 @@ from sales.handlers import opportunities as ops
 from sales.handlers import replicas
 from sales.storage.models import audit_log, outbox
 from sales_testkit import ADMIN, FINANCE, MANAGER, SALES1, SALES2
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 pytestmark = pytest.mark.integration
 
@@ -267,7 +267,7 @@ def test_lost_reasons_are_managed_by_admins(sales, customer):
         sales.run(
             SYSTEM,
             lambda unit: unit.session.execute(
-                ops.LostReasonRow.__table__.delete().where(ops.LostReasonRow.code == "merger")
+                delete(ops.LostReasonRow).where(ops.LostReasonRow.code == "merger")
             ),
         )
 
