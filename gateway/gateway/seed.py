@@ -18,6 +18,8 @@ from gateway.auth.directory import Directory
 from gateway.auth.records import UserRecord
 from gateway.auth.replication import UserReplicator
 from gateway.services.customers.client import CustomersClient
+from gateway.services.sales.client import SalesClient
+from gateway.services.sales.seed import seed_sales
 
 log = logging.getLogger(__name__)
 
@@ -378,7 +380,11 @@ async def seed_book(customers: CustomersClient, users: dict[str, UserRecord], re
 
 
 async def seed_demo(
-    directory: Directory, replicator: UserReplicator, customers: CustomersClient, password: str
+    directory: Directory,
+    replicator: UserReplicator,
+    customers: CustomersClient,
+    password: str,
+    sales: SalesClient | None = None,
 ) -> SeedReport:
     report = SeedReport()
     users = seed_directory(directory, password, report)
@@ -386,4 +392,6 @@ async def seed_demo(
     count = await replicator.sync_all()
     report.note(f"replicated {count} users to customers")
     await seed_book(customers, users, report)
+    if sales is not None:
+        await seed_sales(customers, sales, users, report)
     return report

@@ -22,6 +22,16 @@ class PanoramaError(Exception):
     def __str__(self) -> str:
         return self.detail
 
+    # The names nameko's RemoteError uses, so a caller reads a typed error the same way whether
+    # its process registered the kernel errors with nameko (kernel.nameko_ext) or not.
+    @property
+    def exc_type(self) -> str:
+        return type(self).__name__
+
+    @property
+    def value(self) -> str:
+        return f"{self.detail} {self.errors}" if self.errors else self.detail
+
 
 class ValidationError(PanoramaError):
     status = 422

@@ -14,10 +14,23 @@ from prometheus_client import Counter, Histogram, start_http_server
 from sqlalchemy.orm import Session, sessionmaker
 
 from kernel.db import make_engine, make_sessionmaker
-from kernel.errors import PanoramaError
+from kernel.errors import ERROR_TYPES, PanoramaError
 from kernel.logs import set_correlation_id
 
 log = logging.getLogger(__name__)
+
+
+def register_typed_errors() -> None:
+    """Have nameko rebuild the kernel errors on the calling side, field errors included (by
+    default a reply error becomes a ``RemoteError`` holding only the message): a service calling
+    another (sales → customers) then handles ``Conflict`` with its ``errors`` as if raised locally."""
+    from nameko.exceptions import registry
+
+    for error_type in ERROR_TYPES.values():
+        registry[f"{error_type.__module__}.{error_type.__name__}"] = error_type
+
+
+register_typed_errors()
 
 RPC_REQUESTS = Counter(
     "panorama_rpc_requests_total", "Entrypoint calls by outcome", ["service", "method", "outcome"]

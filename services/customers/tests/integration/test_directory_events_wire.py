@@ -14,6 +14,7 @@ from customers.storage.models import processed_events
 from customers_testkit import MANAGER, SALES1, start_process, wait_until_serving
 from kernel import registry
 from kernel.envelope import Envelope
+from kernel.errors import PanoramaError
 from kernel.identity import Caller
 from kernel.identity_events import user_upserted
 from kernel.migrate import declare_consumer_queues
@@ -22,6 +23,9 @@ from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+
+# A typed error over RPC: a RemoteError, or the kernel error itself where nameko rebuilds it.
+RPC_ERRORS = (RemoteError, PanoramaError)
 
 MANAGER_SOUTH = Caller("u-manager-south", ("manager",), "team-south")
 HANDLER_QUEUES = (
@@ -108,7 +112,7 @@ def visible_to(customers: Any, caller: dict[str, Any], customer_id: str) -> bool
     try:
         customers.get_customer(caller, customer_id)
         return True
-    except RemoteError as exc:
+    except RPC_ERRORS as exc:
         assert exc.exc_type in {"NotFound", "PermissionDenied"}
         return False
 
@@ -163,7 +167,7 @@ def claimed(sessions: sessionmaker[Session], event_id: str) -> bool:
 def _try(call: Any) -> Any:
     try:
         return call()
-    except RemoteError as exc:
+    except RPC_ERRORS as exc:
         if exc.exc_type == "ValidationError":  # owner not in the replica yet
             return None
         raise

@@ -12,9 +12,13 @@ import pytest
 from customers.contracts import EVENT_SCHEMAS
 from customers_testkit import SALES1, SALES2, start_process, wait_until_serving
 from kernel.envelope import Envelope
+from kernel.errors import PanoramaError
 from kernel.testing import TestServers, eventually
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
+
+# A typed error over RPC: a RemoteError, or the kernel error itself where nameko rebuilds it.
+RPC_ERRORS = (RemoteError, PanoramaError)
 
 
 @pytest.fixture(scope="module")
@@ -105,11 +109,11 @@ def test_rpc_round_trip_publishes_contract_events(rpc, hub, tap):
 
 
 def test_typed_errors_cross_the_wire(rpc, hub):
-    with pytest.raises(RemoteError) as exc:
+    with pytest.raises(RPC_ERRORS) as exc:
         rpc.customers.create_customer(SALES1.to_payload(), {"name": ""})
     assert exc.value.exc_type == "ValidationError"
     assert "name" in exc.value.value
-    with pytest.raises(RemoteError) as exc:
+    with pytest.raises(RPC_ERRORS) as exc:
         rpc.customers.get_customer(SALES2.to_payload(), "missing")
     assert exc.value.exc_type == "NotFound"
 

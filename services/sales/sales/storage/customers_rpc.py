@@ -3,7 +3,7 @@ the customers service's typed errors come back as the same kernel errors.
 
 nameko turns an error reply into a ``RemoteError`` holding only the message (``exc_args`` are
 dropped), unless the error's class is registered as deserializable: then it rebuilds the
-exception from ``exc_args``. The kernel errors are registered below, so a Conflict from
+exception from ``exc_args``. The kernel errors are registered (``kernel.nameko_ext``), so a Conflict from
 ``create_customer`` arrives with its field errors (``existing_id``, ``candidates``) — what lead
 conversion needs to link the existing customer.
 """
@@ -14,11 +14,9 @@ from typing import Any
 
 from kernel.errors import ERROR_TYPES, PanoramaError
 from kernel.identity import Caller
-from nameko.exceptions import registry as _deserializable
+from kernel.nameko_ext import register_typed_errors
 
-for _error_type in ERROR_TYPES.values():
-    # what nameko's ``deserialize_to_instance`` does; keyed by the path nameko's reply carries
-    _deserializable[f"{_error_type.__module__}.{_error_type.__name__}"] = _error_type
+register_typed_errors()  # the sales process has it from kernel.nameko_ext already; tests may not
 
 
 class RpcCustomers:

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from kernel.errors import PanoramaError
 from kernel.identity import Caller
 from kernel.ids import new_id
 from nameko.exceptions import RemoteError
@@ -22,6 +23,9 @@ from search_support import (
     stop_process,
     wait_for,
 )
+
+# A typed error over RPC: a RemoteError, or the kernel error itself where nameko rebuilds it.
+RPC_ERRORS = (RemoteError, PanoramaError)
 
 pytestmark = pytest.mark.integration
 
@@ -76,7 +80,7 @@ def test_search_and_suggest_over_rpc(rpc, publish):
     ],
 )
 def test_bad_input_is_a_validation_error_naming_the_field(rpc, kwargs, field):
-    with pytest.raises(RemoteError) as raised:
+    with pytest.raises(RPC_ERRORS) as raised:
         rpc.search(OWNER.to_payload(), **kwargs)
     assert raised.value.exc_type == "ValidationError"
     assert field in str(raised.value.value)
@@ -88,13 +92,13 @@ def test_a_hand_made_cursor_is_a_validation_error(rpc):
     bound = fingerprint(validate_search("a"), OWNER)
     raw = json.dumps({"after": ["x"], "q": bound}).encode()
     hand_made = base64.urlsafe_b64encode(raw).decode().rstrip("=")
-    with pytest.raises(RemoteError) as raised:
+    with pytest.raises(RPC_ERRORS) as raised:
         rpc.search(OWNER.to_payload(), q="a", cursor=hand_made)
     assert raised.value.exc_type == "ValidationError"
     assert "cursor" in str(raised.value.value)
 
 
 def test_missing_caller_is_permission_denied(rpc):
-    with pytest.raises(RemoteError) as raised:
+    with pytest.raises(RPC_ERRORS) as raised:
         rpc.search(None, "a")
     assert raised.value.exc_type == "PermissionDenied"
