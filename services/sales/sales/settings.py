@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from kernel.settings import service_settings
 
 from sales.domain.pdf import DEFAULT_FONT_PATH
@@ -28,3 +30,9 @@ class SalesSettings(service_settings("sales")):  # type: ignore[misc]
     quote_pdf_font_path: str = DEFAULT_FONT_PATH
     # RPC to the customers service (lead conversion, customer lookups).
     customers_rpc_timeout_seconds: float = 10.0
+
+
+@lru_cache(maxsize=1)
+def sales_settings() -> SalesSettings:
+    """The process's settings, read once (use cases deep in a call reach them here)."""
+    return SalesSettings()

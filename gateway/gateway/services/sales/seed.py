@@ -12,6 +12,7 @@ from kernel.clock import utcnow
 from kernel.errors import PanoramaError
 
 from gateway.auth.records import UserRecord
+from gateway.rpc_errors import RpcError
 from gateway.services.customers.client import CustomersClient
 from gateway.services.sales.client import SalesClient
 
@@ -59,8 +60,8 @@ async def seed_sales(
 ) -> None:
     try:
         await _seed(customers, sales, users, report)
-    except PanoramaError as exc:  # the demo must not stop `make run`; say what went wrong
-        report.note(f"sales demo: skipped the rest ({type(exc).__name__}: {exc.detail})")
+    except (PanoramaError, RpcError) as exc:  # the demo must not stop `make run`; say why not
+        report.note(f"sales demo: skipped the rest ({type(exc).__name__}: {exc})")
 
 
 async def _seed(

@@ -80,8 +80,6 @@ def export(unit: SalesUnit, kind: Any, cursor: Any = None, limit: Any = None) ->
         raise ValidationError.for_field("kind", f"must be one of {', '.join(contracts.EXPORT_KINDS)}")
     size = page_limit(limit, default=PAGE_DEFAULT, maximum=PAGE_MAX)
     after = _after(cursor)
-    from sales.handlers import exporters  # noqa: F401  (registers every kind; imports the areas)
-
     exporter = EXPORTERS.get(kind)
     if exporter is None:
         # Never an empty page: a reindex would silently drop every record of the kind.
@@ -108,3 +106,8 @@ def _after(cursor: Any) -> str:
     if not isinstance(value, str):
         raise ValidationError.for_field("cursor", "is not a cursor returned by this API")
     return value
+
+
+# Last: every area's exporter registers itself against the definitions above, so whoever imports
+# this module can export every kind.
+from sales.handlers import exporters  # noqa: E402, F401

@@ -13,6 +13,7 @@ from kernel.errors import NotFound
 from sales.domain import quotes as rules
 from sales.domain.pdf import PdfLine, QuoteDocument, render_quote
 from sales.handlers.quote_state import context_of, lines_of, load_quote, load_version
+from sales.settings import sales_settings
 from sales.storage.models import DirectoryUserRow, QuotePdfRow, QuoteRow, QuoteVersionRow
 from sales.storage.unit import SalesUnit
 
@@ -55,7 +56,7 @@ def ensure_pdf(unit: SalesUnit, quote: QuoteRow, version: QuoteVersionRow, now: 
     row = unit.session.get(QuotePdfRow, version.id)
     if row is not None:
         return row
-    rendered = render_quote(document_of(unit, quote, version, now))
+    rendered = render_quote(document_of(unit, quote, version, now), sales_settings().quote_pdf_font_path)
     row = QuotePdfRow(
         quote_version_id=version.id,
         content=rendered.content,

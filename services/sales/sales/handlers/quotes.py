@@ -6,7 +6,6 @@ Locks: the quote row first, then its version rows — the one lock order of ever
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from kernel.clock import utcnow
@@ -22,14 +21,13 @@ from sales.handlers import opportunity_core, replicas
 from sales.handlers.numbers import next_number
 from sales.handlers.quote_pdfs import ensure_pdf
 from sales.handlers.quote_state import load_quote, load_version, ownership, publish, state_of
-from sales.settings import SalesSettings
+from sales.settings import SalesSettings, sales_settings
 from sales.storage.models import CustomerRefRow, QuoteLineRow, QuoteRow, QuoteVersionRow
 from sales.storage.unit import SalesUnit
 
 
-@lru_cache(maxsize=1)
 def settings() -> SalesSettings:
-    return SalesSettings()
+    return sales_settings()
 
 
 def auto_approve_threshold() -> Decimal:
