@@ -7,6 +7,8 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kernel.errors import Conflict, ValidationError
+
 R = TypeVar("R")
 
 
@@ -30,3 +32,17 @@ class SqlRepository(Generic[R]):
 
     def delete(self, row: R) -> None:
         self.session.delete(row)
+
+
+def check_version(row: Any, expected_version: Any, *, noun: str = "record") -> None:
+    """Optimistic concurrency (If-Match): ``expected_version`` None means "any"; a mismatch is a
+    Conflict naming the current version, so the client can reload and retry."""
+    if expected_version is None:
+        return
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+        raise ValidationError.for_field("expected_version", "must be an integer")
+    if row.version != expected_version:
+        raise Conflict(
+            f"version mismatch: you have {expected_version}, the {noun} is at {row.version}",
+            [{"field": "version", "message": f"current version is {row.version}"}],
+        )

@@ -8,7 +8,8 @@ from typing import Any
 
 from kernel.audit import Changes, diff
 from kernel.cursor import decode_cursor, encode_cursor
-from kernel.errors import Conflict, FieldErrors, NotFound, ValidationError
+from kernel.errors import FieldErrors, NotFound, ValidationError
+from kernel.repository import check_version as kernel_check_version
 
 from customers.domain import rules
 from customers.domain.fields import require_mapping
@@ -42,15 +43,7 @@ def active_user(unit: CustomersUnit, user_id: str, field: str) -> DirectoryUserR
 
 
 def check_version(row: Any, expected_version: Any) -> None:
-    if expected_version is None:
-        return
-    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
-        raise ValidationError.for_field("expected_version", "must be an integer")
-    if row.version != expected_version:
-        raise Conflict(
-            f"version mismatch: you have {expected_version}, the record is at {row.version}",
-            [{"field": "version", "message": f"current version is {row.version}"}],
-        )
+    kernel_check_version(row, expected_version, noun="record")
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> Changes:

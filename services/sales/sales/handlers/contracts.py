@@ -12,6 +12,7 @@ from kernel.clock import isoformat, utcnow
 from kernel.cursor import decode_cursor, encode_cursor, page_limit
 from kernel.errors import Conflict, FieldErrors, NotFound, PermissionDenied, ValidationError
 from kernel.ids import new_id
+from kernel.repository import check_version as kernel_check_version
 from sqlalchemy import ColumnElement, Select, select
 
 from sales import policy
@@ -52,15 +53,7 @@ def require_id(value: Any, field: str) -> str:
 
 
 def check_version(row: Any, expected_version: Any) -> None:
-    if expected_version is None:
-        return
-    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
-        raise ValidationError.for_field("expected_version", "must be an integer")
-    if row.version != expected_version:
-        raise Conflict(
-            f"version mismatch: you have {expected_version}, the record is at {row.version}",
-            [{"field": "version", "message": f"current version is {row.version}"}],
-        )
+    kernel_check_version(row, expected_version, noun="record")
 
 
 def customer_names(unit: SalesUnit, customer_ids: Collection[str]) -> dict[str, str]:

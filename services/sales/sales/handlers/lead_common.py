@@ -13,6 +13,7 @@ from kernel.clock import isoformat, utcnow
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kernel.identity import Caller
 from kernel.ids import new_id
+from kernel.repository import check_version as kernel_check_version
 from sqlalchemy import func, select, update
 
 from sales import policy
@@ -92,15 +93,7 @@ def require_open(row: LeadRow) -> None:
 
 
 def check_version(row: LeadRow, expected_version: Any) -> None:
-    if expected_version is None:
-        return
-    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
-        raise ValidationError.for_field("expected_version", "must be an integer")
-    if row.version != expected_version:
-        raise Conflict(
-            f"version mismatch: you have {expected_version}, the lead is at {row.version}",
-            [{"field": "version", "message": f"current version is {row.version}"}],
-        )
+    kernel_check_version(row, expected_version, noun="lead")
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> Changes:

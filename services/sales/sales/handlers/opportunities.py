@@ -15,6 +15,7 @@ from kernel.clock import isoformat, utcnow
 from kernel.cursor import decode_cursor, encode_cursor, page_limit
 from kernel.errors import Conflict, FieldErrors, NotFound, PermissionDenied, ValidationError
 from kernel.ids import new_id
+from kernel.repository import check_version as kernel_check_version
 from sqlalchemy import Select, func, select
 
 from sales import policy
@@ -67,15 +68,7 @@ def _owner_and_team(unit: SalesUnit, owner_id: str | None) -> tuple[str, str | N
 
 
 def check_version(row: OpportunityRow, expected_version: Any) -> None:
-    if expected_version is None:
-        return
-    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
-        raise ValidationError.for_field("expected_version", "must be an integer")
-    if row.version != expected_version:
-        raise Conflict(
-            f"version mismatch: you have {expected_version}, the opportunity is at {row.version}",
-            [{"field": "version", "message": f"current version is {row.version}"}],
-        )
+    kernel_check_version(row, expected_version, noun="opportunity")
 
 
 def _history(unit: SalesUnit, opportunity_id: str) -> list[dict[str, Any]]:
