@@ -353,3 +353,19 @@ def test_audit_tab(sales1_browser, a_tech):
     page = sales1_browser.get(f"/customers/{a_tech['id']}?tab=audit")
     assert page.status_code == 200
     assert 'data-testid="audit-row"' in page.text and "创建" in page.text
+
+
+def test_quote_hits_say_which_version_they_are_and_which_is_final(sales1_browser, a_tech, rpc):
+    rpc.search.extra_hits += [
+        {
+            "kind": "quote", "id": "q-1", "customer_id": a_tech["id"], "customer_name": "A科技有限公司",
+            "title": "Q-2026-000001 全员CRM升级", "text": "zzquote", "version": n, "is_final": n == 3,
+            "status": "sent" if n == 3 else "draft",
+        }
+        for n in (3, 2)
+    ]  # fmt: skip
+    html = sales1_browser.get("/ui/search?q=zzquote", headers={"HX-Request": "true"}).text
+    final, older = (hit.split("</a>")[0] for hit in html.split('data-id="q-1"')[1:3])
+    assert 'data-testid="search-version">v3<' in final and 'data-testid="search-final"' in final
+    assert 'data-testid="search-version">v2<' in older and 'data-testid="search-final"' not in older
+    assert 'href="/quotes/q-1"' in html

@@ -83,7 +83,8 @@ class FakeSearchService:
             )
             shown = ("kind", "id", "customer_id", "customer_name", "title", "status", "updated_at")
             marks = ("title_html", "customer_name_html", "snippet_field")
-            hits.append({k: doc.get(k) for k in shown + marks} | {"snippet": snippet, "score": 1.0})
+            hit = {k: doc.get(k) for k in shown + marks} | {"snippet": snippet, "score": 1.0}
+            hits.append(hit | {k: doc[k] for k in ("version", "is_final") if k in doc})  # a kind's own
         facets: dict[str, int] = {}
         for hit in hits:
             facets[hit["kind"]] = facets.get(hit["kind"], 0) + 1
