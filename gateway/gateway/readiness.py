@@ -7,12 +7,17 @@ data or run tests. They wait for this instead.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 
-def stack_ready(status_code: int, body: Any) -> bool:
-    """The gateway is ready and every service it pings answered."""
+def stack_ready(status_code: int, body: Any, needed: Collection[str] | None = None) -> bool:
+    """The gateway is ready and every service it pings answered (or, with ``needed``, those: a
+    partial stack — the bench runs only what it measures — waits for what it started)."""
     if status_code != 200 or not isinstance(body, dict):
         return False
     services = body.get("services")
-    return isinstance(services, dict) and all(state == "ok" for state in services.values())
+    if not isinstance(services, dict):
+        return False
+    wanted = services if needed is None else {name: services.get(name) for name in needed}
+    return all(state == "ok" for state in wanted.values())

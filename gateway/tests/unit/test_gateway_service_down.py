@@ -83,3 +83,14 @@ def test_start_up_scripts_still_wait_for_every_service(client, rpc: FakeRpc):
     one_down = client.get("/readyz")
     assert one_down.status_code == 200 and not stack_ready(one_down.status_code, one_down.json())
     assert not stack_ready(503, everything.json()) and not stack_ready(200, "not json")
+
+
+def test_a_partial_stack_waits_for_the_services_it_started():
+    """The bench runs customers and search only: it waits for those, not for sales."""
+    from gateway.readiness import stack_ready
+
+    body = {"status": "ready", "services": {"customers": "ok", "sales": "down", "search": "ok"}}
+    assert not stack_ready(200, body)
+    assert stack_ready(200, body, needed=("customers", "search"))
+    assert not stack_ready(200, body, needed=("customers", "sales"))
+    assert not stack_ready(200, body, needed=("planet",))  # a service it does not report is not up
