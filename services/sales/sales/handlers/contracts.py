@@ -56,15 +56,6 @@ def check_version(row: Any, expected_version: Any) -> None:
     kernel_check_version(row, expected_version, noun="record")
 
 
-def customer_names(unit: SalesUnit, customer_ids: Collection[str]) -> dict[str, str]:
-    if not customer_ids:
-        return {}
-    rows = unit.session.execute(
-        select(CustomerRefRow.id, CustomerRefRow.name).where(CustomerRefRow.id.in_(set(customer_ids)))
-    )
-    return {row.id: row.name for row in rows}
-
-
 def read_filters(
     filters: Any, known: Sequence[str], choices: Mapping[str, Collection[str]]
 ) -> dict[str, str]:
@@ -159,7 +150,7 @@ def order_of(unit: SalesUnit, contract_id: str) -> OrderRow | None:
 
 def state_of(unit: SalesUnit, row: ContractRow) -> dict[str, Any]:
     order = order_of(unit, row.id)
-    names = customer_names(unit, [row.customer_id])
+    names = replicas.customer_names(unit, [row.customer_id])
     return contract_state(row, names.get(row.customer_id), order.id if order is not None else None)
 
 
@@ -403,7 +394,7 @@ def list_contracts(
 ) -> dict[str, Any]:
     wanted = read_filters(filters, FILTERS, {"status": CONTRACT_STATUSES})
     rows, next_cursor = paged(unit, ContractRow, policy.CONTRACT, wanted, cursor, limit)
-    names = customer_names(unit, {r.customer_id for r in rows})
+    names = replicas.customer_names(unit, {r.customer_id for r in rows})
     placed = unit.session.execute(
         select(OrderRow.contract_id, OrderRow.id).where(OrderRow.contract_id.in_([r.id for r in rows]))
     )

@@ -290,19 +290,10 @@ def list_opportunities(
             stmt = stmt.where(OpportunityRow.id < after)
     errors.raise_if_any()
     rows = list(unit.session.scalars(stmt.order_by(OpportunityRow.id.desc()).limit(size + 1)))
-    names = _customer_names(unit, {r.customer_id for r in rows[:size]})
+    names = replicas.customer_names(unit, {r.customer_id for r in rows[:size]})
     items = [opportunity_state(r, names.get(r.customer_id)) for r in rows[:size]]
     more = len(rows) > size and items
     return {"items": items, "next_cursor": encode_cursor({"id": items[-1]["id"]}) if more else None}
-
-
-def _customer_names(unit: SalesUnit, ids: set[str]) -> dict[str, str]:
-    if not ids:
-        return {}
-    rows = unit.session.execute(
-        select(CustomerRefRow.id, CustomerRefRow.name).where(CustomerRefRow.id.in_(ids))
-    )
-    return {r.id: r.name for r in rows}
 
 
 # -- the managed lists: lost reasons, stage probabilities --------------------------------------
@@ -463,5 +454,5 @@ def export_opportunities(unit: SalesUnit, after: str, size: int) -> list[dict[st
             select(OpportunityRow).where(OpportunityRow.id > after).order_by(OpportunityRow.id).limit(size)
         )
     )
-    names = _customer_names(unit, {r.customer_id for r in rows})
+    names = replicas.customer_names(unit, {r.customer_id for r in rows})
     return [opportunity_state(r, names.get(r.customer_id)) for r in rows]

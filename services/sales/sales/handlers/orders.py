@@ -23,7 +23,6 @@ from sales.domain import deals as rules
 from sales.handlers import opportunity_core, replicas
 from sales.handlers.contracts import (
     check_version,
-    customer_names,
     load_contract,
     ownership,
     paged,
@@ -87,7 +86,7 @@ def _instalments(unit: SalesUnit, order_ids: list[str]) -> dict[str, list[Instal
 
 
 def state_of(unit: SalesUnit, row: OrderRow) -> dict[str, Any]:
-    names = customer_names(unit, [row.customer_id])
+    names = replicas.customer_names(unit, [row.customer_id])
     return order_state(
         row,
         _instalments(unit, [row.id])[row.id],
@@ -157,7 +156,7 @@ def place_order(unit: SalesUnit, data: Any) -> dict[str, Any]:
     ]
     unit.session.add_all(instalments)
     unit.session.flush()
-    names = customer_names(unit, [row.customer_id])
+    names = replicas.customer_names(unit, [row.customer_id])
     state = order_state(row, instalments, customer_name=names.get(row.customer_id), contract=contract)
     audited = {k: [None, state[k]] for k in ("number", "contract_id", "amount_minor", "currency", "status")}
     audited["service_period"] = [None, [state["service_start"], state["service_end"]]]
@@ -211,7 +210,7 @@ def list_orders(
 ) -> dict[str, Any]:
     wanted = read_filters(filters, FILTERS, {"status": ORDER_STATUSES})
     rows, next_cursor = paged(unit, OrderRow, policy.ORDER, wanted, cursor, limit)
-    names = customer_names(unit, {r.customer_id for r in rows})
+    names = replicas.customer_names(unit, {r.customer_id for r in rows})
     plans = _instalments(unit, [r.id for r in rows])
     contracts = {
         c.id: c

@@ -8,13 +8,14 @@ area registers how (``REPUBLISHERS``), keeping this module free of their details
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from kernel.clock import utcnow
 from kernel.envelope import Envelope
 from kernel.errors import NotFound, PermissionDenied
 from kernel.identity_events import user_state_of
+from sqlalchemy import select
 
 from sales import policy
 from sales.storage.models import CustomerRefRow, DirectoryUserRow
@@ -38,6 +39,16 @@ def customer_ref(unit: SalesUnit, customer_id: Any, *, field: str = "customer_id
     if row.deleted:
         raise NotFound(f"customer {customer_id} does not exist")
     return row
+
+
+def customer_names(unit: SalesUnit, customer_ids: Collection[str]) -> dict[str, str]:
+    """Customer id → name for a page of records (one query; unknown ids are left out)."""
+    if not customer_ids:
+        return {}
+    rows = unit.session.execute(
+        select(CustomerRefRow.id, CustomerRefRow.name).where(CustomerRefRow.id.in_(set(customer_ids)))
+    )
+    return {row.id: row.name for row in rows}
 
 
 def writable_customer(unit: SalesUnit, customer_id: Any, *, field: str = "customer_id") -> CustomerRefRow:
