@@ -43,6 +43,24 @@ USERS = [
 ]
 
 
+class InProcessCustomers:
+    """The customers port on the customers use cases in process (same database as customers tests)."""
+
+    def __init__(self, hub: CustomerHub) -> None:
+        self.hub = hub
+
+    def get_customer(self, caller: Caller, customer_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.hub.get_customer(caller, customer_id)
+        return result
+
+    def create_customer(self, caller: Caller, data: dict[str, Any], force: bool = False) -> dict[str, Any]:
+        result: dict[str, Any] = self.hub.create_customer(caller, data, force)
+        return result
+
+    def call(self, caller: Caller, method: str, **kwargs: Any) -> Any:
+        return getattr(self.hub, method)(caller, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def servers() -> TestServers:
     return TestServers()

@@ -61,3 +61,32 @@ def eventually(check: Callable[[], T | None], *, timeout: float = 5.0, interval:
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s") from last_error
         time.sleep(interval)
+
+
+def migrated_engine(service: str, database_url: str, *, pool_size: int = 5) -> Any:
+    """A service's test database, emptied and migrated to head (the servers are part of the
+    suite: an unreachable one fails the test loudly, never skips it)."""
+    import pytest
+    from sqlalchemy import text
+
+    from kernel.db import make_engine
+    from kernel.migrate import upgrade
+
+    engine = make_engine(database_url, pool_size=pool_size)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    except Exception as exc:
+        pytest.fail(f"PostgreSQL test database unreachable ({exc}); run deploy/local/up.sh")
+    upgrade(service, database_url)
+    return engine
+
+
+def truncate_tables(engine: Any, *, keep: frozenset[str] = frozenset()) -> None:
+    """Empty every table but ``keep`` (and alembic's), for a test starting from a clean slate."""
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        tables = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars()
+        names = ", ".join(sorted(t for t in tables if t not in keep | {"alembic_version"}))
+        conn.execute(text(f"TRUNCATE {names}"))

@@ -1,6 +1,6 @@
 """What the use cases need besides their own tables: the customers service, behind a port.
 
-Production talks to it over nameko RPC (``storage.customers_rpc``); unit tests give a fake.
+Production talks to it over nameko RPC (``kernel.customers_rpc``); unit tests give a fake.
 """
 
 from __future__ import annotations

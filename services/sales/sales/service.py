@@ -6,6 +6,7 @@ first, the caller check, the transaction (retried on deadlock) and the typed err
 
 from __future__ import annotations
 
+from kernel.customers_rpc import RpcCustomers
 from kernel.nameko_ext import Database, Observability
 from kernel.uow import Units
 from nameko.rpc import RpcProxy
@@ -19,7 +20,6 @@ from sales.entrypoints.leads import LeadEntrypoints
 from sales.entrypoints.opportunities import OpportunityEntrypoints
 from sales.entrypoints.quotes import QuoteEntrypoints
 from sales.entrypoints.replicas import ReplicaEntrypoints
-from sales.storage.customers_rpc import RpcCustomers
 from sales.storage.unit import SalesUnit, sql_units
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from customers.app import CustomerHub
-from customers_testkit import ADMIN, FINANCE, MANAGER, SALES1, SALES2, USERS
+from customers_testkit import ADMIN, FINANCE, MANAGER, SALES1, SALES2, USERS, InProcessCustomers
 from kernel.db import make_engine, make_sessionmaker
 from kernel.envelope import make_event
 from kernel.identity import SYSTEM, Caller
@@ -29,24 +29,6 @@ __all__ = ["ADMIN", "FINANCE", "MANAGER", "SALES1", "SALES2", "USERS", "InProces
 
 # Seeded by the migration and kept between tests: stage_settings, lost_reasons.
 KEPT = {"stage_settings", "lost_reasons", "alembic_version"}
-
-
-class InProcessCustomers:
-    """The customers port on the customers use cases in process (same database as customers tests)."""
-
-    def __init__(self, hub: CustomerHub) -> None:
-        self.hub = hub
-
-    def get_customer(self, caller: Caller, customer_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.hub.get_customer(caller, customer_id)
-        return result
-
-    def create_customer(self, caller: Caller, data: dict[str, Any], force: bool = False) -> dict[str, Any]:
-        result: dict[str, Any] = self.hub.create_customer(caller, data, force)
-        return result
-
-    def call(self, caller: Caller, method: str, **kwargs: Any) -> Any:
-        return getattr(self.hub, method)(caller, **kwargs)
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,8 @@
-"""Human document numbers (Q-2026-000123, C-…, SO-…): one counter row per prefix and year,
-incremented in the caller's transaction, so a rolled-back create leaves no gap."""
+"""Sales document numbers (Q-2026-000123, C-…, SO-…) on the kernel's per-year counters."""
 
 from __future__ import annotations
 
-from kernel.clock import utcnow
-from sqlalchemy import text
+from kernel import numbers
 
 from sales.storage.unit import SalesUnit
 
@@ -12,13 +10,4 @@ PREFIXES = {"quote": "Q", "contract": "C", "order": "SO"}
 
 
 def next_number(unit: SalesUnit, kind: str) -> str:
-    prefix = PREFIXES[kind]
-    year = utcnow().year
-    last = unit.session.execute(
-        text(
-            "INSERT INTO document_counters (kind, year, last) VALUES (:kind, :year, 1) "
-            "ON CONFLICT (kind, year) DO UPDATE SET last = document_counters.last + 1 RETURNING last"
-        ),
-        {"kind": kind, "year": year},
-    ).scalar_one()
-    return f"{prefix}-{year}-{last:06d}"
+    return numbers.next_number(unit.session, kind, PREFIXES[kind])

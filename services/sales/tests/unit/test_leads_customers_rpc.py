@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from kernel.customers_rpc import RpcCustomers
 from kernel.errors import Conflict, NotFound, ValidationError
 from kernel.identity import Caller
 from nameko.exceptions import deserialize, serialize
-from sales.storage.customers_rpc import RpcCustomers
 
 SALES1 = Caller("u-sales1", ("sales",), "team-east")
 

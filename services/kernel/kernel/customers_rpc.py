@@ -16,7 +16,7 @@ from kernel.errors import ERROR_TYPES, PanoramaError
 from kernel.identity import Caller
 from kernel.nameko_ext import register_typed_errors
 
-register_typed_errors()  # the sales process has it from kernel.nameko_ext already; tests may not
+register_typed_errors()  # a service process has it from kernel.nameko_ext already; tests may not
 
 
 class RpcCustomers:

@@ -1,0 +1,11 @@
+"""The ``service_desk`` service as the gateway calls it: one stub class per area, joined here."""
+
+from __future__ import annotations
+
+from service_desk.contracts import SERVICE
+
+from gateway.services.rpc_client import ServiceClient
+
+
+class ServiceDeskClient(ServiceClient):
+    service_name = SERVICE

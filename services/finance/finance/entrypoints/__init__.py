@@ -1,0 +1,1 @@
+"""Thin nameko entrypoints, one mixin per area, joined in ``finance.service``."""

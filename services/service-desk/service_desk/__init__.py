@@ -1,0 +1,1 @@
+"""Panorama service desk: tickets with SLA, complaints, satisfaction surveys, care visits (回访)."""

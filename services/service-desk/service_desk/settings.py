@@ -1,0 +1,33 @@
+"""Settings of the service-desk processes: the kernel's per-service fields plus this service's own."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from kernel.settings import service_settings
+
+
+class ServiceDeskSettings(service_settings("service_desk")):  # type: ignore[misc]
+    # The SLA calendar: business hours in this zone, Monday–Friday by default; holidays are dates.
+    business_timezone: str = "Asia/Shanghai"
+    business_day_start: str = "09:00"
+    business_day_end: str = "18:00"
+    business_weekdays: str = "1,2,3,4,5"  # ISO weekdays
+    holidays: str = ""  # comma-separated ISO dates, e.g. "2026-10-01,2026-10-02"
+    # How often the SLA timer looks for near-breach (80%) and breach; each fires once.
+    sla_check_seconds: float = 60.0
+    # A resolved ticket may be reopened within this many days; after it, it closes.
+    reopen_days: int = 7
+    # The satisfaction survey link is valid this long after the ticket is resolved.
+    survey_valid_days: int = 14
+    # Care visits (回访) for VIP/important customers, this many days after the trigger.
+    care_visit_after_ticket_days: int = 3
+    care_visit_after_order_days: int = 30
+    # RPC to the customers service (customer lookups as the caller, care-visit tasks).
+    customers_rpc_timeout_seconds: float = 10.0
+
+
+@lru_cache(maxsize=1)
+def service_desk_settings() -> ServiceDeskSettings:
+    """The process's settings, read once (use cases deep in a call reach them here)."""
+    return ServiceDeskSettings()
