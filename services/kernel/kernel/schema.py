@@ -41,3 +41,32 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     next_cursor: str | None = None
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse(model: type[M], data: Any, *, field: str = "data") -> M:
+    """RPC input through a request model: a ``ValidationError`` naming each bad field (dotted
+    paths, e.g. ``allocations.0.amount_minor``) instead of pydantic's own exception."""
+    from pydantic import ValidationError as SchemaError
+
+    from kernel.errors import FieldErrors
+
+    if not isinstance(data, dict):
+        raise _validation_error(field, "must be an object")
+    try:
+        return model.model_validate(data)
+    except SchemaError as exc:
+        errors = FieldErrors()
+        for problem in exc.errors():
+            path = ".".join(str(part) for part in problem["loc"]) or field
+            errors.add(path, problem["msg"])
+        errors.raise_if_any()
+        raise  # unreachable: pydantic reports at least one error
+
+
+def _validation_error(field: str, message: str) -> Exception:
+    from kernel.errors import ValidationError
+
+    return ValidationError.for_field(field, message)

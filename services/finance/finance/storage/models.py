@@ -107,7 +107,7 @@ class PaymentRow(_Owned, Base):
     reference: Mapped[str | None] = mapped_column(String(200), index=True)
     note: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(20))  # manual | bank_import
-    bank_row_id: Mapped[str | None] = mapped_column(ID, unique=True)
+    bank_line_id: Mapped[str | None] = mapped_column(ID, unique=True)
     created_by: Mapped[str] = mapped_column(USER)
 
     __table_args__ = (

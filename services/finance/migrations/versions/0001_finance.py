@@ -173,7 +173,7 @@ def upgrade() -> None:
         sa.Column("reference", sa.String(length=200), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("source", sa.String(length=20), nullable=False),
-        sa.Column("bank_row_id", sa.String(length=36), nullable=True),
+        sa.Column("bank_line_id", sa.String(length=36), nullable=True),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.Column("customer_id", sa.String(length=36), nullable=False),
         sa.Column("customer_name", sa.String(length=200), nullable=False),
@@ -186,7 +186,7 @@ def upgrade() -> None:
         sa.CheckConstraint("allocated_minor + refunded_minor <= amount_minor", name="not_over_used"),
         sa.CheckConstraint("amount_minor > 0", name="positive"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payments")),
-        sa.UniqueConstraint("bank_row_id", name=op.f("uq_payments_bank_row_id")),
+        sa.UniqueConstraint("bank_line_id", name=op.f("uq_payments_bank_line_id")),
         sa.UniqueConstraint("number", name=op.f("uq_payments_number")),
     )
     op.create_index(op.f("ix_payments_customer_id"), "payments", ["customer_id"], unique=False)

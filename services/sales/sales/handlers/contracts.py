@@ -3,17 +3,16 @@ signed, archived; or rejected / cancelled. Every change is one ``unit.record`` (
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+from kernel import listing
 from kernel.access import AccessPolicy
-from kernel.access_sql import visible
 from kernel.clock import isoformat, utcnow
-from kernel.cursor import decode_cursor, encode_cursor, page_limit
 from kernel.errors import Conflict, FieldErrors, NotFound, PermissionDenied, ValidationError
 from kernel.ids import new_id
+from kernel.listing import read_filters
 from kernel.repository import check_version as kernel_check_version
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import select
 
 from sales import policy
 from sales.contracts.deals import (
@@ -56,58 +55,10 @@ def check_version(row: Any, expected_version: Any) -> None:
     kernel_check_version(row, expected_version, noun="record")
 
 
-def read_filters(
-    filters: Any, known: Sequence[str], choices: Mapping[str, Collection[str]]
-) -> dict[str, str]:
-    """A list call's filters: known keys, string values, choices where the value is a code."""
-    if filters is None:
-        return {}
-    if not isinstance(filters, dict):
-        raise ValidationError.for_field("filters", "must be an object")
-    errors = FieldErrors()
-    cleaned: dict[str, str] = {}
-    for key, value in filters.items():
-        if key not in known:
-            errors.add(f"filters.{key}", "is not a known filter")
-        elif value is None or value == "":
-            continue
-        elif not isinstance(value, str) or len(value) > 64:
-            errors.add(f"filters.{key}", "must be a string of at most 64 characters")
-        elif key in choices and value not in choices[key]:
-            errors.add(f"filters.{key}", f"must be one of {', '.join(choices[key])}")
-        else:
-            cleaned[key] = value
-    errors.raise_if_any()
-    return cleaned
-
-
 def paged(
-    unit: SalesUnit,
-    model: Any,
-    policy_: AccessPolicy,
-    filters: dict[str, str],
-    cursor: Any,
-    limit: Any,
+    unit: SalesUnit, model: Any, policy_: AccessPolicy, filters: dict[str, str], cursor: Any, limit: Any
 ) -> tuple[list[Any], str | None]:
-    """Newest first, keyset on the time-ordered id, only what the caller may read (in SQL)."""
-    size = page_limit(limit)
-    after = decode_cursor(cursor)
-    columns: dict[str, ColumnElement[Any]] = {
-        "owner_id": model.owner_id,
-        "team_id": model.team_id,
-        "customer_owner_id": model.customer_owner_id,
-    }
-    stmt: Select[Any] = select(model).where(visible(policy_, unit.caller, columns))
-    for key, value in filters.items():
-        stmt = stmt.where(getattr(model, key) == value)
-    if after is not None:
-        last = after["id"]
-        if not isinstance(last, str):
-            raise ValidationError.for_field("cursor", "is not a cursor returned by this API")
-        stmt = stmt.where(model.id < last)
-    rows = list(unit.session.scalars(stmt.order_by(model.id.desc()).limit(size + 1)))
-    next_cursor = encode_cursor({"id": rows[size - 1].id}) if len(rows) > size else None
-    return rows[:size], next_cursor
+    return listing.paged(unit.session, unit.caller, model, policy_, filters, cursor, limit)
 
 
 # -- state ---------------------------------------------------------------------------------------

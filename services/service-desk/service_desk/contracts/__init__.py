@@ -15,13 +15,22 @@ from types import ModuleType
 from kernel.kinds import SearchKind
 from pydantic import BaseModel
 
+from service_desk.contracts import tickets
 from service_desk.contracts.common import EVENTS_EXCHANGE, SERVICE
 
-_AREAS: tuple[ModuleType, ...] = ()
+_AREAS: tuple[ModuleType, ...] = (tickets,)
 
 EVENT_SCHEMAS: dict[str, type[BaseModel]] = {k: v for area in _AREAS for k, v in area.EVENT_SCHEMAS.items()}
 EVENT_TYPES: tuple[str, ...] = tuple(EVENT_SCHEMAS)
 SEARCH_KINDS: tuple[SearchKind, ...] = tuple(kind for area in _AREAS for kind in area.SEARCH_KINDS)
 EXPORT_KINDS: tuple[str, ...] = tuple(kind.kind for kind in SEARCH_KINDS)
 
-__all__ = ["EVENTS_EXCHANGE", "EVENT_SCHEMAS", "EVENT_TYPES", "EXPORT_KINDS", "SEARCH_KINDS", "SERVICE"]
+__all__ = [
+    "EVENTS_EXCHANGE",
+    "EVENT_SCHEMAS",
+    "EVENT_TYPES",
+    "EXPORT_KINDS",
+    "SEARCH_KINDS",
+    "SERVICE",
+    "tickets",
+]

@@ -1,0 +1,236 @@
+"""Payments (回款): recording one with its allocations, and allocating credit later.
+
+The core the manual entry and the bank-statement import share: ``record_payment`` writes the
+payment, pays the receivables it names (each under a row lock, so two payments never both pay
+the last yuan of an instalment) and publishes the payment and every receivable it touched, all in
+the caller's transaction: a refused allocation leaves no payment behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from kernel.clock import isoformat, utcnow
+from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from kernel.ids import new_id
+from kernel.numbers import next_number
+from kernel.repository import check_version
+from kernel.schema import RequestModel, parse
+from sqlalchemy import select
+
+from finance import policy
+from finance.contracts.payments import PAYMENT_RECORDED, PAYMENT_UPDATED, AllocationIn, PaymentCreate
+from finance.domain import ledger
+from finance.handlers import receivable_state
+from finance.handlers.replicas import CUSTOMERS
+from finance.storage.models import AllocationRow, PaymentRow, ReceivableRow
+from finance.storage.unit import FinanceUnit
+
+
+def require_writer(unit: FinanceUnit) -> None:
+    if not policy.can_write(unit.caller):
+        raise PermissionDenied("only finance may record payments")
+
+
+def record_payment(
+    unit: FinanceUnit, data: Any, *, source: str = "manual", bank_line_id: str | None = None
+) -> dict[str, Any]:
+    """A payment from ``data`` (``PaymentCreate``): allocations pay receivables of the same
+    customer and currency; the rest stays as the customer's credit."""
+    require_writer(unit)
+    request = parse(PaymentCreate, data)
+    customer = CUSTOMERS.ref(unit, request.customer_id)
+    now = utcnow()
+    row = PaymentRow(
+        id=new_id(),
+        number=next_number(unit.session, "payment", "PAY"),
+        customer_id=customer.id,
+        customer_name=customer.name,
+        customer_owner_id=customer.owner_id,
+        owner_id=customer.owner_id,
+        team_id=customer.team_id,
+        received_on=request.received_on,
+        currency=request.currency,
+        amount_minor=request.amount_minor,
+        allocated_minor=0,
+        refunded_minor=0,
+        payer=request.payer,
+        reference=request.reference,
+        note=request.note,
+        source=source,
+        bank_line_id=bank_line_id,
+        created_by=unit.caller.user_id,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    unit.session.add(row)
+    unit.session.flush()
+    allocations = apply_allocations(unit, row, request.allocations)
+    state = payment_state(row, allocations)
+    unit.record("payment", "recorded", state, customer_id=row.customer_id, event_type=PAYMENT_RECORDED)
+    return state
+
+
+def allocate_payment(
+    unit: FinanceUnit, payment_id: Any, allocations: Any, expected_version: Any = None
+) -> dict[str, Any]:
+    """Use a payment's unallocated credit to pay receivables."""
+    require_writer(unit)
+    request = parse(_Allocations, {"allocations": allocations})
+    row = load_payment(unit, payment_id, lock=True)
+    check_version(row, expected_version, noun="payment")
+    if not request.allocations:
+        raise ValidationError.for_field("allocations", "name at least one receivable")
+    apply_allocations(unit, row, request.allocations)
+    row.version += 1
+    row.updated_at = utcnow()
+    state = payment_state(row, allocations_of(unit, row.id))
+    unit.record(
+        "payment",
+        "updated",
+        state,
+        customer_id=row.customer_id,
+        changes={
+            "allocated_minor": [
+                row.allocated_minor - sum(a.amount_minor for a in request.allocations),
+                row.allocated_minor,
+            ]
+        },
+        event_type=PAYMENT_UPDATED,
+    )
+    return state
+
+
+def apply_allocations(
+    unit: FinanceUnit, payment: PaymentRow, requested: Iterable[AllocationIn]
+) -> list[AllocationRow]:
+    """Pay each named receivable from ``payment``; refuse what would over-pay either side."""
+    wanted = list(requested)
+    ids = [a.receivable_id for a in wanted]
+    if len(set(ids)) != len(ids):
+        raise ValidationError.for_field("allocations", "names a receivable twice")
+    total = sum(a.amount_minor for a in wanted)
+    available = payment.amount_minor - payment.allocated_minor - payment.refunded_minor
+    if total > available:
+        raise ValidationError.for_field(
+            "allocations", f"allocate at most the payment's unallocated {available} (asked {total})"
+        )
+    receivables = {
+        r.id: r
+        for r in unit.session.scalars(
+            select(ReceivableRow)
+            .where(ReceivableRow.id.in_(ids))
+            .order_by(ReceivableRow.id)  # one lock order: concurrent payments never deadlock
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+    now = utcnow()
+    made: list[AllocationRow] = []
+    for index, allocation in enumerate(wanted):
+        field = f"allocations.{index}"
+        receivable = receivables.get(allocation.receivable_id)
+        if receivable is None or receivable.customer_id != payment.customer_id:
+            raise ValidationError.for_field(f"{field}.receivable_id", "is not a receivable of this customer")
+        if receivable.currency != payment.currency:
+            raise ValidationError.for_field(
+                f"{field}.receivable_id", f"is in {receivable.currency}, the payment in {payment.currency}"
+            )
+        if receivable.status == "cancelled":
+            raise Conflict(
+                f"receivable {receivable.id} is cancelled",
+                [{"field": f"{field}.receivable_id", "message": "is cancelled"}],
+            )
+        before = receivable_state.balance_of(receivable)
+        try:
+            after = ledger.allocate(before, allocation.amount_minor)
+        except ValidationError:
+            raise ValidationError.for_field(
+                f"{field}.amount_minor",
+                f"{allocation.amount_minor} is more than the {before.outstanding} outstanding",
+            ) from None
+        receivable.paid_minor = after.paid
+        row = AllocationRow(
+            id=new_id(),
+            payment_id=payment.id,
+            receivable_id=receivable.id,
+            amount_minor=allocation.amount_minor,
+            created_by=unit.caller.user_id,
+            created_at=now,
+        )
+        unit.session.add(row)
+        made.append(row)
+        receivable_state.publish(
+            unit,
+            receivable,
+            changes={"paid_minor": [before.paid, after.paid], "payment": [None, payment.number]},
+        )
+    payment.allocated_minor += total
+    unit.session.flush()
+    return made
+
+
+class _Allocations(RequestModel):
+    allocations: list[AllocationIn]
+
+
+def load_payment(unit: FinanceUnit, payment_id: Any, *, lock: bool = False) -> PaymentRow:
+    if not isinstance(payment_id, str) or not payment_id:
+        raise ValidationError.for_field("payment_id", "must be a non-empty string")
+    stmt = select(PaymentRow).where(PaymentRow.id == payment_id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    row = unit.session.scalars(stmt).one_or_none()
+    if row is None or not policy.PAYMENT.can_read(unit.caller, ownership(row)):
+        raise NotFound(f"payment {payment_id} does not exist")
+    return row
+
+
+def ownership(row: Any) -> dict[str, Any]:
+    return {"owner_id": row.owner_id, "team_id": row.team_id, "customer_owner_id": row.customer_owner_id}
+
+
+def allocations_of(unit: FinanceUnit, payment_id: str) -> list[AllocationRow]:
+    return list(
+        unit.session.scalars(
+            select(AllocationRow).where(AllocationRow.payment_id == payment_id).order_by(AllocationRow.id)
+        )
+    )
+
+
+def payment_state(row: PaymentRow, allocations: Iterable[AllocationRow]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "number": row.number,
+        "customer_id": row.customer_id,
+        "customer_name": row.customer_name,
+        "customer_owner_id": row.customer_owner_id,
+        "owner_id": row.owner_id,
+        "team_id": row.team_id,
+        "received_on": row.received_on.isoformat(),
+        "currency": row.currency,
+        "amount_minor": row.amount_minor,
+        "allocated_minor": row.allocated_minor,
+        "refunded_minor": row.refunded_minor,
+        "unallocated_minor": row.amount_minor - row.allocated_minor - row.refunded_minor,
+        "payer": row.payer,
+        "reference": row.reference,
+        "note": row.note,
+        "source": row.source,
+        "created_by": row.created_by,
+        "allocations": [
+            {
+                "id": a.id,
+                "receivable_id": a.receivable_id,
+                "amount_minor": a.amount_minor,
+                "created_by": a.created_by,
+                "created_at": isoformat(a.created_at),
+            }
+            for a in allocations
+        ],
+        "version": row.version,
+        "created_at": isoformat(row.created_at),
+        "updated_at": isoformat(row.updated_at),
+    }
