@@ -26,8 +26,7 @@ from fontTools import ttLib
 from fpdf import FPDF, FontFace
 from fpdf.enums import Align, TableCellFillMode, XPos, YPos
 from fpdf.fonts import SubsetMap, TTFFont
-
-from sales.contracts.money import format_amount, format_money
+from kernel.money import format_amount, format_money
 
 DEFAULT_FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 FONT_PACKAGE = "fonts-wqy-microhei"

@@ -37,8 +37,8 @@ def _orders(unit: SalesUnit, rows: Sequence[OrderRow]) -> list[export.Exported]:
     return [export.Exported(orders.state_of(unit, row)) for row in rows]
 
 
-export.register("lead", export.rows(LeadRow, _leads))
-export.register("opportunity", _opportunities)
-export.register("quote", export.rows(QuoteVersionRow, _quote_versions))
-export.register("contract", export.rows(ContractRow, _contracts))
-export.register("order", export.rows(OrderRow, _orders))
+export.EXPORTS.register("lead", export.rows(LeadRow, _leads))
+export.EXPORTS.register("opportunity", _opportunities)
+export.EXPORTS.register("quote", export.rows(QuoteVersionRow, _quote_versions))
+export.EXPORTS.register("contract", export.rows(ContractRow, _contracts))
+export.EXPORTS.register("order", export.rows(OrderRow, _orders))

@@ -1,6 +1,6 @@
 """The export search reindexes from: admin/system only, paged by aggregate, the events' shape.
 
-The areas register their exporters (``sales.handlers.export.register``); these tests drive the
+The areas register their exporters (``sales.handlers.export.EXPORTS``); these tests drive the
 paging with an exporter over real quote version rows, whose aggregate (the version row) differs
 from the state's ``id`` (the quote), and check that search's reindex reads the page back into
 the per-version documents the events build.
@@ -81,7 +81,7 @@ def seed_quote(unit: SalesUnit, versions: int) -> tuple[str, list[str]]:
 
 @pytest.fixture
 def quote_exporter(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(export.EXPORTERS, "quote", export.rows(QuoteVersionRow, version_state))
+    monkeypatch.setitem(export.EXPORTS.exporters, "quote", export.rows(QuoteVersionRow, version_state))
 
 
 def test_pages_follow_the_aggregate_and_carry_the_event_shape(sales: Any, quote_exporter: None) -> None:
@@ -139,16 +139,16 @@ def test_bad_arguments_name_their_field(
 def test_a_kind_without_an_exporter_fails_loudly_instead_of_exporting_nothing(
     sales: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delitem(export.EXPORTERS, "order", raising=False)
+    monkeypatch.delitem(export.EXPORTS.exporters, "order", raising=False)
     with pytest.raises(NotImplementedError, match="order"):
         sales.run(ADMIN, export.export, "order")
 
 
 def test_an_exporter_is_registered_once_per_published_kind() -> None:
     with pytest.raises(ValueError, match="planet"):
-        export.register("planet", export.rows(QuoteVersionRow, version_state))
+        export.EXPORTS.register("planet", export.rows(QuoteVersionRow, version_state))
 
 
 def test_the_assembled_service_exports_every_search_kind() -> None:
     importlib.import_module("sales.service")  # imports every area's entrypoints and handlers
-    assert set(export.EXPORTERS) == set(contracts.EXPORT_KINDS)
+    assert set(export.EXPORTS.exporters) == set(contracts.EXPORT_KINDS)

@@ -12,17 +12,15 @@ carry ``version`` (n) and ``is_final``, and the final version outranks the other
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 
 from sales import contracts
-from sales.contracts.money import format_amount, format_money, to_decimal
 from sales.contracts.opportunities import STAGE_LABELS
 from sales.policy import READ
 
 from search import enrich
 from search.fields import BOOLEAN, KEYWORD
+from search.kinds import documents
 from search.kinds.base import Boost, base_document, kind_specs, required, summary
 from search.record import Record
 
@@ -46,72 +44,6 @@ CONTRACT_STATUS_LABELS = {
 }
 
 
-def _money(amount: Any, currency: Any) -> tuple[str | None, list[Decimal]]:
-    """(``"¥12,345.00"`` for display and text, [exact amount]) of one amount, or (None, [])."""
-    if not isinstance(amount, int) or isinstance(amount, bool) or not isinstance(currency, str):
-        return None, []
-    return format_money(amount, currency), [to_decimal(amount, currency)]
-
-
-def _amount_words(amount: Any, currency: Any) -> str | None:
-    """Both spellings people search by: ``"12345.00 ¥12,345.00"``."""
-    if not isinstance(amount, int) or isinstance(amount, bool) or not isinstance(currency, str):
-        return None
-    return f"{format_amount(amount, currency)} {format_money(amount, currency)}"
-
-
-def _text(*parts: Any) -> str | None:
-    lines = [str(p).strip() for p in parts if p is not None and str(p).strip()]
-    return "\n".join(lines) or None
-
-
-def _common(
-    record: Record,
-    *,
-    title: str,
-    names: Iterable[str],
-    body: str | None,
-    status: str | None,
-    summary_text: str | None,
-    amount: Any = None,
-    currency: Any = None,
-    due_at: Any = None,
-) -> dict[str, Any]:
-    d = record.data
-    return base_document(
-        record,
-        title=title,
-        customer_name=d.get("customer_name"),
-        body=body,
-        status=status,
-        names=[n for n in names if n],
-        owner_id=d.get("owner_id"),
-        team_id=d.get("team_id"),
-        acl=READ[record.kind].principals(d),
-        summary_text=summary_text,
-        created_at=d.get("created_at"),
-        updated_at=d.get("updated_at"),
-        due_at=due_at,
-        amount=amount if isinstance(amount, int) and not isinstance(amount, bool) else None,
-        currency=currency if isinstance(currency, str) else None,
-    )
-
-
-def _keywords(doc: dict[str, Any], data: dict[str, Any], *keys: str) -> dict[str, Any]:
-    for key in keys:
-        value = data.get(key)
-        if value is not None and value != "":
-            doc[key] = value
-    return doc
-
-
-def _with_amounts(doc: dict[str, Any], amounts: Iterable[Decimal]) -> dict[str, Any]:
-    terms = enrich.amount_terms(amounts)
-    if terms:
-        doc["amount_terms"] = terms
-    return doc
-
-
 def build_lead(record: Record) -> dict[str, Any]:
     d = record.data
     company = required(d, "company_name")
@@ -123,7 +55,7 @@ def build_lead(record: Record) -> dict[str, Any]:
         title=company,
         # Before conversion the company is the prospective customer: searched and shown as such.
         customer_name=d.get("customer_name") or company,
-        body=_text(contact, d.get("region"), d.get("notes")),
+        body=documents.text(contact, d.get("region"), d.get("notes")),
         status=d.get("status"),
         names=[company, *([contact] if contact else [])],
         owner_id=d.get("owner_id"),
@@ -141,7 +73,7 @@ def build_lead(record: Record) -> dict[str, Any]:
         email_locals=email_locals,
     )
     doc["orig"].update({key: value for key, value in (("phones", phones), ("emails", emails)) if value})
-    _keywords(doc, d, "grade", "source", "region")
+    documents.keywords(doc, d, "grade", "source", "region")
     if d.get("tax_id"):
         doc["tax_id"] = enrich.tax_id_key(d["tax_id"])
     return {key: value for key, value in doc.items() if value != []}
@@ -151,13 +83,16 @@ def build_opportunity(record: Record) -> dict[str, Any]:
     d = record.data
     title = required(d, "title")
     stage = required(d, "stage")
-    money, amounts = _money(d.get("amount_minor"), d.get("currency"))
+    money, amounts = documents.money(d.get("amount_minor"), d.get("currency"))
     label = STAGE_LABELS.get(stage, stage)
-    doc = _common(
+    doc = documents.common(
         record,
+        READ,
         title=title,
         names=[title],
-        body=_text(label, _amount_words(d.get("amount_minor"), d.get("currency")), d.get("notes")),
+        body=documents.text(
+            label, documents.amount_words(d.get("amount_minor"), d.get("currency")), d.get("notes")
+        ),
         status=stage,
         summary_text=summary(
             label, money, d.get("expected_close_date") and f"预计 {d['expected_close_date']}"
@@ -166,8 +101,8 @@ def build_opportunity(record: Record) -> dict[str, Any]:
         currency=d.get("currency"),
         due_at=d.get("expected_close_date"),
     )
-    _keywords(doc, d, "stage", "lost_reason")
-    return _with_amounts(doc, amounts)
+    documents.keywords(doc, d, "stage", "lost_reason")
+    return documents.with_amounts(doc, amounts)
 
 
 def _quote_lines(d: dict[str, Any]) -> list[dict[str, Any]]:
@@ -186,21 +121,22 @@ def build_quote(record: Record) -> dict[str, Any]:
         raise ValueError("data.version must be the version number")
     currency = d.get("currency")
     lines = _quote_lines(d)
-    total, amounts = _money(d.get("total_minor"), currency)
+    total, amounts = documents.money(d.get("total_minor"), currency)
     for line in lines:
         for key in ("line_total_minor", "unit_price_minor"):
-            amounts += _money(line.get(key), currency)[1]
+            amounts += documents.money(line.get(key), currency)[1]
     products = [str(line["product"]) for line in lines if line.get("product")]
     title = d.get("title") or number
     is_final = bool(d.get("is_final"))
     status = d.get("status")
     # What the PDF says when there is one (products, prices, totals, notes); else the same
     # words from the state.
-    body = d.get("pdf_text") or _text(
-        *products, _amount_words(d.get("total_minor"), currency), d.get("notes")
+    body = d.get("pdf_text") or documents.text(
+        *products, documents.amount_words(d.get("total_minor"), currency), d.get("notes")
     )
-    doc = _common(
+    doc = documents.common(
         record,
+        READ,
         title=f"{number} {title}" if title != number else number,
         names=[number, title],
         body=body,
@@ -217,23 +153,24 @@ def build_quote(record: Record) -> dict[str, Any]:
     )
     # The hit opens the quote (the version row is only the document's Elasticsearch id).
     doc.update(id=quote_id, version=n, is_final=is_final, quote_id=quote_id, number=number)
-    _keywords(doc, d, "opportunity_id")
-    return _with_amounts(doc, amounts)
+    documents.keywords(doc, d, "opportunity_id")
+    return documents.with_amounts(doc, amounts)
 
 
 def build_contract(record: Record) -> dict[str, Any]:
     d = record.data
     number = required(d, "number")
     title = d.get("title") or number
-    money, amounts = _money(d.get("amount_minor"), d.get("currency"))
+    money, amounts = documents.money(d.get("amount_minor"), d.get("currency"))
     status = d.get("status")
-    doc = _common(
+    doc = documents.common(
         record,
+        READ,
         title=f"{number} {title}" if title != number else number,
         names=[number, title],
-        body=_text(
+        body=documents.text(
             CONTRACT_STATUS_LABELS.get(str(status)),
-            _amount_words(d.get("amount_minor"), d.get("currency")),
+            documents.amount_words(d.get("amount_minor"), d.get("currency")),
             d.get("notes"),
         ),
         status=status,
@@ -242,29 +179,32 @@ def build_contract(record: Record) -> dict[str, Any]:
         currency=d.get("currency"),
     )
     doc["number"] = number
-    _keywords(doc, d, "quote_id", "quote_version", "opportunity_id")
-    return _with_amounts(doc, amounts)
+    documents.keywords(doc, d, "quote_id", "quote_version", "opportunity_id")
+    return documents.with_amounts(doc, amounts)
 
 
 def build_order(record: Record) -> dict[str, Any]:
     d = record.data
     number = required(d, "number")
-    money, amounts = _money(d.get("amount_minor"), d.get("currency"))
+    money, amounts = documents.money(d.get("amount_minor"), d.get("currency"))
     instalments = d.get("instalments") or []
     for instalment in instalments if isinstance(instalments, list) else []:
         if isinstance(instalment, dict):
-            amounts += _money(instalment.get("amount_minor"), d.get("currency"))[1]
+            amounts += documents.money(instalment.get("amount_minor"), d.get("currency"))[1]
     period = (
         f"{d['service_start']} – {d['service_end']}"
         if d.get("service_start") and d.get("service_end")
         else None
     )
     title = d.get("title")
-    doc = _common(
+    doc = documents.common(
         record,
+        READ,
         title=f"{number} {title}" if title else number,
         names=[number, *([title] if title else [])],
-        body=_text(_amount_words(d.get("amount_minor"), d.get("currency")), period, d.get("notes")),
+        body=documents.text(
+            documents.amount_words(d.get("amount_minor"), d.get("currency")), period, d.get("notes")
+        ),
         status=d.get("status"),
         summary_text=summary(money, period),
         amount=d.get("amount_minor"),
@@ -272,8 +212,8 @@ def build_order(record: Record) -> dict[str, Any]:
         due_at=d.get("service_end"),
     )
     doc["number"] = number
-    _keywords(doc, d, "contract_id", "opportunity_id")
-    return _with_amounts(doc, amounts)
+    documents.keywords(doc, d, "contract_id", "opportunity_id")
+    return documents.with_amounts(doc, amounts)
 
 
 KINDS = kind_specs(

@@ -1,7 +1,7 @@
 """Money as people read it: integer minor units + currency → ``"¥12,345.00"`` / ``"12345.00"``.
 
-Shared by the quote PDF (sales.domain.pdf) and the search documents (search.kinds.sales), so the
-amount a PDF shows is the amount search finds. Pure Python (the gateway may import it too).
+Shared by documents (quote PDFs), search documents and the gateway's pages, so the amount a PDF
+shows is the amount search finds and the page displays. Pure Python.
 """
 
 from __future__ import annotations
