@@ -9,20 +9,22 @@ names (``outbox_pkey``) apply there.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from alembic import op
 from alembic.operations.ops import CreateIndexOp, CreateTableOp, DropIndexOp, DropTableOp
-from sqlalchemy import MetaData, Table
+from sqlalchemy import Column, MetaData, Table
 
 from kernel.consumer import consumed_versions_table
+from kernel.numbers import document_counters_table
 from kernel.outbox import (
     CREATE_NOTIFY_TRIGGER_SQL,
     DROP_NOTIFY_TRIGGER_SQL,
     outbox_table,
     processed_events_table,
 )
+from kernel.replicas import customer_refs_table, directory_users_table
 from kernel.uow import audit_table
 
 Naming = Mapping[str, Any] | None
@@ -79,3 +81,28 @@ def create_consumed_versions(naming_convention: Naming = None) -> None:
 
 def drop_consumed_versions(naming_convention: Naming = None) -> None:
     drop_table(consumed_versions_table, naming_convention)
+
+
+def create_service_tables(
+    naming_convention: Naming = None, *, customer_ref_columns: Sequence[Column[Any]] = ()
+) -> None:
+    """Every kernel table a service on the platform has: audit log, outbox (+ relay trigger),
+    idempotent-consumer tables, the customer and user replicas and the document counters.
+    ``customer_ref_columns``: the service's extra replica columns (as in its models)."""
+    create_audit_log(naming_convention)
+    create_outbox(naming_convention)
+    create_processed_events(naming_convention)
+    create_consumed_versions(naming_convention)
+    create_table(lambda metadata: customer_refs_table(metadata, *customer_ref_columns), naming_convention)
+    create_table(directory_users_table, naming_convention)
+    create_table(document_counters_table, naming_convention)
+
+
+def drop_service_tables(naming_convention: Naming = None) -> None:
+    drop_table(document_counters_table, naming_convention)
+    drop_table(directory_users_table, naming_convention)
+    drop_table(customer_refs_table, naming_convention)
+    drop_consumed_versions(naming_convention)
+    drop_processed_events(naming_convention)
+    drop_outbox(naming_convention)
+    drop_audit_log(naming_convention)
