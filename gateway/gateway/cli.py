@@ -26,7 +26,6 @@ from gateway.rpc import PikaRpcClient
 from gateway.rpc_errors import RpcError
 from gateway.seed import seed_demo
 from gateway.services.customers.client import CustomersClient
-from gateway.services.sales.client import SalesClient
 from gateway.settings import GatewaySettings
 
 
@@ -106,7 +105,7 @@ def cmd_seed_demo(settings: GatewaySettings, args: argparse.Namespace) -> int:
                 UserReplicator(rpc, directory, services=settings.replica_services),
                 CustomersClient(rpc, settings.customers_service),
                 settings.demo_password,
-                SalesClient(rpc),
+                rpc,
             )
         )
     for line in report.lines:

@@ -13,13 +13,13 @@ from typing import Any
 
 from kernel.clock import isoformat, utcnow
 from kernel.errors import Conflict
+from kernel.registry import import_object
 
 from gateway.auth.directory import Directory
 from gateway.auth.records import UserRecord
 from gateway.auth.replication import UserReplicator
 from gateway.services.customers.client import CustomersClient
-from gateway.services.sales.client import SalesClient
-from gateway.services.sales.seed import seed_sales
+from gateway.services.installed import INSTALLED
 
 log = logging.getLogger(__name__)
 
@@ -384,7 +384,7 @@ async def seed_demo(
     replicator: UserReplicator,
     customers: CustomersClient,
     password: str,
-    sales: SalesClient | None = None,
+    rpc: Any = None,
 ) -> SeedReport:
     report = SeedReport()
     users = seed_directory(directory, password, report)
@@ -392,6 +392,10 @@ async def seed_demo(
     count = await replicator.sync_all()
     report.note(f"replicated {count} users to customers")
     await seed_book(customers, users, report)
-    if sales is not None:
-        await seed_sales(customers, sales, users, report)
+    if rpc is not None:
+        # Each service package seeds its own demo story (ServiceModule.seed), in registry order:
+        # sales' orders exist before finance looks for their receivables.
+        for module in INSTALLED:
+            if module.seed:
+                await import_object(module.seed)(rpc, users, report)
     return report

@@ -55,6 +55,9 @@ class ServiceModule:
     template_globals: dict[str, Any] = field(default_factory=dict)  # e.g. choices from its contracts
     nav: tuple[NavLink, ...] = ()  # entries of the main menu
     fake: str = ""  # "module:Class" of its in-memory stand-in for the gateway's unit tests
+    # "module:function" of its demo data for ``seed-demo``: ``async def seed(rpc, users, report)``,
+    # run in registry order after the customer book exists; idempotent.
+    seed: str = ""
     # Coarse capabilities its routes check (``requires("quotes:approve")``) → the roles holding
     # them; added to ``gateway.auth.permissions.CAPABILITIES`` (deny by default).
     capabilities: dict[str, frozenset[str]] = field(default_factory=dict)

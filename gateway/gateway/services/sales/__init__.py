@@ -41,6 +41,7 @@ MODULE = ServiceModule(
     templates=Path(__file__).resolve().parent / "templates",
     capabilities=capabilities.CAPABILITIES,
     fake="gateway.services.sales.fake:FakeSalesService",
+    seed="gateway.services.sales.seed:seed",
     customer_tabs=(
         web_opportunities.CUSTOMER_TAB,
         CustomerTab(

@@ -111,3 +111,8 @@ async def _seed(
         for lead in LEADS:
             await sales.create_lead(manager.caller, {**lead, "assign": "pool"})
         report.note(f"sales: {len(LEADS)} leads in the pool")
+
+
+async def seed(rpc: Any, users: dict[str, UserRecord], report: Report) -> None:
+    """``ServiceModule.seed``: the sales demo story on the gateway's RPC client."""
+    await seed_sales(CustomersClient(rpc), SalesClient(rpc), users, report)
