@@ -47,9 +47,14 @@ class CustomersPort(Protocol):
 
 
 class ReplicaUnit(Protocol):
-    session: Session
-    caller: Caller
-    customers: CustomersPort
+    @property
+    def session(self) -> Session: ...
+
+    @property
+    def caller(self) -> Caller: ...
+
+    @property
+    def customers(self) -> CustomersPort: ...
 
 
 # -- tables -------------------------------------------------------------------------------------

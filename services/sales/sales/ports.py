@@ -8,13 +8,10 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from kernel.identity import Caller
+from kernel.replicas import CustomersPort as KernelCustomersPort
 
 
-class CustomersPort(Protocol):
-    def get_customer(self, caller: Caller, customer_id: str) -> dict[str, Any]:
-        """The customer's state as ``caller`` may read it (NotFound / PermissionDenied raised)."""
-        ...
-
+class CustomersPort(KernelCustomersPort, Protocol):
     def create_customer(self, caller: Caller, data: dict[str, Any], force: bool = False) -> dict[str, Any]:
         """Create it (the customers service's duplicate check applies: Conflict on a likely duplicate)."""
         ...

@@ -11,6 +11,7 @@ from kernel.clock import isoformat, utcnow
 from kernel.errors import Conflict, FieldErrors, NotFound, PermissionDenied, ValidationError
 from kernel.ids import new_id
 from kernel.listing import read_filters
+from kernel.replicas import CustomerRef
 from kernel.repository import check_version as kernel_check_version
 from sqlalchemy import select
 
@@ -29,7 +30,6 @@ from sales.handlers import replicas
 from sales.handlers.numbers import next_number
 from sales.storage.models import (
     ContractRow,
-    CustomerRefRow,
     OpportunityRow,
     OrderRow,
     QuoteRow,
@@ -355,7 +355,7 @@ def list_contracts(
 
 
 # -- the customer's name or owner changed --------------------------------------------------------
-def republish_for_customer(unit: SalesUnit, ref: CustomerRefRow) -> None:
+def republish_for_customer(unit: SalesUnit, ref: CustomerRef) -> None:
     """Contracts carry the customer's name and owner (the "shared" grant): publish them again."""
     rows = unit.session.scalars(
         select(ContractRow)

@@ -20,6 +20,7 @@ from kernel.cursor import decode_cursor, encode_cursor, page_limit
 from kernel.errors import Conflict, FieldErrors, PanoramaError, PermissionDenied, ValidationError
 from kernel.identity import Caller
 from kernel.ids import new_id
+from kernel.replicas import CustomerRef
 from sqlalchemy import select
 
 from sales import policy
@@ -47,7 +48,7 @@ from sales.handlers.lead_common import (
     rules_of,
     to_pool,
 )
-from sales.storage.models import CustomerRefRow, LeadNoteRow, LeadRow
+from sales.storage.models import LeadNoteRow, LeadRow
 from sales.storage.unit import SalesUnit
 
 FILTERS = ("status", "owner_id", "team_id", "grade", "source", "pool", "q", "customer_id")
@@ -340,7 +341,7 @@ def disqualify_lead(
 
 
 # -- a customer's name or owner changed: converted leads carry both ------------------------------------------
-def republish_customer_leads(unit: SalesUnit, ref: CustomerRefRow) -> None:
+def republish_customer_leads(unit: SalesUnit, ref: CustomerRef) -> None:
     rows = unit.session.scalars(
         select(LeadRow).where(LeadRow.customer_id == ref.id).order_by(LeadRow.id).with_for_update()
     )

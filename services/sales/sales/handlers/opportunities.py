@@ -15,6 +15,7 @@ from kernel.clock import isoformat, utcnow
 from kernel.cursor import decode_cursor, encode_cursor, page_limit
 from kernel.errors import Conflict, FieldErrors, NotFound, PermissionDenied, ValidationError
 from kernel.ids import new_id
+from kernel.replicas import CustomerRef
 from kernel.repository import check_version as kernel_check_version
 from sqlalchemy import Select, func, select
 
@@ -31,7 +32,6 @@ from sales.handlers.opportunity_core import (
     state_of,
 )
 from sales.storage.models import (
-    CustomerRefRow,
     DirectoryUserRow,
     LostReasonRow,
     OpportunityRow,
@@ -419,7 +419,7 @@ def set_stage_probabilities(unit: SalesUnit, probabilities: Any) -> list[dict[st
 
 
 # -- a customer renamed or handed over: its opportunities carry the new name and owner --------
-def republish_customer(unit: SalesUnit, customer: CustomerRefRow) -> None:
+def republish_customer(unit: SalesUnit, customer: CustomerRef) -> None:
     rows = unit.session.scalars(
         select(OpportunityRow)
         .where(OpportunityRow.customer_id == customer.id)

@@ -9,6 +9,7 @@ from typing import Any
 from kernel.clock import isoformat, utcnow
 from kernel.errors import Conflict, NotFound, PermissionDenied
 from kernel.ids import new_id
+from kernel.replicas import CustomerRef
 from sqlalchemy import select
 
 from sales import policy
@@ -31,7 +32,7 @@ from sales.handlers.contracts import (
 )
 from sales.handlers.contracts import order_placed as contract_order_placed
 from sales.handlers.numbers import next_number
-from sales.storage.models import ContractRow, CustomerRefRow, InstalmentRow, OrderRow
+from sales.storage.models import ContractRow, InstalmentRow, OrderRow
 from sales.storage.unit import SalesUnit
 
 FILTERS = ("customer_id", "status", "contract_id")
@@ -227,7 +228,7 @@ def list_orders(
     return {"items": items, "next_cursor": next_cursor}
 
 
-def republish_for_customer(unit: SalesUnit, ref: CustomerRefRow) -> None:
+def republish_for_customer(unit: SalesUnit, ref: CustomerRef) -> None:
     """Orders carry the customer's name and owner: publish them again (no audit: nothing of the
     order itself changed)."""
     rows = unit.session.scalars(

@@ -11,6 +11,7 @@ from typing import Any
 from kernel.clock import utcnow
 from kernel.errors import Conflict, PermissionDenied
 from kernel.ids import new_id
+from kernel.replicas import CustomerRef
 from sqlalchemy import select
 
 from sales import policy
@@ -22,7 +23,7 @@ from sales.handlers.numbers import next_number
 from sales.handlers.quote_pdfs import ensure_pdf
 from sales.handlers.quote_state import load_quote, load_version, ownership, publish, state_of
 from sales.settings import SalesSettings, sales_settings
-from sales.storage.models import CustomerRefRow, QuoteLineRow, QuoteRow, QuoteVersionRow
+from sales.storage.models import QuoteLineRow, QuoteRow, QuoteVersionRow
 from sales.storage.unit import SalesUnit
 
 
@@ -253,7 +254,7 @@ def _require_write(unit: SalesUnit, quote: QuoteRow) -> None:
 
 
 # -- the customer's name and owner travel on every version -------------------------------------------
-def republish_quotes(unit: SalesUnit, customer: CustomerRefRow) -> None:
+def republish_quotes(unit: SalesUnit, customer: CustomerRef) -> None:
     """After a customer's rename or transfer: every version of its quotes, re-published."""
     quotes = unit.session.scalars(
         select(QuoteRow).where(QuoteRow.customer_id == customer.id).order_by(QuoteRow.id).with_for_update()

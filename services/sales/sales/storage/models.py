@@ -14,6 +14,7 @@ from decimal import Decimal
 from kernel.consumer import consumer_tables
 from kernel.db import NAMING_CONVENTION
 from kernel.outbox import outbox_table
+from kernel.replicas import customer_refs_table, directory_users_table
 from kernel.uow import audit_table
 from sqlalchemy import (
     BigInteger,
@@ -50,28 +51,29 @@ USER = String(64)
 class DirectoryUserRow(Base):
     """The gateway's users (identity ``user.upserted``): teams for assignment and approvals."""
 
-    __tablename__ = "directory_users"
-    id: Mapped[str] = mapped_column(USER, primary_key=True)
-    username: Mapped[str] = mapped_column(String(64))
-    display_name: Mapped[str | None] = mapped_column(String(100))
-    team_id: Mapped[str | None] = mapped_column(USER, index=True)
-    roles: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    updated_at: Mapped[datetime] = mapped_column(TZ)
+    __table__ = directory_users_table(Base.metadata)
+    id: Mapped[str]
+    username: Mapped[str]
+    display_name: Mapped[str | None]
+    team_id: Mapped[str | None]
+    roles: Mapped[list[str]]
+    active: Mapped[bool]
+    updated_at: Mapped[datetime]
 
 
 class CustomerRefRow(Base):
     """What sales knows of a customer (``customers.events``, or an RPC read when not yet here):
     its name goes on every sales record and search document, its owner and team into the ACL."""
 
-    __tablename__ = "customer_refs"
-    id: Mapped[str] = mapped_column(ID, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    owner_id: Mapped[str] = mapped_column(USER)
-    team_id: Mapped[str | None] = mapped_column(USER)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    version: Mapped[int] = mapped_column(Integer)  # the customer's aggregate version
-    updated_at: Mapped[datetime] = mapped_column(TZ)
+    __table__ = customer_refs_table(Base.metadata)
+    id: Mapped[str]
+    name: Mapped[str]
+    name_folded: Mapped[str]
+    owner_id: Mapped[str]
+    team_id: Mapped[str | None]
+    deleted: Mapped[bool]
+    version: Mapped[int]  # the customer's aggregate version
+    updated_at: Mapped[datetime]
 
 
 # -- leads and the lead pool ----------------------------------------------------------------------

@@ -39,5 +39,5 @@ def test_events_keep_the_replica_and_an_older_rpc_read_does_not_undo_them(sales,
         data=renamed,
     )
     sales.run(SYSTEM, replicas.customer_changed, event)
-    assert sales.run(SALES1, lambda unit: replicas._store(unit, acme).name) == "A科技集团"
+    assert sales.run(SALES1, lambda unit: replicas.CUSTOMERS.store(unit.session, acme).name) == "A科技集团"
     assert sales.run(SALES1, lambda unit: replicas.customer_ref(unit, acme["id"]).name) == "A科技集团"
