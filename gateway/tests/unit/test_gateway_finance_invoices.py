@@ -153,17 +153,28 @@ def test_get_patch_and_actions_carry_if_match(client, stub, finance, token_for):
         "/api/v1/invoices/inv1", json={"title": "新抬头"}, headers={**token_for(finance), "If-Match": '"1"'}
     )
     assert patch.status_code == 200
-    assert stub.last("update_invoice") == {"invoice_id": "inv1", "changes": {"title": "新抬头"}, "expected_version": 1}
+    assert stub.last("update_invoice") == {
+        "invoice_id": "inv1",
+        "changes": {"title": "新抬头"},
+        "expected_version": 1,
+    }
     issue = client.post("/api/v1/invoices/inv1/issue", headers={**token_for(finance), "If-Match": '"1"'})
-    assert issue.status_code == 200 and stub.last("issue_invoice") == {"invoice_id": "inv1", "expected_version": 1}
+    assert issue.status_code == 200 and stub.last("issue_invoice") == {
+        "invoice_id": "inv1",
+        "expected_version": 1,
+    }
     assert client.post("/api/v1/invoices/inv1/paid", headers=token_for(finance)).status_code == 200
     assert stub.last("mark_invoice_paid") == {"invoice_id": "inv1", "expected_version": None}
     void = client.post("/api/v1/invoices/inv1/void", json={"reason": "开错"}, headers=token_for(finance))
     assert void.status_code == 200 and stub.last("void_invoice")["reason"] == "开错"
     assert client.post("/api/v1/invoices/inv1/void", json={}, headers=token_for(finance)).status_code == 422
-    stub.errors["issue_invoice"] = Conflict("a void invoice cannot be issued", [{"field": "status", "message": "is void"}])
+    stub.errors["issue_invoice"] = Conflict(
+        "a void invoice cannot be issued", [{"field": "status", "message": "is void"}]
+    )
     conflict = client.post("/api/v1/invoices/inv1/issue", headers=token_for(finance))
-    assert conflict.status_code == 409 and conflict.headers["content-type"].startswith("application/problem+json")
+    assert conflict.status_code == 409 and conflict.headers["content-type"].startswith(
+        "application/problem+json"
+    )
 
 
 def test_request_a_write_off_and_decide_it(client, stub, finance, finmgr, token_for):
@@ -173,15 +184,23 @@ def test_request_a_write_off_and_decide_it(client, stub, finance, finmgr, token_
     assert asked.status_code == 201 and asked.headers["Location"] == "/api/v1/write-offs/wo1"
     assert stub.last("request_write_off") == {"receivable_id": "r1", "data": {"reason": "客户破产"}}
     partial = {"amount_minor": 20_000, "reason": "部分"}
-    assert client.post("/api/v1/receivables/r1/write-off", json=partial, headers=token_for(finance)).status_code == 201
+    assert (
+        client.post("/api/v1/receivables/r1/write-off", json=partial, headers=token_for(finance)).status_code
+        == 201
+    )
     assert stub.last("request_write_off")["data"] == partial
-    bad = client.post("/api/v1/receivables/r1/write-off", json={"amount_minor": 1.5}, headers=token_for(finance))
+    bad = client.post(
+        "/api/v1/receivables/r1/write-off", json={"amount_minor": 1.5}, headers=token_for(finance)
+    )
     assert bad.status_code == 422 and {e["field"].split(".")[-1] for e in bad.json()["errors"]} >= {
         "amount_minor",
         "reason",
     }
     approve = client.post("/api/v1/write-offs/wo1/approve", json={"note": "同意"}, headers=token_for(finmgr))
-    assert approve.status_code == 200 and stub.last("approve_write_off") == {"write_off_id": "wo1", "note": "同意"}
+    assert approve.status_code == 200 and stub.last("approve_write_off") == {
+        "write_off_id": "wo1",
+        "note": "同意",
+    }
     assert client.post("/api/v1/write-offs/wo1/reject", headers=token_for(finmgr)).status_code == 200
     assert stub.last("reject_write_off") == {"write_off_id": "wo1", "note": None}
     queue = client.get("/api/v1/write-offs?status=requested", headers=token_for(finmgr))
@@ -200,24 +219,38 @@ def test_write_off_refusals_map_to_403_and_409(client, stub, finance, sales1, to
     # a seller never reaches the service to approve or request
     assert client.post("/api/v1/write-offs/wo1/approve", headers=token_for(sales1)).status_code == 403
     body = {"reason": "x"}
-    assert client.post("/api/v1/receivables/r1/write-off", json=body, headers=token_for(sales1)).status_code == 403
+    assert (
+        client.post("/api/v1/receivables/r1/write-off", json=body, headers=token_for(sales1)).status_code
+        == 403
+    )
 
 
 # -- pages -----------------------------------------------------------------------------------------
 def test_the_invoice_pages(client, stub, finance):
     assert browser_login(client, "finance").status_code == 303
     listing = client.get("/invoices")
-    assert listing.status_code == 200 and 'data-testid="invoice-row"' in listing.text and "¥113.00" in listing.text
+    assert (
+        listing.status_code == 200
+        and 'data-testid="invoice-row"' in listing.text
+        and "¥113.00" in listing.text
+    )
     assert 'data-testid="nav-invoices"' in listing.text
     page = client.get("/invoices/inv1")
     assert page.status_code == 200 and 'data-testid="invoice-issue"' in page.text
     assert 'data-testid="invoice-paid"' not in page.text and "¥13.00" in page.text
     assert "<script>" not in page.text and "style=" not in page.text
     token = csrf_of(page.text)
-    issued = client.post("/invoices/inv1/issue", data={"csrf_token": token, "version": "1"}, follow_redirects=False)
-    assert issued.status_code == 303 and stub.last("issue_invoice") == {"invoice_id": "inv1", "expected_version": 1}
+    issued = client.post(
+        "/invoices/inv1/issue", data={"csrf_token": token, "version": "1"}, follow_redirects=False
+    )
+    assert issued.status_code == 303 and stub.last("issue_invoice") == {
+        "invoice_id": "inv1",
+        "expected_version": 1,
+    }
     stub.errors["void_invoice"] = ValidationError.for_field("reason", "must not be empty")
-    refused = client.post("/invoices/inv1/void", data={"csrf_token": token, "reason": ""}, follow_redirects=False)
+    refused = client.post(
+        "/invoices/inv1/void", data={"csrf_token": token, "reason": ""}, follow_redirects=False
+    )
     assert refused.status_code == 422 and "must not be empty" in refused.text
     assert client.get("/invoices/new?customer_id=c1").status_code == 200
 
@@ -228,7 +261,11 @@ def test_the_new_invoice_form_sends_yuan_as_fen(client, stub, finance):
     form = {"csrf_token": token, "customer_id": "c1", "amount": "1,130.50", "tax_rate": "0.13", "title": ""}
     created = client.post("/invoices", data=form, follow_redirects=False)
     assert created.status_code == 303 and created.headers["location"] == "/invoices/inv1"
-    assert stub.last("create_invoice")["data"] == {"customer_id": "c1", "amount_minor": 113_050, "tax_rate": "0.13"}
+    assert stub.last("create_invoice")["data"] == {
+        "customer_id": "c1",
+        "amount_minor": 113_050,
+        "tax_rate": "0.13",
+    }
     bad = client.post("/invoices", data={**form, "amount": "12.345"}, follow_redirects=False)
     assert bad.status_code == 422
 
@@ -239,11 +276,15 @@ def test_the_write_off_queue_offers_decisions_to_a_finance_manager_only(client, 
     assert queue.status_code == 200 and 'data-testid="write-off-approve"' in queue.text
     assert stub.last("list_write_offs")["filters"] == {"status": "requested"}
     token = csrf_of(queue.text)
-    done = client.post("/write-offs/wo1/approve", data={"csrf_token": token, "back": "queue"}, follow_redirects=False)
+    done = client.post(
+        "/write-offs/wo1/approve", data={"csrf_token": token, "back": "queue"}, follow_redirects=False
+    )
     assert done.status_code == 303 and done.headers["location"] == "/write-offs"
-    stub.errors["reject_write_off"] = Conflict("decided already", [{"field": "status", "message": "is approved"}])
+    stub.errors["reject_write_off"] = Conflict(
+        "decided already", [{"field": "status", "message": "is approved"}]
+    )
     refused = client.post("/write-offs/wo1/reject", data={"csrf_token": token}, follow_redirects=False)
-    assert refused.status_code == 409 and "decided already" in refused.text or "is approved" in refused.text
+    assert refused.status_code == 409 and "decided already" in refused.text
     client.cookies.clear()
     assert browser_login(client, "finance").status_code == 303
     plain = client.get("/write-offs")

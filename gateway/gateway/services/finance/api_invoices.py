@@ -184,7 +184,9 @@ CrudRoutes(receivable_write_offs, get_finance, "write_offs", WriteOffOut).create
 write_offs = APIRouter(prefix="/api/v1/write-offs", tags=["write-offs"], responses=COMMON_ERRORS)
 
 
-@write_offs.get("", response_model=WriteOffPage, summary="List write-off requests visible to you", responses=NOT_FOUND)
+@write_offs.get(
+    "", response_model=WriteOffPage, summary="List write-off requests visible to you", responses=NOT_FOUND
+)
 async def list_write_offs(
     service: Finance,
     status: w.WriteOffStatus | None = Query(None),
@@ -210,7 +212,7 @@ CrudRoutes(write_offs, get_finance, "write_offs", WriteOffOut).get(
 @write_offs.post(
     "/{write_off_id}/approve",
     response_model=WriteOffOut,
-    summary="Approve: the amount is written off the receivable (finance manager or admin, never the requester)",
+    summary="Approve: write the amount off the receivable (finance manager or admin, not the requester)",
     responses={**NOT_FOUND, **CONFLICT},
 )
 async def approve_write_off(

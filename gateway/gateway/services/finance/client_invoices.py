@@ -25,7 +25,9 @@ class InvoicesRpc(ServiceClient):
     ) -> Record: ...
 
     @rpc_method
-    async def issue_invoice(self, caller: Caller, invoice_id: str, expected_version: int | None) -> Record: ...
+    async def issue_invoice(
+        self, caller: Caller, invoice_id: str, expected_version: int | None
+    ) -> Record: ...
 
     @rpc_method
     async def mark_invoice_paid(

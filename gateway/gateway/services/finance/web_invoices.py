@@ -35,7 +35,12 @@ from gateway.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-INVOICE_BADGES = {"draft": "", "issued": "status-prospect", "paid": "status-active", "void": "task-status-cancelled"}
+INVOICE_BADGES = {
+    "draft": "",
+    "issued": "status-prospect",
+    "paid": "status-active",
+    "void": "task-status-cancelled",
+}
 WRITE_OFF_BADGES = {"requested": "status-prospect", "approved": "status-active", "rejected": "status-churned"}
 INVOICE_ACTIONS = ("issue", "paid", "void")
 _MONEY = re.compile(r"^\d{1,13}(\.\d{1,2})?$")
@@ -176,7 +181,9 @@ async def invoice_create(request: Request, user: WebUser, finance: Finance) -> R
         data = InvoiceCreate.model_validate(invoice_body(values)).model_dump(mode="json", exclude_none=True)
         record = await finance.create_invoice(user.caller, data)
     except REFUSED as exc:
-        return render(request, "invoices_new.html", _new_context(values, form_errors(exc)), status_code=_status(exc))
+        return render(
+            request, "invoices_new.html", _new_context(values, form_errors(exc)), status_code=_status(exc)
+        )
     return RedirectResponse(_invoice_url(record["id"]), status_code=303)
 
 
@@ -212,7 +219,9 @@ async def invoice_page(
     request: Request, invoice_id: str, user: WebUser, finance: Finance, directory: DirectoryDep
 ) -> Response:
     require(user, "invoices:read")
-    return render(request, "invoices_detail.html", await _invoice_context(user, finance, directory, invoice_id[:64]))
+    return render(
+        request, "invoices_detail.html", await _invoice_context(user, finance, directory, invoice_id[:64])
+    )
 
 
 @router.post("/invoices/{invoice_id}/edit")
@@ -273,7 +282,9 @@ async def write_off_new(request: Request, receivable_id: str, user: WebUser) -> 
 
 
 @router.post("/receivables/{receivable_id}/write-off")
-async def write_off_request(request: Request, receivable_id: str, user: WebUser, finance: Finance) -> Response:
+async def write_off_request(
+    request: Request, receivable_id: str, user: WebUser, finance: Finance
+) -> Response:
     require(user, "write_offs:write")
     values = await read_form(request)
     receivable_id = receivable_id[:64]
@@ -356,7 +367,12 @@ async def write_off_page(
 
 @router.post("/write-offs/{write_off_id}/{decision}")
 async def write_off_decide(
-    request: Request, write_off_id: str, decision: str, user: WebUser, finance: Finance, directory: DirectoryDep
+    request: Request,
+    write_off_id: str,
+    decision: str,
+    user: WebUser,
+    finance: Finance,
+    directory: DirectoryDep,
 ) -> Response:
     if decision not in ("approve", "reject"):
         return Response(status_code=404)
@@ -374,7 +390,9 @@ async def write_off_decide(
         context["errors"] = form_errors(exc)
         return render(request, "invoices_write_off.html", context, status_code=_status(exc))
     back = values.get("back", "")
-    return RedirectResponse("/write-offs" if back == "queue" else _write_off_url(write_off_id), status_code=303)
+    return RedirectResponse(
+        "/write-offs" if back == "queue" else _write_off_url(write_off_id), status_code=303
+    )
 
 
 ROUTERS: tuple[APIRouter, ...] = (router,)

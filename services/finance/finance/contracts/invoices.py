@@ -35,7 +35,12 @@ from finance.contracts.common import Currency, Owned
 
 InvoiceStatus = Literal["draft", "issued", "paid", "void"]
 INVOICE_STATUSES: tuple[str, ...] = get_args(InvoiceStatus)
-INVOICE_STATUS_LABELS: dict[str, str] = {"draft": "草稿", "issued": "已开具", "paid": "已付款", "void": "已作废"}
+INVOICE_STATUS_LABELS: dict[str, str] = {
+    "draft": "草稿",
+    "issued": "已开具",
+    "paid": "已付款",
+    "void": "已作废",
+}
 # China VAT rates; the allowed set is a setting (``FinanceSettings.invoice_tax_rates``).
 DEFAULT_TAX_RATES: tuple[str, ...] = ("0", "0.01", "0.03", "0.06", "0.09", "0.13")
 TAX_RATE_PATTERN = r"^(0|1)(\.\d{1,4})?$"
@@ -81,7 +86,9 @@ class InvoiceCreate(RequestModel):
     title: StrictStr | None = Field(
         default=None, min_length=1, max_length=TITLE_MAX, description="Buyer name; the customer's by default"
     )
-    tax_id: StrictStr | None = Field(default=None, min_length=1, max_length=TAX_ID_MAX, description="纳税人识别号")
+    tax_id: StrictStr | None = Field(
+        default=None, min_length=1, max_length=TAX_ID_MAX, description="纳税人识别号"
+    )
     currency: Currency | None = Field(default=None, description="The receivable's, or CNY")
     amount_minor: StrictInt | None = Field(
         default=None,
@@ -109,4 +116,6 @@ EVENT_SCHEMAS: dict[str, type[BaseModel]] = {
     INVOICE_ISSUED: Invoice,
     INVOICE_VOIDED: Invoice,
 }
-SEARCH_KINDS: tuple[SearchKind, ...] = (SearchKind("invoice", "发票", "/invoices/{id}", tuple(EVENT_SCHEMAS)),)
+SEARCH_KINDS: tuple[SearchKind, ...] = (
+    SearchKind("invoice", "发票", "/invoices/{id}", tuple(EVENT_SCHEMAS)),
+)

@@ -54,7 +54,10 @@ class WriteOff(Owned):
 
 class WriteOffCreate(RequestModel):
     amount_minor: StrictInt | None = Field(
-        default=None, gt=0, le=10**15, description="Integer minor units (分); all that is outstanding by default"
+        default=None,
+        gt=0,
+        le=10**15,
+        description="Integer minor units (分); all that is outstanding by default",
     )
     reason: StrictStr = Field(min_length=1, max_length=REASON_MAX)
 

@@ -43,7 +43,8 @@ def request_write_off(unit: FinanceUnit, receivable_id: Any, data: Any) -> dict[
     receivable = _lock_receivable(unit, receivable_id)
     if receivable.status == "cancelled":
         raise Conflict(
-            f"receivable {receivable.id} is cancelled", [{"field": "receivable_id", "message": "is cancelled"}]
+            f"receivable {receivable.id} is cancelled",
+            [{"field": "receivable_id", "message": "is cancelled"}],
         )
     outstanding = receivable_state.balance_of(receivable).outstanding
     if outstanding == 0:
@@ -52,9 +53,13 @@ def request_write_off(unit: FinanceUnit, receivable_id: Any, data: Any) -> dict[
         )
     amount = request.amount_minor if request.amount_minor is not None else outstanding
     if amount > outstanding:
-        raise ValidationError.for_field("amount_minor", f"{amount} is more than the {outstanding} outstanding")
+        raise ValidationError.for_field(
+            "amount_minor", f"{amount} is more than the {outstanding} outstanding"
+        )
     pending = unit.session.scalar(
-        select(WriteOffRow.id).where(WriteOffRow.receivable_id == receivable.id, WriteOffRow.status == REQUESTED)
+        select(WriteOffRow.id).where(
+            WriteOffRow.receivable_id == receivable.id, WriteOffRow.status == REQUESTED
+        )
     )
     if pending is not None:
         raise Conflict(
@@ -114,7 +119,8 @@ def _decide(unit: FinanceUnit, write_off_id: Any, note: Any, *, approve: bool) -
     row = load_write_off(unit, found.id, lock=True)  # re-read under the lock: decided meanwhile?
     if row.status != REQUESTED:
         raise Conflict(
-            f"write-off {row.id} is already {row.status}", [{"field": "status", "message": f"is {row.status}"}]
+            f"write-off {row.id} is already {row.status}",
+            [{"field": "status", "message": f"is {row.status}"}],
         )
     before = write_off_state(row, receivable)
     if approve:
@@ -281,7 +287,11 @@ def _notify_approvers(unit: FinanceUnit, row: WriteOffRow, receivable: Receivabl
                     "user_id": user_id,
                     "customer_id": row.customer_id,
                     "message": message,
-                    "data": {"write_off_id": row.id, "receivable_id": row.receivable_id, "link": f"/write-offs/{row.id}"},
+                    "data": {
+                        "write_off_id": row.id,
+                        "receivable_id": row.receivable_id,
+                        "link": f"/write-offs/{row.id}",
+                    },
                     "created_at": now,
                 }
                 for user_id in approvers

@@ -21,7 +21,9 @@ def upgrade() -> None:
     op.add_column("write_offs", sa.Column("owner_id", sa.String(length=64), nullable=True))
     op.add_column("write_offs", sa.Column("team_id", sa.String(length=64), nullable=True))
     op.add_column("write_offs", sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False))
-    op.create_index(op.f("ix_write_offs_customer_owner_id"), "write_offs", ["customer_owner_id"], unique=False)
+    op.create_index(
+        op.f("ix_write_offs_customer_owner_id"), "write_offs", ["customer_owner_id"], unique=False
+    )
     op.create_index(op.f("ix_write_offs_owner_id"), "write_offs", ["owner_id"], unique=False)
     op.create_index(op.f("ix_write_offs_team_id"), "write_offs", ["team_id"], unique=False)
     op.create_index(

@@ -86,10 +86,14 @@ def test_another_customers_receivable_is_refused(
 
 def test_only_finance_writes_invoices(finance: FinanceApp, acme: dict[str, Any]) -> None:
     with pytest.raises(PermissionDenied):
-        finance.run(SALES1, invoices.create_invoice, {"customer_id": acme["id"], "amount_minor": 1, "tax_rate": "0"})
+        finance.run(
+            SALES1, invoices.create_invoice, {"customer_id": acme["id"], "amount_minor": 1, "tax_rate": "0"}
+        )
 
 
-def test_a_draft_is_edited_with_if_match_and_its_tax_follows(finance: FinanceApp, acme: dict[str, Any]) -> None:
+def test_a_draft_is_edited_with_if_match_and_its_tax_follows(
+    finance: FinanceApp, acme: dict[str, Any]
+) -> None:
     invoice = draft(finance, acme)
     with pytest.raises(Conflict):
         finance.run(FINANCE, invoices.update_invoice, invoice["id"], {"amount_minor": 10_600}, 7)
@@ -148,7 +152,7 @@ def test_concurrent_issues_never_share_a_number(finance: FinanceApp, acme: dict[
         for invoice in mine:
             try:
                 numbers.append(finance.run(FINANCE, invoices.issue_invoice, invoice["id"])["number"])
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:  # reported below
                 errors.append(exc)
 
     threads = [threading.Thread(target=issue, args=(drafts[i::2],)) for i in range(2)]
@@ -172,7 +176,9 @@ def test_paid_by_hand_or_when_its_receivable_is_fully_paid(finance: FinanceApp, 
 
     due = finance.run(SYSTEM, add_receivable, acme["id"], 30_000, date(2026, 12, 1))
     linked = finance.run(
-        FINANCE, invoices.create_invoice, {"customer_id": acme["id"], "receivable_id": due["id"], "tax_rate": "0.13"}
+        FINANCE,
+        invoices.create_invoice,
+        {"customer_id": acme["id"], "receivable_id": due["id"], "tax_rate": "0.13"},
     )
     finance.run(FINANCE, invoices.issue_invoice, linked["id"])
 
@@ -193,7 +199,9 @@ def test_paid_by_hand_or_when_its_receivable_is_fully_paid(finance: FinanceApp, 
     pay(20_000)
     settled = finance.run(FINANCE, invoices.get_invoice, linked["id"])
     assert settled["status"] == "paid"
-    bodies = finance.run(SYSTEM, lambda unit: unit.session.scalars(select(outbox.c.body).order_by(outbox.c.seq)).all())
+    bodies = finance.run(
+        SYSTEM, lambda unit: unit.session.scalars(select(outbox.c.body).order_by(outbox.c.seq)).all()
+    )
     events = [
         (e["type"], e["data"]["status"])
         for e in map(json.loads, bodies)

@@ -49,7 +49,11 @@ def test_a_request_defaults_to_all_outstanding_and_tells_finance_managers_once(
 ) -> None:
     pay(finance, due, 30_000)
     asked = finance.run(FINANCE, write_offs.request_write_off, due["id"], {"reason": "客户破产 bankrupt"})
-    assert (asked["status"], asked["amount_minor"], asked["requested_by"]) == ("requested", 70_000, FINANCE.user_id)
+    assert (asked["status"], asked["amount_minor"], asked["requested_by"]) == (
+        "requested",
+        70_000,
+        FINANCE.user_id,
+    )
     assert receivable(finance, due["id"]).written_off_minor == 0  # nothing written off yet
     told = finance.run(
         SYSTEM,
@@ -87,7 +91,9 @@ def test_only_finance_requests(finance: FinanceApp, due: dict[str, Any]) -> None
 
 
 def test_who_may_approve(finance: FinanceApp, due: dict[str, Any]) -> None:
-    asked = finance.run(FINANCE_MANAGER, write_offs.request_write_off, due["id"], {"amount_minor": 40_000, "reason": "坏账"})
+    asked = finance.run(
+        FINANCE_MANAGER, write_offs.request_write_off, due["id"], {"amount_minor": 40_000, "reason": "坏账"}
+    )
     for caller in (FINANCE_MANAGER, FINANCE, SALES1):  # the requester; plain finance; a seller
         with pytest.raises(PermissionDenied):
             finance.run(caller, write_offs.approve_write_off, asked["id"], "ok")
@@ -103,7 +109,9 @@ def test_who_may_approve(finance: FinanceApp, due: dict[str, Any]) -> None:
 
 def test_a_finance_manager_approves_and_the_ledger_balances(finance: FinanceApp, due: dict[str, Any]) -> None:
     pay(finance, due, 25_000)
-    asked = finance.run(FINANCE, write_offs.request_write_off, due["id"], {"amount_minor": 75_000, "reason": "坏账"})
+    asked = finance.run(
+        FINANCE, write_offs.request_write_off, due["id"], {"amount_minor": 75_000, "reason": "坏账"}
+    )
     finance.run(FINANCE_MANAGER, write_offs.approve_write_off, asked["id"], None)
     row = receivable(finance, due["id"])
     balance = Balance(row.amount_minor, row.paid_minor, row.written_off_minor)
@@ -134,7 +142,9 @@ def test_a_whole_write_off_makes_the_receivable_written_off(finance: FinanceApp,
         finance.run(FINANCE, write_offs.request_write_off, due["id"], {"reason": "again"})
 
 
-def test_a_payment_after_the_request_makes_approval_a_conflict(finance: FinanceApp, due: dict[str, Any]) -> None:
+def test_a_payment_after_the_request_makes_approval_a_conflict(
+    finance: FinanceApp, due: dict[str, Any]
+) -> None:
     asked = finance.run(FINANCE, write_offs.request_write_off, due["id"], {"reason": "坏账"})  # all 100_000
     pay(finance, due, 1_000)
     with pytest.raises(Conflict) as refused:
@@ -143,7 +153,9 @@ def test_a_payment_after_the_request_makes_approval_a_conflict(finance: FinanceA
     row = receivable(finance, due["id"])
     assert (row.written_off_minor, row.paid_minor) == (0, 1_000)
     assert finance.run(FINANCE, write_offs.get_write_off, asked["id"])["status"] == "requested"
-    rejected = finance.run(FINANCE_MANAGER, write_offs.reject_write_off, asked["id"], "金额已变 amount changed")
+    rejected = finance.run(
+        FINANCE_MANAGER, write_offs.reject_write_off, asked["id"], "金额已变 amount changed"
+    )
     assert rejected["status"] == "rejected"
     again = finance.run(FINANCE, write_offs.request_write_off, due["id"], {"reason": "坏账"})
     assert again["amount_minor"] == 99_000  # a rejected request frees the receivable
@@ -159,6 +171,9 @@ def test_the_queue_lists_by_status_under_the_read_policy(
     finance.run(FINANCE_MANAGER, write_offs.reject_write_off, second["id"], "no")
     waiting = finance.run(FINANCE_MANAGER, write_offs.list_write_offs, {"status": "requested"})["items"]
     assert [w["id"] for w in waiting] == [mine["id"]] and waiting[0]["order_number"] == "SO-2026-000001"
-    assert {w["id"] for w in finance.run(FINANCE, write_offs.list_write_offs)["items"]} == {mine["id"], second["id"]}
+    assert {w["id"] for w in finance.run(FINANCE, write_offs.list_write_offs)["items"]} == {
+        mine["id"],
+        second["id"],
+    }
     assert [w["id"] for w in finance.run(SALES1, write_offs.list_write_offs)["items"]] == [mine["id"]]
     assert finance.run(SUPPORT, write_offs.list_write_offs)["items"] == []
