@@ -7,6 +7,7 @@ number (it is never handed out again). Every write locks the invoice row first.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -118,12 +119,18 @@ def update_invoice(
 
 def issue_invoice(unit: FinanceUnit, invoice_id: Any, expected_version: Any = None) -> dict[str, Any]:
     """Draft → issued: today's date (business zone) and the next number of that year."""
+    return issue_invoice_on(unit, invoice_id, expected_version, today=receivable_state.business_today())
+
+
+def issue_invoice_on(
+    unit: FinanceUnit, invoice_id: Any, expected_version: Any = None, *, today: date
+) -> dict[str, Any]:
+    """``issue_invoice`` on a given day (tests and data loads; RPC callers cannot backdate)."""
     require_writer(unit)
     row = load_invoice(unit, invoice_id, lock=True)
     check_version(row, expected_version, noun="invoice")
     status = rules.next_status("issue", row.status)
     before = invoice_state(row)
-    today = receivable_state.business_today()
     row.number = next_number(unit.session, NUMBER_KIND, NUMBER_PREFIX, year=today.year)
     row.issued_on = today
     row.status = status

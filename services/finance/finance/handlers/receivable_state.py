@@ -83,6 +83,6 @@ def publish(
         changes=changes,
         event_type=event_type,
     )
-    if row.status == "paid" and row.paid_minor == row.amount_minor:
+    if row.status == "paid" and 0 < row.paid_minor == row.amount_minor:
         settle_invoices_of(unit, row.id)  # fully paid in money (not partly written off)
     return state

@@ -132,6 +132,15 @@ def test_issuing_numbers_sequentially_and_void_keeps_the_number(
         finance.run(FINANCE, invoices.update_invoice, second["id"], {"title": "改"})
 
 
+def test_numbers_restart_each_year_on_the_business_day(finance: FinanceApp, acme: dict[str, Any]) -> None:
+    late, early, next_year = (draft(finance, acme) for _ in range(3))
+    on = invoices.issue_invoice_on
+    assert finance.run(FINANCE, on, late["id"], today=date(2026, 12, 31))["number"] == "INV-2026-000001"
+    assert finance.run(FINANCE, on, early["id"], today=date(2026, 12, 31))["number"] == "INV-2026-000002"
+    first = finance.run(FINANCE, on, next_year["id"], today=date(2027, 1, 1))
+    assert (first["number"], first["issued_on"]) == ("INV-2027-000001", "2027-01-01")
+
+
 def test_a_voided_draft_never_took_a_number(finance: FinanceApp, acme: dict[str, Any]) -> None:
     gone = draft(finance, acme)
     assert finance.run(FINANCE, invoices.void_invoice, gone["id"], "重复 duplicate")["number"] is None

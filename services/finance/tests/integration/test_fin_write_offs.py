@@ -3,6 +3,7 @@ re-checks what is still owed under the receivable's lock; the ledger stays balan
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -177,3 +178,41 @@ def test_the_queue_lists_by_status_under_the_read_policy(
     }
     assert [w["id"] for w in finance.run(SALES1, write_offs.list_write_offs)["items"]] == [mine["id"]]
     assert finance.run(SUPPORT, write_offs.list_write_offs)["items"] == []
+
+
+def _race(*work: Callable[[], Any]) -> list[Any]:
+    """Run each callable in its own thread from one start line; their results or exceptions."""
+    start = threading.Barrier(len(work))
+    results: list[Any] = [None] * len(work)
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            results[i] = work[i]()
+        except Exception as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_two_requests_at_once_open_one(finance: FinanceApp, due: dict[str, Any]) -> None:
+    ask = lambda: finance.run(FINANCE, write_offs.request_write_off, due["id"], {"reason": "坏账"})  # noqa: E731
+    results = _race(ask, ask)
+    assert sorted(type(r).__name__ for r in results) == ["Conflict", "dict"]
+
+
+def test_an_approval_racing_a_payment_never_over_settles(finance: FinanceApp, due: dict[str, Any]) -> None:
+    asked = finance.run(FINANCE, write_offs.request_write_off, due["id"], {"reason": "坏账"})  # all 100_000
+    results = _race(
+        lambda: finance.run(FINANCE_MANAGER, write_offs.approve_write_off, asked["id"]),
+        lambda: pay(finance, due, 100_000),
+    )
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(refused) == 1 and isinstance(refused[0], Conflict | ValidationError)
+    row = receivable(finance, due["id"])
+    assert row.paid_minor + row.written_off_minor == row.amount_minor == 100_000
