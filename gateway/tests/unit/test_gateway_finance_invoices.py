@@ -284,7 +284,7 @@ def test_the_write_off_queue_offers_decisions_to_a_finance_manager_only(client, 
         "decided already", [{"field": "status", "message": "is approved"}]
     )
     refused = client.post("/write-offs/wo1/reject", data={"csrf_token": token}, follow_redirects=False)
-    assert refused.status_code == 409 and "decided already" in refused.text
+    assert refused.status_code == 409 and "is approved" in refused.text
     client.cookies.clear()
     assert browser_login(client, "finance").status_code == 303
     plain = client.get("/write-offs")
@@ -307,3 +307,13 @@ def test_the_write_off_request_form(client, stub, finance):
         "receivable_id": "r1",
         "data": {"amount_minor": 50_000, "reason": "客户破产"},
     }
+
+
+def test_the_customer_page_has_an_invoices_tab(client, stub, finance, sales1, token_for):
+    created = client.post("/api/v1/customers", json={"name": "A科技有限公司"}, headers=token_for(sales1))
+    assert created.status_code == 201
+    customer_id = created.json()["id"]
+    assert browser_login(client, "finance").status_code == 303
+    tab = client.get(f"/customers/{customer_id}?tab=invoices")
+    assert tab.status_code == 200 and 'data-testid="customer-invoices"' in tab.text and "¥113.00" in tab.text
+    assert stub.last("list_invoices")["filters"] == {"customer_id": customer_id}

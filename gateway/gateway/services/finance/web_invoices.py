@@ -24,7 +24,7 @@ from kernel.errors import Conflict, PanoramaError, PermissionDenied, ValidationE
 from kernel.money import format_money
 from pydantic import ValidationError as PydanticValidationError
 
-from gateway.api.deps import DirectoryDep
+from gateway.api.deps import DirectoryDep, app_settings
 from gateway.auth.directory import Directory
 from gateway.auth.permissions import allowed, require
 from gateway.services.finance.api_invoices import Finance, InvoiceCreate, InvoiceUpdate, WriteOffCreate
@@ -396,3 +396,18 @@ async def write_off_decide(
 
 
 ROUTERS: tuple[APIRouter, ...] = (router,)
+
+
+# -- the customer page's tab -------------------------------------------------------------------------
+async def customer_tab(request: Request, user: Any, customer_id: str) -> dict[str, Any]:
+    """The customer's newest invoices (``CustomerTab`` "invoices")."""
+    finance = FinanceClient(request.app.state.rpc, getattr(app_settings(request), "finance_service", None))
+    page = await finance.list_invoices(user.caller, {"customer_id": customer_id}, None, 50)
+    return {
+        "money": money,
+        "invoice_badges": INVOICE_BADGES,
+        "invoice_status_labels": c.INVOICE_STATUS_LABELS,
+        "customer_invoices": page["items"],
+        "customer_invoices_more": bool(page.get("next_cursor")),
+        "invoice_customer_id": customer_id,
+    }
