@@ -33,6 +33,7 @@ DEMO_USERS: list[tuple[str, str, list[str], str | None]] = [
     ("sales1", "李晓明", ["sales"], TEAM_EAST),
     ("sales2", "陈思远", ["sales"], TEAM_SOUTH),
     ("finance", "赵会计", ["finance"], None),
+    ("finmgr", "钱财务经理", ["finance", "manager"], None),  # approves bad-debt write-offs
     ("support", "孙客服", ["support"], None),
 ]
 

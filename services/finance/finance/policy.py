@@ -22,8 +22,10 @@ SHARED = user("customer_owner_id")
 RECEIVABLE = AccessPolicy.of("receivable", roles=FINANCE_ROLES, users=(SHARED,))
 PAYMENT = AccessPolicy.of("payment", roles=FINANCE_ROLES, users=(SHARED,))
 INVOICE = AccessPolicy.of("invoice", roles=FINANCE_ROLES, users=(SHARED,))
+# A write-off is read like the receivable it settles (a seller sees their customer's bad debt).
+WRITE_OFF = AccessPolicy.of("write_off", roles=FINANCE_ROLES, users=(SHARED,))
 
-READ: dict[str, AccessPolicy] = {p.kind: p for p in (RECEIVABLE, PAYMENT, INVOICE)}
+READ: dict[str, AccessPolicy] = {p.kind: p for p in (RECEIVABLE, PAYMENT, INVOICE, WRITE_OFF)}
 
 
 # -- writes -------------------------------------------------------------------------------------

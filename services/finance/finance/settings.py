@@ -14,6 +14,8 @@ class FinanceSettings(service_settings("finance")):  # type: ignore[misc]
     business_timezone: str = "Asia/Shanghai"
     # The manager hears of an overdue instalment once it reaches this bucket (the owner from 1 day).
     overdue_manager_bucket: str = "31-60"
+    # The VAT rates an invoice may carry (China: 13% goods, 9%/6% services, 3%/1% small taxpayers).
+    invoice_tax_rates: str = "0,0.01,0.03,0.06,0.09,0.13"
     # RPC to the customers service (customer lookups as the caller).
     customers_rpc_timeout_seconds: float = 10.0
 

@@ -12,6 +12,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "payments:write": FINANCE,
     "invoices:read": READERS,
     "invoices:write": FINANCE,
+    "write_offs:read": READERS,  # a seller reads their customers' (the service filters)
+    "write_offs:write": FINANCE,
     "write_offs:approve": FINANCE,  # the service requires finance + manager (or admin)
     "bank_import:write": FINANCE,
 }

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kernel.export import Exported, rows
+from sqlalchemy import select
 
-from finance.handlers import payments, receivable_state
+from finance.handlers import invoice_state, payments, receivable_state, write_offs
 from finance.handlers.export import EXPORTS
-from finance.storage.models import PaymentRow, ReceivableRow
+from finance.storage.models import InvoiceRow, PaymentRow, ReceivableRow, WriteOffRow
 from finance.storage.unit import FinanceUnit
 
 
@@ -21,5 +22,21 @@ def _payments(unit: FinanceUnit, found: Sequence[PaymentRow]) -> list[Exported]:
     return [Exported(payments.payment_state(row, payments.allocations_of(unit, row.id))) for row in found]
 
 
+def _invoices(unit: FinanceUnit, found: Sequence[InvoiceRow]) -> list[Exported]:
+    return [Exported(invoice_state.invoice_state(row)) for row in found]
+
+
+def _write_offs(unit: FinanceUnit, found: Sequence[WriteOffRow]) -> list[Exported]:
+    receivables = {
+        r.id: r
+        for r in unit.session.scalars(
+            select(ReceivableRow).where(ReceivableRow.id.in_({row.receivable_id for row in found}))
+        )
+    }
+    return [Exported(write_offs.write_off_state(row, receivables.get(row.receivable_id))) for row in found]
+
+
 EXPORTS.register("receivable", rows(ReceivableRow, _receivables))
 EXPORTS.register("payment", rows(PaymentRow, _payments))
+EXPORTS.register("invoice", rows(InvoiceRow, _invoices))
+EXPORTS.register("write_off", rows(WriteOffRow, _write_offs))

@@ -15,6 +15,7 @@ from kernel.clock import isoformat, utcnow
 
 from finance.contracts.receivables import RECEIVABLE_UPDATED
 from finance.domain import ledger
+from finance.handlers.invoice_state import settle_invoices_of
 from finance.settings import finance_settings
 from finance.storage.models import ReceivableRow
 from finance.storage.unit import FinanceUnit
@@ -82,4 +83,6 @@ def publish(
         changes=changes,
         event_type=event_type,
     )
+    if row.status == "paid" and 0 < row.paid_minor == row.amount_minor:
+        settle_invoices_of(unit, row.id)  # fully paid in money (not partly written off)
     return state

@@ -161,8 +161,24 @@ class WriteOffRow(Base):
     decided_at: Mapped[datetime | None] = mapped_column(TZ)
     decision_note: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer)
+    # The receivable's currency and ownership, copied at request (the read policy needs them).
+    currency: Mapped[str] = mapped_column(String(3))
+    customer_name: Mapped[str] = mapped_column(String(200))
+    customer_owner_id: Mapped[str | None] = mapped_column(USER, index=True)
+    owner_id: Mapped[str | None] = mapped_column(USER, index=True)
+    team_id: Mapped[str | None] = mapped_column(USER, index=True)
+    updated_at: Mapped[datetime] = mapped_column(TZ)
 
-    __table_args__ = (CheckConstraint("amount_minor > 0", name="positive"),)
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="positive"),
+        # One open request per receivable (two finance clerks asking at once: the second is refused).
+        Index(
+            "uq_write_offs_open_receivable",
+            "receivable_id",
+            unique=True,
+            postgresql_where="status = 'requested'",
+        ),
+    )
 
 
 # -- invoices ---------------------------------------------------------------------------------------
@@ -182,6 +198,12 @@ class InvoiceRow(_Owned, Base):
     issued_on: Mapped[date | None] = mapped_column(Date)
     void_reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(USER)
+
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0 AND tax_minor >= 0 AND tax_minor <= amount_minor", name="amounts"),
+        # An issued or paid invoice always has its number (a voided one keeps it if it had one).
+        CheckConstraint("status IN ('draft', 'void') OR number IS NOT NULL", name="numbered_once_issued"),
+    )
 
 
 # -- bank statement import ------------------------------------------------------------------------

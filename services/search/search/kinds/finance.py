@@ -92,6 +92,71 @@ def build_payment(record: Record) -> dict[str, Any]:
     return documents.with_amounts(doc, amounts)
 
 
+INVOICE_STATUS_LABELS = {"draft": "草稿", "issued": "已开具", "paid": "已付款", "void": "已作废"}
+WRITE_OFF_STATUS_LABELS = {"requested": "待审批", "approved": "已核销", "rejected": "已驳回"}
+
+
+def build_invoice(record: Record) -> dict[str, Any]:
+    d = record.data
+    number = d.get("number")  # None while a draft
+    currency = d.get("currency")
+    money, amounts = documents.money(d.get("amount_minor"), currency)
+    tax, tax_amounts = documents.money(d.get("tax_minor"), currency)
+    title, status = d.get("title"), d.get("status")
+    label = INVOICE_STATUS_LABELS.get(str(status))
+    doc = documents.common(
+        record,
+        READ,
+        title=f"发票 {number or '草稿'} {title or ''}".strip(),
+        names=[n for n in (number, title, d.get("tax_id")) if n],
+        body=documents.text(
+            label,
+            documents.amount_words(d.get("amount_minor"), currency),
+            documents.amount_words(d.get("tax_minor"), currency),
+            d.get("tax_rate") and f"税率 {d['tax_rate']}",
+            d.get("void_reason"),
+        ),
+        status=status,
+        summary_text=summary(
+            money and f"含税 {money}",
+            tax and f"税额 {tax}",
+            label,
+            d.get("issued_on") and f"开票 {d['issued_on']}",
+        ),
+        amount=d.get("amount_minor"),
+        currency=currency,
+        due_at=d.get("issued_on"),
+    )
+    doc.update(issued_on=d.get("issued_on"))
+    documents.keywords(doc, d, "number", "order_id", "receivable_id")
+    return documents.with_amounts(doc, [*amounts, *tax_amounts])
+
+
+def build_write_off(record: Record) -> dict[str, Any]:
+    d = record.data
+    required(d, "receivable_id")
+    currency = d.get("currency")
+    money, amounts = documents.money(d.get("amount_minor"), currency)
+    status = d.get("status")
+    label = WRITE_OFF_STATUS_LABELS.get(str(status))
+    order_number = d.get("order_number")
+    seq = d.get("seq")
+    where = f"{order_number} 第{seq}期" if order_number and seq else order_number
+    doc = documents.common(
+        record,
+        READ,
+        title=summary("坏账核销", where, money) or "坏账核销",
+        names=[n for n in (order_number,) if n],
+        body=documents.text(label, documents.amount_words(d.get("amount_minor"), currency), d.get("reason")),
+        status=status,
+        summary_text=summary(money, label, d.get("reason")),
+        amount=d.get("amount_minor"),
+        currency=currency,
+    )
+    documents.keywords(doc, d, "receivable_id", "order_number")
+    return documents.with_amounts(doc, amounts)
+
+
 KINDS = kind_specs(
     contracts.SERVICE,
     contracts.SEARCH_KINDS,
@@ -107,9 +172,15 @@ KINDS = kind_specs(
             },
         ),
         "payment": (build_payment, {"number": KEYWORD, "received_on": {"type": "date"}}),
+        "invoice": (
+            build_invoice,
+            {"number": KEYWORD, "order_id": KEYWORD, "receivable_id": KEYWORD, "issued_on": {"type": "date"}},
+        ),
+        "write_off": (build_write_off, {"receivable_id": KEYWORD, "order_number": KEYWORD}),
     },
     hit_fields={
         "receivable": ("outstanding_minor", "due_date", "overdue_bucket"),
         "payment": ("number", "received_on"),
+        "invoice": ("number", "issued_on"),
     },
 )
