@@ -7,9 +7,11 @@ them; a finance manager's approved write-off writes them off. Per receivable, al
     amount_minor = paid_minor + outstanding_minor + written_off_minor
 
 RPC (``caller`` first; ValidationError / NotFound / PermissionDenied):
-    get_receivable(caller, receivable_id) -> Receivable
+    get_receivable(caller, receivable_id) -> ReceivableDetail (with the payments that paid it)
     list_receivables(caller, filters=None, cursor=None, limit=None) -> Page[Receivable]
         filters: customer_id, order_id, status, bucket, owner_id, team_id, due_before, due_after
+        (bucket: the aging bucket as of the business's today, of the open/partially paid ones)
+    receivables_summary(caller, customer_id) -> ReceivablesSummary   (the customer page)
 
 Events (full state): ``receivable.created``, ``receivable.updated`` (paid, re-planned, written
 off, cancelled, renamed customer), ``receivable.overdue`` (its overdue bucket changed; once per
@@ -42,6 +44,55 @@ class Receivable(Owned):
     overdue_days: int  # 0 when not past due (as of the state's ``as_of`` day)
     overdue_bucket: str | None = None  # common.OVERDUE_BUCKETS
     as_of: str  # ISO date "today" was when the state was made (overdue_days is relative to it)
+
+
+RECEIVABLE_FILTERS: tuple[str, ...] = (
+    "customer_id",
+    "order_id",
+    "status",
+    "bucket",
+    "owner_id",
+    "team_id",
+    "due_before",
+    "due_after",
+)
+
+
+class ReceivablePayment(BaseModel):
+    """One allocation of a payment to the receivable."""
+
+    allocation_id: str
+    payment_id: str
+    payment_number: str
+    received_on: str
+    amount_minor: int
+    created_by: str | None = None
+    created_at: str | None = None
+
+
+class ReceivableDetail(Receivable):
+    payments: list[ReceivablePayment] = []
+
+
+class LastPayment(BaseModel):
+    id: str
+    number: str
+    received_on: str
+    amount_minor: int
+    currency: str
+
+
+class ReceivablesSummary(BaseModel):
+    """A customer's receivables at a glance (amounts per currency code, minor units)."""
+
+    customer_id: str
+    as_of: str
+    outstanding_minor: dict[str, int]
+    overdue_minor: dict[str, int]
+    open_count: int
+    overdue_count: int
+    buckets: dict[str, dict[str, int]]  # aging bucket -> currency -> outstanding
+    last_payment: LastPayment | None = None
 
 
 EVENT_SCHEMAS: dict[str, type[BaseModel]] = {
