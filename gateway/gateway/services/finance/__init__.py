@@ -6,15 +6,26 @@ from pathlib import Path
 
 from finance.contracts import SERVICE
 
-from gateway.services import ServiceModule
-from gateway.services.finance import capabilities
+from gateway.services import CustomerTab, NavLink, ServiceModule
+from gateway.services.finance import api_receivables, capabilities, web_receivables
 
 MODULE = ServiceModule(
     name=SERVICE,
     label="财务服务",
-    api=(),
-    web=(),
+    # Static /api/v1/receivables/<word> routes (aging, …) go BEFORE api_receivables: it ends in /{id}.
+    api=(*api_receivables.ROUTERS,),
+    web=(*web_receivables.ROUTERS,),
     templates=Path(__file__).resolve().parent / "templates",
     capabilities=capabilities.CAPABILITIES,
     fake="gateway.services.finance.fake:FakeFinanceService",
+    customer_tabs=(
+        CustomerTab(
+            "finance",
+            "财务 Finance",
+            "receivables:read",
+            "receivables_customer_tab.html",
+            web_receivables.customer_tab,
+        ),
+    ),
+    nav=(NavLink("receivables", "/receivables", "应收 Receivables", capability="receivables:read"),),
 )

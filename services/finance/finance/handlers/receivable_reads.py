@@ -14,17 +14,18 @@ from kernel.access_sql import visible
 from kernel.clock import isoformat
 from kernel.errors import NotFound, ValidationError
 from kernel.listing import paged, read_filters
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 
 from finance import policy
 from finance.contracts.common import OVERDUE_BUCKETS, RECEIVABLE_STATUSES
 from finance.contracts.receivables import RECEIVABLE_FILTERS
 from finance.domain import ledger
 from finance.handlers import receivable_state
-from finance.storage.models import AllocationRow, PaymentRow, ReceivableRow
+from finance.storage.models import AllocationRow, PaymentRow, ReceivableRow, audit_log
 from finance.storage.unit import FinanceUnit
 
 UNSETTLED = ("open", "partially_paid")
+HISTORY_LIMIT = 100  # newest audit lines shown with a receivable
 
 
 def _columns(model: Any, access: Any) -> dict[str, Any]:
@@ -63,7 +64,8 @@ def load_receivable(unit: FinanceUnit, receivable_id: Any) -> ReceivableRow:
 
 
 def get_receivable(unit: FinanceUnit, receivable_id: Any) -> dict[str, Any]:
-    """The receivable with ``payments``: each allocation that paid it (payment number, date)."""
+    """The receivable with ``payments`` (each allocation that paid it: payment number, date) and
+    ``history`` (its audit lines, newest first)."""
     return receivable_on(unit, receivable_id, receivable_state.business_today())
 
 
@@ -87,6 +89,16 @@ def receivable_on(unit: FinanceUnit, receivable_id: Any, today: date) -> dict[st
             "created_at": isoformat(allocation.created_at),
         }
         for allocation, number, received_on in paid_by
+    ]
+    trail = unit.session.execute(
+        select(audit_log)
+        .where(audit_log.c.entity_type == "receivable", audit_log.c.entity_id == row.id)
+        .order_by(audit_log.c.at.desc(), audit_log.c.id.desc())
+        .limit(HISTORY_LIMIT)
+    )
+    state["history"] = [
+        {"at": isoformat(line.at), "actor_id": line.actor_id, "action": line.action, "changes": line.changes}
+        for line in trail
     ]
     return state
 
@@ -124,21 +136,34 @@ def receivables_on(
 
 
 # -- the customer page ---------------------------------------------------------------------------
-def receivables_summary(unit: FinanceUnit, customer_id: Any) -> dict[str, Any]:
-    """What the customer owes (per currency), how much of it is overdue, how many instalments are
-    open, the aging buckets, and its last payment — of what the caller may read."""
+def receivables_summary(unit: FinanceUnit, customer_id: Any = None) -> dict[str, Any]:
+    """What a customer owes (per currency), how much of it is overdue and in which aging bucket,
+    how many instalments are open, and its last payment — of what the caller may read. Without
+    ``customer_id``: the same over every receivable the caller may read (no last payment)."""
     return summary_on(unit, customer_id, receivable_state.business_today())
 
 
+def _bucket_case(today: date) -> Any:
+    """The aging bucket of a due date as of ``today``, in SQL ("" = not overdue)."""
+    due = ReceivableRow.due_date
+    whens = []
+    for first, _last, name in reversed(ledger.BUCKETS):  # the oldest first: each ``when`` a lower bound
+        whens.append((due <= today - timedelta(days=first), name))
+    return case(*whens, else_="")
+
+
 def summary_on(unit: FinanceUnit, customer_id: Any, today: date) -> dict[str, Any]:
-    if not isinstance(customer_id, str) or not customer_id or len(customer_id) > 64:
+    if customer_id is not None and (
+        not isinstance(customer_id, str) or not customer_id or len(customer_id) > 64
+    ):
         raise ValidationError.for_field("customer_id", "must be a non-empty string")
     outstanding = ReceivableRow.amount_minor - ReceivableRow.paid_minor - ReceivableRow.written_off_minor
     mine = [
-        ReceivableRow.customer_id == customer_id,
         ReceivableRow.status.in_(UNSETTLED),
         visible(policy.RECEIVABLE, unit.caller, _columns(ReceivableRow, policy.RECEIVABLE)),
     ]
+    if customer_id is not None:
+        mine.append(ReceivableRow.customer_id == customer_id)
     summary: dict[str, Any] = {
         "customer_id": customer_id,
         "as_of": today.isoformat(),
@@ -147,23 +172,30 @@ def summary_on(unit: FinanceUnit, customer_id: Any, today: date) -> dict[str, An
         "open_count": 0,
         "overdue_count": 0,
         "buckets": {name: {} for name in OVERDUE_BUCKETS},
+        "bucket_counts": {name: 0 for name in OVERDUE_BUCKETS},
         "last_payment": None,
     }
+    bucket = _bucket_case(today).label("bucket")
     rows = unit.session.execute(
-        select(ReceivableRow.currency, ReceivableRow.due_date, func.count(), func.sum(outstanding))
+        select(ReceivableRow.currency, bucket, func.count(), func.sum(outstanding))
         .where(*mine)
-        .group_by(ReceivableRow.currency, ReceivableRow.due_date)
+        .group_by(ReceivableRow.currency, bucket)
     )
-    for currency, due, count, owed in rows:
+    for currency, name, count, owed in rows:
         owed = int(owed or 0)
         summary["open_count"] += count
         summary["outstanding_minor"][currency] = summary["outstanding_minor"].get(currency, 0) + owed
-        bucket = ledger.bucket_of(ledger.overdue_days(due, today, "open"))
-        if bucket is not None:
+        if name:
             summary["overdue_count"] += count
             summary["overdue_minor"][currency] = summary["overdue_minor"].get(currency, 0) + owed
-            per = summary["buckets"][bucket]
-            per[currency] = per.get(currency, 0) + owed
+            summary["buckets"][name][currency] = owed
+            summary["bucket_counts"][name] += count
+    if customer_id is not None:
+        summary["last_payment"] = _last_payment(unit, customer_id)
+    return summary
+
+
+def _last_payment(unit: FinanceUnit, customer_id: str) -> dict[str, Any] | None:
     last = unit.session.execute(
         select(PaymentRow)
         .where(
@@ -173,15 +205,15 @@ def summary_on(unit: FinanceUnit, customer_id: Any, today: date) -> dict[str, An
         .order_by(PaymentRow.received_on.desc(), PaymentRow.id.desc())
         .limit(1)
     ).scalar_one_or_none()
-    if last is not None:
-        summary["last_payment"] = {
-            "id": last.id,
-            "number": last.number,
-            "received_on": last.received_on.isoformat(),
-            "amount_minor": last.amount_minor,
-            "currency": last.currency,
-        }
-    return summary
+    if last is None:
+        return None
+    return {
+        "id": last.id,
+        "number": last.number,
+        "received_on": last.received_on.isoformat(),
+        "amount_minor": last.amount_minor,
+        "currency": last.currency,
+    }
 
 
 def _ownership(row: ReceivableRow) -> dict[str, Any]:

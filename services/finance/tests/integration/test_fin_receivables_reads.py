@@ -128,6 +128,9 @@ def test_a_receivable_names_the_payments_that_paid_it(finance: FinanceApp, book:
         "2027-06-28",
         12_000,
     )
+    assert [line["action"] for line in detail["history"]] == ["updated", "created"]
+    assert detail["history"][0]["actor_id"] == FINANCE.user_id
+    assert detail["history"][0]["changes"]["paid_minor"] == [0, 12_000]
 
 
 def test_the_customer_summary(finance: FinanceApp, book: dict[str, Any]) -> None:
@@ -161,3 +164,7 @@ def test_the_customer_summary(finance: FinanceApp, book: dict[str, Any]) -> None
     assert (hidden["outstanding_minor"], hidden["open_count"], hidden["last_payment"]) == ({}, 0, None)
     with pytest.raises(ValidationError):
         finance.run(FINANCE, receivable_reads.receivables_summary, "")
+    everyone = finance.run(FINANCE, receivable_reads.summary_on, None, TODAY)
+    assert everyone["outstanding_minor"] == {"CNY": 138_000} and everyone["open_count"] == 5
+    assert everyone["bucket_counts"] == {"1-30": 2, "31-60": 1, "61-90": 0, "90+": 1}
+    assert everyone["last_payment"] is None
