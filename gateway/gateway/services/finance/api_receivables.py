@@ -13,7 +13,6 @@ before ``/{receivable_id}``.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -31,6 +30,7 @@ from gateway.services.finance.client import FinanceClient
 
 get_finance = FinanceClient.dependency()
 Finance = Annotated[FinanceClient, Depends(get_finance)]
+DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # the service checks it is a real day (422 naming the filter)
 RecordFilter = Annotated[str | None, Query(min_length=1, max_length=64)]
 
 
@@ -51,11 +51,7 @@ class ReceivablesSummaryOut(ResponseModel, c.ReceivablesSummary):
 
 
 def receivable_filters(**values: Any) -> dict[str, Any]:
-    return {
-        key: value.isoformat() if isinstance(value, date) else value
-        for key, value in values.items()
-        if value is not None
-    }
+    return {key: value for key, value in values.items() if value is not None}
 
 
 receivables = APIRouter(prefix="/api/v1/receivables", tags=["receivables"], responses=COMMON_ERRORS)
@@ -75,8 +71,8 @@ async def list_receivables(
     ),
     owner_id: RecordFilter = None,
     team_id: RecordFilter = None,
-    due_before: date | None = Query(None, description="Due on or before this day"),
-    due_after: date | None = Query(None, description="Due on or after this day"),
+    due_before: str | None = Query(None, pattern=DAY, description="Due on or before this day (YYYY-MM-DD)"),
+    due_after: str | None = Query(None, pattern=DAY, description="Due on or after this day (YYYY-MM-DD)"),
     limit: Limit = 50,
     cursor: Cursor = None,
     user: UserRecord = Depends(requires("receivables:read")),
