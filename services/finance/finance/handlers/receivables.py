@@ -74,18 +74,18 @@ def _plan(event: Envelope) -> tuple[Order, dict[int, tuple[date, int]]]:
     return order, plan
 
 
-def _customer(unit: FinanceUnit, order: Order) -> tuple[str, str | None]:
+def _customer(unit: FinanceUnit, order: Order, customer_id: str) -> tuple[str, str | None]:
     """(name, owner) of the order's customer: the replica (customers' own events keep it fresh),
     filled over RPC the first time; a customer deleted since still owes what it owes, under the
     name the order carries."""
     try:
-        ref: CustomerRef = CUSTOMERS.ref(unit, order.customer_id)
+        ref: CustomerRef = CUSTOMERS.ref(unit, customer_id)
         return ref.name, ref.owner_id
     except NotFound:
-        held = CUSTOMERS.held(unit.session, order.customer_id)
+        held = CUSTOMERS.held(unit.session, customer_id)
         if held is not None:
             return held.name, held.owner_id
-        return order.customer_name or order.customer_id, order.customer_owner_id
+        return order.customer_name or customer_id, order.customer_owner_id
 
 
 def _rows(unit: FinanceUnit, order_id: str) -> dict[int, ReceivableRow]:
@@ -135,7 +135,9 @@ def apply_order(unit: FinanceUnit, event: Envelope) -> list[dict[str, Any]]:
     if not cancelled:
         missing = [seq for seq in sorted(plan) if seq not in existing]
         if missing:
-            name, customer_owner = _customer(unit, order)
+            if not order.customer_id:
+                raise PoisonEvent(f"{event.type} {order.id}: the order names no customer")
+            name, customer_owner = _customer(unit, order, order.customer_id)
             for seq in missing:
                 published.append(_create(unit, order, seq, plan[seq], version, name, customer_owner))
     return published

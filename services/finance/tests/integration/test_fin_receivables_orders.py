@@ -25,7 +25,11 @@ JAN, FEB, MAR = date(2027, 1, 15), date(2027, 2, 15), date(2027, 3, 15)
 def consume(finance: FinanceApp, event: Envelope) -> Outcome:
     """What the nameko entrypoint does: claim, version check, handler, in one transaction."""
     consumer_ = IdempotentConsumer(in_units(finance.units), consumer, sleep=lambda _: None)
-    return consumer_.consume(event, receivables.apply_order)
+
+    def handler(unit: Any, ev: Envelope) -> None:
+        receivables.apply_order(unit, ev)
+
+    return consumer_.consume(event, handler)
 
 
 def ledger(finance: FinanceApp, order_id: str) -> dict[int, tuple[str, int, int, str]]:

@@ -5,6 +5,7 @@ customer's seller are and support is not (finance.policy.RECEIVABLE)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from finance.contracts.receivables import Receivable
 from finance.handlers.receivable_state import receivable_state
@@ -24,7 +25,7 @@ MANAGER = Caller("u-m1", ("manager",), "team-east")
 SUPPORT = Caller("u-support", ("support",), "team-support")
 
 
-def _state(**overrides: object) -> dict[str, object]:
+def _state(**overrides: object) -> dict[str, Any]:
     now = datetime(2027, 3, 1, 8, tzinfo=UTC)
     row = ReceivableRow(
         id="r-1",
@@ -54,13 +55,13 @@ def _state(**overrides: object) -> dict[str, object]:
     return state
 
 
-def _doc(state: dict[str, object]) -> dict[str, object]:
+def _doc(state: dict[str, Any]) -> dict[str, Any]:
     op = to_index_op(Record("receivable", str(state["id"]), int(str(state["version"])), "c-1", state))
     assert op.doc_id == "receivable:r-1" and op.version == 4
     return op.source
 
 
-def _sees(caller: Caller, doc: dict[str, object]) -> bool:
+def _sees(caller: Caller, doc: dict[str, Any]) -> bool:
     acl = doc["acl"]
     assert isinstance(acl, list)
     return caller.is_admin or not set(caller.search_principals()).isdisjoint(acl)
