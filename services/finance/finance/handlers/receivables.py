@@ -32,7 +32,7 @@ from kernel.audit import Changes
 from kernel.clock import utcnow
 from kernel.consumer import PoisonEvent
 from kernel.envelope import Envelope
-from kernel.errors import NotFound
+from kernel.errors import NotFound, ValidationError
 from kernel.ids import new_id
 from kernel.replicas import CustomerRef
 from pydantic import ValidationError as SchemaError
@@ -53,8 +53,19 @@ _CURRENCY_LEN = 3
 
 
 # -- reading the order ------------------------------------------------------------------------------
-def _plan(event: Envelope) -> tuple[Order, dict[int, tuple[date, int]]]:
-    """The order and its instalments by seq; an event no retry can fix is a poison event."""
+def plan_of(event: Envelope) -> tuple[Order, dict[int, tuple[date, int]]]:
+    """The order and its instalments by seq; an event no retry can fix is a poison event.
+
+    Amounts are checked as sent, before the contract model reads them: pydantic would quietly
+    take ``100.0`` for 100, and money is never a float here.
+    """
+    raw = event.data.get("instalments")
+    for index, item in enumerate(raw if isinstance(raw, list) else []):
+        amount = item.get("amount_minor") if isinstance(item, dict) else None
+        try:
+            ledger.require_minor(amount, f"instalments.{index}.amount_minor")
+        except ValidationError as exc:
+            raise PoisonEvent(f"{event.type} {event.aggregate.id}: {exc.errors[0]}") from None
     try:
         order = Order.model_validate(event.data)
     except SchemaError as exc:
@@ -65,12 +76,11 @@ def _plan(event: Envelope) -> tuple[Order, dict[int, tuple[date, int]]]:
     for item in order.instalments:
         try:
             due = date.fromisoformat(item.due_date[:10])
-            amount = ledger.require_minor(item.amount_minor, "amount_minor")
-        except (ValueError, TypeError) as exc:
+        except ValueError as exc:
             raise PoisonEvent(f"{event.type} {order.id}: instalment {item.seq}: {exc}") from None
         if item.seq in plan:
             raise PoisonEvent(f"{event.type} {order.id}: instalment {item.seq} appears twice")
-        plan[item.seq] = (due, amount)
+        plan[item.seq] = (due, item.amount_minor)
     return order, plan
 
 
@@ -100,25 +110,26 @@ def _rows(unit: FinanceUnit, order_id: str) -> dict[int, ReceivableRow]:
 
 
 # -- the use cases (one per event type, one move underneath) ---------------------------------------
-def order_placed(unit: FinanceUnit, event: Envelope) -> list[dict[str, Any]]:
+def order_placed(unit: FinanceUnit, event: Envelope, today: date | None = None) -> list[dict[str, Any]]:
     """One receivable per instalment of the placed order."""
-    return apply_order(unit, event)
+    return apply_order(unit, event, today)
 
 
-def order_updated(unit: FinanceUnit, event: Envelope) -> list[dict[str, Any]]:
+def order_updated(unit: FinanceUnit, event: Envelope, today: date | None = None) -> list[dict[str, Any]]:
     """Re-plan: instalments added, removed, moved or re-priced."""
-    return apply_order(unit, event)
+    return apply_order(unit, event, today)
 
 
-def order_cancelled(unit: FinanceUnit, event: Envelope) -> list[dict[str, Any]]:
+def order_cancelled(unit: FinanceUnit, event: Envelope, today: date | None = None) -> list[dict[str, Any]]:
     """Stop billing what is not settled."""
-    return apply_order(unit, event)
+    return apply_order(unit, event, today)
 
 
-def apply_order(unit: FinanceUnit, event: Envelope) -> list[dict[str, Any]]:
+def apply_order(unit: FinanceUnit, event: Envelope, today: date | None = None) -> list[dict[str, Any]]:
     """Bring the order's receivables in line with the order state in ``event``; the states
-    published (one per receivable changed)."""
-    order, plan = _plan(event)
+    published (one per receivable changed). ``today``: the business day (overdue days, buckets)."""
+    today = today or receivable_state.business_today()
+    order, plan = plan_of(event)
     version = event.aggregate.version
     cancelled = event.type == ORDER_CANCELLED or order.status == "cancelled"
     existing = _rows(unit, order.id)
@@ -127,9 +138,9 @@ def apply_order(unit: FinanceUnit, event: Envelope) -> list[dict[str, Any]]:
     published: list[dict[str, Any]] = []
     for seq, row in sorted(existing.items()):
         if cancelled or seq not in plan:
-            state = _cancel(unit, row, version, removed=not cancelled)
+            state = _cancel(unit, row, version, today, removed=not cancelled)
         else:
-            state = _replan(unit, row, order, plan[seq], version)
+            state = _replan(unit, row, order, plan[seq], version, today)
         if state is not None:
             published.append(state)
     if not cancelled:
@@ -139,7 +150,8 @@ def apply_order(unit: FinanceUnit, event: Envelope) -> list[dict[str, Any]]:
                 raise PoisonEvent(f"{event.type} {order.id}: the order names no customer")
             name, customer_owner = _customer(unit, order, order.customer_id)
             for seq in missing:
-                published.append(_create(unit, order, seq, plan[seq], version, name, customer_owner))
+                made = _create(unit, order, seq, plan[seq], version, name, customer_owner, today)
+                published.append(made)
     return published
 
 
@@ -151,6 +163,7 @@ def _create(
     version: int,
     customer_name: str,
     customer_owner_id: str | None,
+    today: date,
 ) -> dict[str, Any]:
     due, amount = instalment
     now = utcnow()
@@ -177,11 +190,16 @@ def _create(
     )
     unit.session.add(row)
     unit.session.flush()  # a racing duplicate fails here, on UNIQUE (order_id, seq)
-    return receivable_state.publish(unit, row, event_type=RECEIVABLE_CREATED)
+    return receivable_state.publish(unit, row, event_type=RECEIVABLE_CREATED, today=today)
 
 
 def _replan(
-    unit: FinanceUnit, row: ReceivableRow, order: Order, instalment: tuple[date, int], version: int
+    unit: FinanceUnit,
+    row: ReceivableRow,
+    order: Order,
+    instalment: tuple[date, int],
+    version: int,
+    today: date,
 ) -> dict[str, Any] | None:
     due, wanted = instalment
     before = balance_of(row)
@@ -206,7 +224,7 @@ def _replan(
     if due != row.due_date:
         changes["due_date"] = [row.due_date.isoformat(), due.isoformat()]
         row.due_date = due
-        _forget_announced_bucket(row)
+        _forget_announced_bucket(row, today)
     if order.currency != row.currency:
         if settled:
             raise PoisonEvent(
@@ -227,10 +245,12 @@ def _replan(
         changes["status"] = ["cancelled", ledger.status_of(balance_of(row))]
     if not changes:
         return None  # the order changed elsewhere (another instalment, its title): nothing to say here
-    return receivable_state.publish(unit, row, changes=changes)
+    return receivable_state.publish(unit, row, changes=changes, today=today)
 
 
-def _cancel(unit: FinanceUnit, row: ReceivableRow, version: int, *, removed: bool) -> dict[str, Any] | None:
+def _cancel(
+    unit: FinanceUnit, row: ReceivableRow, version: int, today: date, *, removed: bool
+) -> dict[str, Any] | None:
     row.order_version = version
     if row.cancelled_at is not None:
         return None
@@ -246,13 +266,12 @@ def _cancel(unit: FinanceUnit, row: ReceivableRow, version: int, *, removed: boo
         "amount_minor": [before.amount, after.amount],
         "reason": [None, "instalment removed from the order" if removed else "order cancelled"],
     }
-    return receivable_state.publish(unit, row, changes=changes)
+    return receivable_state.publish(unit, row, changes=changes, today=today)
 
 
-def _forget_announced_bucket(row: ReceivableRow) -> None:
+def _forget_announced_bucket(row: ReceivableRow, today: date) -> None:
     """A due date moved later un-announces the buckets it is no longer in (the overdue timer
     announces them again if it gets there)."""
-    today = receivable_state.business_today()
     actual = ledger.bucket_of(ledger.overdue_days(row.due_date, today, row.status))
     if ledger.bucket_rank(actual) < ledger.bucket_rank(row.overdue_bucket):
         row.overdue_bucket = actual

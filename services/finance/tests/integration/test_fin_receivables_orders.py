@@ -221,6 +221,28 @@ def test_a_re_plan_never_bills_less_than_is_settled(finance: FinanceApp, acme: d
     assert changes["over_settled_minor"] == [None, 10_000]  # finance decides: refund or credit
 
 
+def test_a_due_date_moved_later_forgets_the_overdue_bucket_it_left(
+    finance: FinanceApp, acme: dict[str, Any]
+) -> None:
+    order_id = "order-moved"
+    consume(finance, order_event(acme, [(JAN, 30_000)], order_id=order_id))
+    rid = ids(finance, order_id)[1]
+
+    def announced(bucket: str | None) -> Callable[[Any], None]:
+        def mark(unit: Any) -> None:
+            unit.session.get(ReceivableRow, rid).overdue_bucket = bucket
+
+        return mark
+
+    finance.run(SYSTEM, announced("31-60"))  # as the overdue timer would have, 45 days late
+    later = order_event(
+        acme, [(date(2027, 3, 10), 30_000)], order_id=order_id, type="order.updated", version=2
+    )
+    states = finance.run(event_caller(later), receivables.apply_order, later, date(2027, 3, 1))
+    assert (states[0]["overdue_days"], states[0]["overdue_bucket"]) == (0, None)
+    assert finance.run(SYSTEM, lambda unit: unit.session.get(ReceivableRow, rid).overdue_bucket) is None
+
+
 # -- order.cancelled --------------------------------------------------------------------------------
 def test_a_cancellation_stops_billing_what_is_not_settled(finance: FinanceApp, acme: dict[str, Any]) -> None:
     order_id = "order-cancel"
