@@ -177,6 +177,8 @@ def test_the_list_page_shows_bucket_chips_and_highlights_overdue(client, ledger,
     assert 'data-testid="next-page"' in html and "cursor=next-page-cursor" in html
     assert ledger.last("list_receivables")["filters"] == {"bucket": "31-60"}
     assert client.get("/receivables?bucket=soon").status_code == 422
+    client.get("/receivables?customer_name=+A%E7%A7%91%E6%8A%80+&status=open")
+    assert ledger.last("list_receivables")["filters"] == {"customer_name": "A科技", "status": "open"}
 
 
 def test_the_receivable_page_shows_its_payments_and_history(client, ledger, sales1):

@@ -1,6 +1,7 @@
 """/api/v1 routes of the finance service's receivables area (issue 10 §4).
 
-GET /api/v1/receivables?customer_id=&order_id=&status=&bucket=&owner_id=&team_id=&due_before=&due_after=
+GET /api/v1/receivables?customer_id=&customer_name=&order_id=&status=&bucket=&owner_id=&team_id=
+    &due_before=&due_after=
     → a page of receivables {id, order_id, due_date, amount_minor, paid_minor, outstanding_minor,
       currency, status, overdue_days, …} (cursor paging); a bad status or bucket is 422 naming it
 GET /api/v1/receivables/summary?customer_id=   → owed, overdue per bucket, the last payment
@@ -61,6 +62,9 @@ receivables = APIRouter(prefix="/api/v1/receivables", tags=["receivables"], resp
 async def list_receivables(
     service: Finance,
     customer_id: RecordFilter = None,
+    customer_name: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="Part of the name")
+    ] = None,
     order_id: RecordFilter = None,
     status: ReceivableStatus | None = Query(
         None, description="open, partially_paid, paid, written_off, cancelled"
@@ -79,6 +83,7 @@ async def list_receivables(
 ) -> JSONResponse:
     filters = receivable_filters(
         customer_id=customer_id,
+        customer_name=customer_name,
         order_id=order_id,
         status=status,
         bucket=bucket,

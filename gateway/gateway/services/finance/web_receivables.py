@@ -82,12 +82,16 @@ async def receivable_list(
     finance: Finance,
     directory: DirectoryDep,
     customer_id: str | None = Query(None, max_length=64),
+    customer_name: str | None = Query(None, max_length=64),
     status: str | None = Query(None, pattern=f"^({'|'.join(RECEIVABLE_STATUSES)})?$"),
     bucket: str | None = Query(None, pattern=f"^({'|'.join(OVERDUE_BUCKETS).replace('+', '[+]')})?$"),
     cursor: str | None = Query(None, max_length=2048),
 ) -> Response:
     require(user, "receivables:read")
-    kept = {k: v for k, v in (("customer_id", customer_id), ("status", status)) if v}
+    named = (customer_name or "").strip()
+    kept = {
+        k: v for k, v in (("customer_id", customer_id), ("customer_name", named), ("status", status)) if v
+    }
     filters = {**kept, **({"bucket": bucket} if bucket else {})}
     page, summary = await asyncio.gather(
         finance.list_receivables(user.caller, filters, cursor or None, 50),
@@ -116,6 +120,7 @@ async def receivable_list(
             "chips": chips,
             "all_href": "/receivables?" + urlencode(kept) if kept else "/receivables",
             "customer_id": customer_id or "",
+            "customer_query": named,
             "customer_name": customer_name,
             "status": status or "",
             "bucket": bucket or "",

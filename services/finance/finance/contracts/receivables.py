@@ -9,7 +9,8 @@ them; a finance manager's approved write-off writes them off. Per receivable, al
 RPC (``caller`` first; ValidationError / NotFound / PermissionDenied):
     get_receivable(caller, receivable_id) -> ReceivableDetail (+ the payments that paid it, its audit)
     list_receivables(caller, filters=None, cursor=None, limit=None) -> Page[Receivable]
-        filters: customer_id, order_id, status, bucket, owner_id, team_id, due_before, due_after
+        filters: customer_id, customer_name (part of it), order_id, status, bucket, owner_id, team_id,
+        due_before, due_after
         (bucket: the aging bucket as of the business's today, of the open/partially paid ones)
     receivables_summary(caller, customer_id=None) -> ReceivablesSummary   (the customer page;
         without a customer: every receivable the caller may read — the list page's bucket chips)
@@ -51,6 +52,7 @@ class Receivable(Owned):
 
 RECEIVABLE_FILTERS: tuple[str, ...] = (
     "customer_id",
+    "customer_name",  # part of the name, any case
     "order_id",
     "status",
     "bucket",

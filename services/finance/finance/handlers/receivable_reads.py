@@ -41,6 +41,10 @@ def _day(filters: dict[str, str], key: str) -> date | None:
         raise ValidationError.for_field(f"filters.{key}", "must be a date (YYYY-MM-DD)") from None
 
 
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def bucket_range(bucket: str, today: date) -> list[ColumnElement[bool]]:
     """Receivables in ``bucket`` as of ``today``: unsettled, due in the bucket's day range."""
     for first, last, name in ledger.BUCKETS:
@@ -107,7 +111,8 @@ def receivable_on(unit: FinanceUnit, receivable_id: Any, today: date) -> dict[st
 def list_receivables(
     unit: FinanceUnit, filters: Any = None, cursor: Any = None, limit: Any = None
 ) -> dict[str, Any]:
-    """filters: customer_id, order_id, status, bucket, owner_id, team_id, due_before, due_after."""
+    """filters: customer_id, customer_name, order_id, status, bucket, owner_id, team_id,
+    due_before, due_after."""
     return receivables_on(unit, receivable_state.business_today(), filters, cursor, limit)
 
 
@@ -121,6 +126,10 @@ def receivables_on(
     where: list[ColumnElement[bool]] = []
     if "bucket" in wanted:
         where += bucket_range(wanted.pop("bucket"), today)
+    if "customer_name" in wanted:
+        where.append(
+            ReceivableRow.customer_name.ilike(f"%{_like(wanted.pop('customer_name').strip())}%", escape="\\")
+        )
     due_before, due_after = _day(wanted, "due_before"), _day(wanted, "due_after")
     if due_before is not None:
         where.append(ReceivableRow.due_date <= due_before)

@@ -78,6 +78,11 @@ def test_filters_are_validated_naming_the_field(finance: FinanceApp, book: dict[
             finance.run(FINANCE, receivable_reads.list_receivables, filters)
         assert refused.value.errors[0]["field"] == field
     assert listed(finance, FINANCE, due_before="2027-05-16", due_after="2027-05-16") == [book["d45"]["id"]]
+    assert set(listed(finance, FINANCE, customer_name="a科技")) == {
+        book[k]["id"] for k in ("future", "d10", "d45", "d120")
+    }
+    assert listed(finance, FINANCE, customer_name="贸易") == [book["beta"]["id"]]
+    assert listed(finance, FINANCE, customer_name="%") == []  # a wildcard is a character here
 
 
 def test_who_reads_what(finance: FinanceApp, book: dict[str, Any]) -> None:
