@@ -32,7 +32,7 @@ from kernel.audit import Changes
 from kernel.clock import utcnow
 from kernel.consumer import PoisonEvent
 from kernel.envelope import Envelope
-from kernel.errors import NotFound, ValidationError
+from kernel.errors import NotFound, PanoramaError, ValidationError
 from kernel.ids import new_id
 from kernel.replicas import CustomerRef
 from pydantic import ValidationError as SchemaError
@@ -86,8 +86,9 @@ def plan_of(event: Envelope) -> tuple[Order, dict[int, tuple[date, int]]]:
 
 def _customer(unit: FinanceUnit, order: Order, customer_id: str) -> tuple[str, str | None]:
     """(name, owner) of the order's customer: the replica (customers' own events keep it fresh),
-    filled over RPC the first time; a customer deleted since still owes what it owes, under the
-    name the order carries."""
+    filled over RPC the first time. A customer deleted since still owes what it owes, and an
+    unreachable customers service must not hold up the books: both fall back to the name and
+    owner the order carries."""
     try:
         ref: CustomerRef = CUSTOMERS.ref(unit, customer_id)
         return ref.name, ref.owner_id
@@ -95,7 +96,11 @@ def _customer(unit: FinanceUnit, order: Order, customer_id: str) -> tuple[str, s
         held = CUSTOMERS.held(unit.session, customer_id)
         if held is not None:
             return held.name, held.owner_id
-        return order.customer_name or customer_id, order.customer_owner_id
+    except PanoramaError:
+        raise
+    except Exception as exc:  # the customers service is down or slow: the order's copy will do
+        log.warning("customer %s not read (%s); using the order's copy of it", customer_id, exc)
+    return order.customer_name or customer_id, order.customer_owner_id
 
 
 def _rows(unit: FinanceUnit, order_id: str) -> dict[int, ReceivableRow]:

@@ -152,6 +152,22 @@ def test_an_update_before_its_placement_still_ends_in_the_same_ledger(
     }
 
 
+def test_an_unreachable_customers_service_does_not_hold_up_the_books(
+    finance_sessions: Any, acme: dict[str, Any]
+) -> None:
+    class Down:
+        def get_customer(self, caller: Any, customer_id: str) -> dict[str, Any]:
+            raise TimeoutError("customers did not answer")
+
+        def call(self, caller: Any, method: str, **kwargs: Any) -> Any:
+            raise TimeoutError("customers did not answer")
+
+    offline = FinanceApp(finance_sessions, Down())
+    placed = order_event(acme, [(JAN, 100)], order_id="order-offline")
+    [state] = offline.run(event_caller(placed), receivables.apply_order, placed)
+    assert (state["customer_name"], state["customer_owner_id"]) == ("A科技有限公司", SALES1.user_id)
+
+
 def test_a_malformed_order_is_dead_lettered_with_the_reason(
     finance: FinanceApp, acme: dict[str, Any]
 ) -> None:
