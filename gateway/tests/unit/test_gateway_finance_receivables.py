@@ -165,17 +165,22 @@ def test_the_summary_and_who_may_read(client, ledger, finance, support, token_fo
 
 
 # -- pages -------------------------------------------------------------------------------------------
-def test_the_list_page_shows_bucket_chips_and_highlights_overdue(client, ledger, finance):
+def test_the_list_page_highlights_overdue_and_loads_the_bucket_chips_after(client, ledger, finance):
     assert browser_login(client, "finance").status_code == 303
-    page = client.get("/receivables?bucket=31-60")
+    page = client.get("/receivables?bucket=31-60&status=partially_paid")
     assert page.status_code == 200
     html = page.text
     assert 'data-testid="nav-receivables"' in html
-    assert html.count('data-testid="bucket-chip"') == 4
-    assert "¥100,000.00" in html  # the 31-60 chip's total and the row's outstanding
-    assert 'class="fin-row-overdue"' in html and "逾期 45 天" in html
+    assert 'class="fin-row-overdue"' in html and "逾期 45 天" in html and "¥100,000.00" in html
     assert 'data-testid="next-page"' in html and "cursor=next-page-cursor" in html
-    assert ledger.last("list_receivables")["filters"] == {"bucket": "31-60"}
+    assert ledger.last("list_receivables")["filters"] == {"bucket": "31-60", "status": "partially_paid"}
+    assert not [m for m, _ in ledger.calls if m == "receivables_summary"]  # the list does not wait for it
+    assert 'hx-get="/receivables/chips?status=partially_paid&amp;bucket=31-60"' in html
+    chips = client.get("/receivables/chips?status=partially_paid&bucket=31-60").text
+    assert chips.count('data-testid="bucket-chip"') == 4
+    assert "¥100,000.00" in chips and "¥105,000.00" in chips  # the 31-60 total, all outstanding
+    assert 'href="/receivables?status=partially_paid&amp;bucket=90%2B"' in chips  # keeps the other filters
+    assert ledger.last("receivables_summary") == {"customer_id": None}
     assert client.get("/receivables?bucket=soon").status_code == 422
     client.get("/receivables?customer_name=+A%E7%A7%91%E6%8A%80+&status=open")
     assert ledger.last("list_receivables")["filters"] == {"customer_name": "A科技", "status": "open"}

@@ -93,32 +93,17 @@ async def receivable_list(
         k: v for k, v in (("customer_id", customer_id), ("customer_name", named), ("status", status)) if v
     }
     filters = {**kept, **({"bucket": bucket} if bucket else {})}
-    page, summary = await asyncio.gather(
-        finance.list_receivables(user.caller, filters, cursor or None, 50),
-        finance.receivables_summary(user.caller, customer_id or None),
-    )
+    page = await finance.list_receivables(user.caller, filters, cursor or None, 50)
     items = page["items"]
     next_cursor = page.get("next_cursor")
     customer_name = next((i.get("customer_name") for i in items if i.get("customer_name")), None)
-    chips = [
-        {
-            "bucket": name,
-            "count": summary["bucket_counts"].get(name, 0),
-            "total": totals(summary["buckets"].get(name)),
-            "href": "/receivables?" + urlencode({**kept, "bucket": name}),
-            "on": bucket == name,
-        }
-        for name in OVERDUE_BUCKETS
-    ]
     return render(
         request,
         "receivables_list.html",
         {
             **_common(await _names(directory)),
             "receivables": items,
-            "summary": summary,
-            "chips": chips,
-            "all_href": "/receivables?" + urlencode(kept) if kept else "/receivables",
+            "chips_url": "/receivables/chips?" + urlencode(filters),
             "customer_id": customer_id or "",
             "customer_query": named,
             "customer_name": customer_name,
@@ -129,6 +114,44 @@ async def receivable_list(
             "next_query": urlencode({**filters, "cursor": next_cursor}) if next_cursor else "",
         },
     )
+
+
+# -- the aging-bucket chips (loaded after the list: adding up every open instalment costs more) ----
+@router.get("/receivables/chips")
+async def receivable_chips(
+    request: Request,
+    user: WebUser,
+    finance: Finance,
+    customer_id: str | None = Query(None, max_length=64),
+    customer_name: str | None = Query(None, max_length=64),
+    status: str | None = Query(None, max_length=20),
+    bucket: str | None = Query(None, max_length=8),
+) -> Response:
+    """The totals are of the customer's (or everything the caller may read); the links keep the
+    list's other filters."""
+    require(user, "receivables:read")
+    summary = await finance.receivables_summary(user.caller, customer_id or None)
+    pairs = (("customer_id", customer_id), ("customer_name", customer_name), ("status", status))
+    kept = {k: v for k, v in pairs if v}
+    chips = [
+        {
+            "bucket": name,
+            "count": summary["bucket_counts"].get(name, 0),
+            "total": totals(summary["buckets"].get(name)),
+            "href": "/receivables?" + urlencode({**kept, "bucket": name}),
+            "on": bucket == name,
+        }
+        for name in OVERDUE_BUCKETS
+    ]
+    context = {
+        "summary": summary,
+        "chips": chips,
+        "bucket": bucket or "",
+        "customer_id": customer_id or "",
+        "all_href": "/receivables?" + urlencode(kept) if kept else "/receivables",
+        "totals": totals,
+    }
+    return render(request, "receivables_chips.html", context)
 
 
 # -- one receivable ------------------------------------------------------------------------------
