@@ -11,6 +11,7 @@ from kernel.identity import Caller
 from kernel.replicas import CustomersPort
 from sqlalchemy.orm import Session, sessionmaker
 
+from finance.handlers import receivables  # noqa: F401  (registers its customer republisher)
 from finance.storage.unit import sql_units
 
 

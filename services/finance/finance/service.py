@@ -16,6 +16,7 @@ from nameko.rpc import rpc as plain_rpc
 from finance.contracts import SERVICE
 from finance.entrypoints.export import ExportEntrypoints
 from finance.entrypoints.invoices import InvoiceEntrypoints, WriteOffEntrypoints
+from finance.entrypoints.receivables import ReceivableEntrypoints
 from finance.handlers.replicas import CUSTOMERS
 from finance.storage.models import consumer, directory_users
 from finance.storage.unit import FinanceUnit, sql_units
@@ -23,7 +24,13 @@ from finance.storage.unit import FinanceUnit, sql_units
 ReplicaEntrypoints = replica_entrypoints(CUSTOMERS, directory_users, consumer)
 
 
-class FinanceService(InvoiceEntrypoints, WriteOffEntrypoints, ExportEntrypoints, ReplicaEntrypoints):  # type: ignore[valid-type,misc]
+class FinanceService(  # type: ignore[valid-type,misc]
+    ReceivableEntrypoints,
+    InvoiceEntrypoints,
+    WriteOffEntrypoints,
+    ExportEntrypoints,
+    ReplicaEntrypoints,
+):
     name = SERVICE
 
     db = Database()

@@ -7,17 +7,31 @@ from pathlib import Path
 from finance.contracts import SERVICE
 
 from gateway.services import CustomerTab, NavLink, ServiceModule
-from gateway.services.finance import api_invoices, capabilities, web_invoices
+from gateway.services.finance import (
+    api_invoices,
+    api_receivables,
+    capabilities,
+    web_invoices,
+    web_receivables,
+)
 
 MODULE = ServiceModule(
     name=SERVICE,
     label="财务服务",
-    api=(*api_invoices.ROUTERS,),
-    web=(*web_invoices.ROUTERS,),
+    # Static /api/v1/receivables/<word> routes (aging, …) go BEFORE api_receivables: it ends in /{id}.
+    api=(*api_invoices.ROUTERS, *api_receivables.ROUTERS),
+    web=(*web_invoices.ROUTERS, *web_receivables.ROUTERS),
     templates=Path(__file__).resolve().parent / "templates",
     capabilities=capabilities.CAPABILITIES,
     fake="gateway.services.finance.fake:FakeFinanceService",
     customer_tabs=(
+        CustomerTab(
+            "finance",
+            "财务 Finance",
+            "receivables:read",
+            "receivables_customer_tab.html",
+            web_receivables.customer_tab,
+        ),
         CustomerTab(
             "invoices",
             "发票 Invoices",
@@ -27,6 +41,7 @@ MODULE = ServiceModule(
         ),
     ),
     nav=(
+        NavLink("receivables", "/receivables", "应收 Receivables", capability="receivables:read"),
         NavLink("invoices", "/invoices", "发票 Invoices", capability="invoices:read"),
         NavLink("write-offs", "/write-offs", "坏账核销 Write-offs", capability="write_offs:approve"),
     ),

@@ -5,7 +5,8 @@ from __future__ import annotations
 from finance.contracts import SERVICE
 
 from gateway.services.finance.client_invoices import InvoicesRpc
+from gateway.services.finance.client_receivables import ReceivablesRpc
 
 
-class FinanceClient(InvoicesRpc):
+class FinanceClient(ReceivablesRpc, InvoicesRpc):
     service_name = SERVICE

@@ -20,4 +20,22 @@ class FakeFinanceService:
         Caller.from_payload(kwargs.get("caller"))
         if method.startswith("list_"):
             return {"items": [], "next_cursor": None}
+        if method == "receivables_summary":
+            return empty_summary(kwargs.get("customer_id"))
         raise NotFound(f"{method}: no such record")
+
+
+def empty_summary(customer_id: Any) -> dict[str, Any]:
+    """``receivables_summary`` of a ledger with nothing in it."""
+    buckets = ("1-30", "31-60", "61-90", "90+")
+    return {
+        "customer_id": customer_id,
+        "as_of": "2026-01-01",
+        "outstanding_minor": {},
+        "overdue_minor": {},
+        "open_count": 0,
+        "overdue_count": 0,
+        "buckets": {b: {} for b in buckets},
+        "bucket_counts": {b: 0 for b in buckets},
+        "last_payment": None,
+    }

@@ -87,6 +87,14 @@ class ReceivableRow(_Owned, Base):
         CheckConstraint("paid_minor >= 0 AND written_off_minor >= 0", name="non_negative"),
         CheckConstraint("paid_minor + written_off_minor <= amount_minor", name="not_over_settled"),
         Index("ix_receivables_open_due", "due_date", postgresql_where="status IN ('open', 'partially_paid')"),
+        # the aging totals (bucket chips, summaries) read the amounts from the index alone
+        Index(
+            "ix_receivables_open_aging",
+            "due_date",
+            "currency",
+            postgresql_include=["amount_minor", "paid_minor", "written_off_minor"],
+            postgresql_where="status IN ('open', 'partially_paid')",
+        ),
     )
 
 

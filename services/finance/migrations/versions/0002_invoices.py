@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_invoices"
-down_revision = "0001"
+down_revision = "0002_receivables"
 branch_labels = None
 depends_on = None
 
