@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from kernel.kinds import SearchKind
 from kernel.schema import Id, RequestModel
+from typing import Literal, get_args
+
 from pydantic import BaseModel, Field, StrictInt
 
 from service_desk.contracts.common import (
@@ -47,7 +49,8 @@ COMPLAINT_RAISED = "customer.complaint_raised"
 
 SUBJECT_MAX, DESCRIPTION_MAX, COMMENT_MAX = 200, 20_000, 20_000
 FILENAME_MAX, CONTENT_TYPE_MAX, STORAGE_KEY_MAX = 255, 100, 500
-OPEN_STATUSES: tuple[str, ...] = ("new", "in_progress", "waiting_on_customer")
+OpenStatus = Literal["new", "in_progress", "waiting_on_customer"]
+OPEN_STATUSES: tuple[str, ...] = get_args(OpenStatus)
 # The state machine; resolved → in_progress is a reopen, allowed within ``reopen_days`` only.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "new": ("in_progress", "waiting_on_customer", "resolved"),
@@ -107,6 +110,9 @@ class Ticket(CustomerOwned):
     sla_state: str  # the worse of the two clocks: ok | near_breach | breached | paused | met
     reopened_count: int = 0
     allowed_statuses: list[str] | None = None  # get_ticket only: where the status may go now
+    # RPC answers only (not events): the clock a live countdown shows, {clock: first_response |
+    # resolution, due, warn_at (80% of its business time), paused}; null once resolved
+    sla_clock: dict[str, object] | None = None
     timeline: list[TimelineEntry] | None = None  # get_ticket only; events leave it out
     attachments: list[Attachment] | None = None
 

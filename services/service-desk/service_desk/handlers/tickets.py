@@ -44,6 +44,7 @@ from service_desk.contracts.tickets import (
     TicketUpdate,
 )
 from service_desk.domain import tickets as rules
+from service_desk.domain.sla import NEAR_BREACH_RATIO, add_business_time, business_time_between
 from service_desk.handlers.replicas import CUSTOMERS
 from service_desk.handlers.ticket_state import business_calendar, publish, ticket_state
 from service_desk.settings import service_desk_settings
@@ -115,10 +116,32 @@ def full_state(unit: ServiceDeskUnit, row: TicketRow, now: datetime) -> dict[str
         select(AttachmentRow).where(AttachmentRow.ticket_id == row.id).order_by(AttachmentRow.id)
     ).all()
     state = ticket_state(row, now, timeline=timeline, attachments=attachments)
+    state["sla_clock"] = sla_clock(row)
     state["allowed_statuses"] = list(
         rules.allowed_next(row.status, row.resolved_at, now, service_desk_settings().reopen_days)
     )
     return state
+
+
+def sla_clock(row: TicketRow) -> dict[str, Any] | None:
+    """The clock a live countdown shows: the nearer unmet target, when it turns amber (80% of
+    its business time, as ``clock_state`` judges), whether it is paused."""
+    if not rules.is_open(row.status):
+        return None
+    responded = row.first_responded_at is not None
+    due = rules.urgency(row.first_response_due, row.resolution_due, row.first_responded_at)
+    calendar = business_calendar()
+    target = business_time_between(calendar, row.created_at, due)
+    return {
+        "clock": "resolution" if responded or due == row.resolution_due else "first_response",
+        "due": isoformat(due),
+        "warn_at": isoformat(add_business_time(calendar, row.created_at, target * NEAR_BREACH_RATIO)),
+        "paused": row.paused_at is not None,
+    }
+
+
+def listed_state(row: TicketRow, now: datetime) -> dict[str, Any]:
+    return {**ticket_state(row, now), "sla_clock": sla_clock(row)}
 
 
 def _entry(
@@ -297,7 +320,7 @@ def list_tickets(
         unit.session, unit.caller, TicketRow, policy.TICKET, wanted, cursor, limit
     )
     now = now or utcnow()
-    return {"items": [ticket_state(r, now) for r in rows], "next_cursor": next_cursor}
+    return {"items": [listed_state(r, now) for r in rows], "next_cursor": next_cursor}
 
 
 def queue_order() -> tuple[ColumnElement[Any], ...]:
@@ -349,7 +372,7 @@ def ticket_queue(
         )
         next_cursor = encode_cursor({"queue": [key[0], isoformat(key[1]), key[2]]})
     now = now or utcnow()
-    return {"items": [ticket_state(r, now) for r in rows[:size]], "next_cursor": next_cursor}
+    return {"items": [listed_state(r, now) for r in rows[:size]], "next_cursor": next_cursor}
 
 
 def _queue_position(after: Any) -> tuple[bool, datetime, str]:

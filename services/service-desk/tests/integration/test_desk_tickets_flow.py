@@ -76,6 +76,13 @@ def test_create_sets_number_dues_and_publishes(desk: ServiceDeskApp, acme: dict[
     assert ticket["first_response_due"] == iso(at(3, 10))
     assert ticket["resolution_due"] == iso(at(4, 15))
     assert ticket["allowed_statuses"] == ["in_progress", "waiting_on_customer", "resolved"]
+    # the live clock: the first response, amber after 80% of its 2 business hours (96 minutes)
+    assert ticket["sla_clock"] == {
+        "clock": "first_response",
+        "due": iso(at(3, 10)),
+        "warn_at": iso(at(3, 9, 36)),
+        "paused": False,
+    }
     assert open_ticket(desk, acme["id"], at(2, 17))["number"] == "T-2026-000002"
     created = events(desk, "ticket.created")
     assert [e["aggregate"]["version"] for e in created] == [1, 1]
