@@ -23,10 +23,10 @@ Events (full state): ``ticket.created``, ``ticket.updated``, ``ticket.resolved``
 
 from __future__ import annotations
 
-from kernel.kinds import SearchKind
-from kernel.schema import Id, RequestModel
 from typing import Literal, get_args
 
+from kernel.kinds import SearchKind
+from kernel.schema import Id, RequestModel
 from pydantic import BaseModel, Field, StrictInt
 
 from service_desk.contracts.common import (
