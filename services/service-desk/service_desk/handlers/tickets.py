@@ -23,7 +23,7 @@ from kernel.numbers import next_number
 from kernel.replicas import CustomerRef
 from kernel.repository import check_version
 from kernel.schema import parse
-from sqlalchemy import ColumnElement, Select, case, func, select, tuple_
+from sqlalchemy import Select, case, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 
 from service_desk import policy
@@ -323,7 +323,7 @@ def list_tickets(
     return {"items": [listed_state(r, now) for r in rows], "next_cursor": next_cursor}
 
 
-def queue_order() -> tuple[ColumnElement[Any], ...]:
+def queue_order() -> tuple[Any, ...]:
     """Paused last, then the nearer unmet due time (the expression of the ix_tickets_queue
     indexes in migration 0002_tickets), then id."""
     urgency = case(
@@ -363,14 +363,14 @@ def ticket_queue(
     next_cursor = None
     if len(rows) > size:
         last = rows[size - 1]
-        key = rules.queue_key(
+        reached = rules.queue_key(
             paused=last.paused_at is not None,
             first_response_due=last.first_response_due,
             resolution_due=last.resolution_due,
             first_responded_at=last.first_responded_at,
             id=last.id,
         )
-        next_cursor = encode_cursor({"queue": [key[0], isoformat(key[1]), key[2]]})
+        next_cursor = encode_cursor({"queue": [reached[0], reached[1].isoformat(), reached[2]]})
     now = now or utcnow()
     return {"items": [listed_state(r, now) for r in rows[:size]], "next_cursor": next_cursor}
 
