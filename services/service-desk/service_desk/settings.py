@@ -23,6 +23,8 @@ class ServiceDeskSettings(service_settings("service_desk")):  # type: ignore[mis
     attachment_max_bytes: int = 25 * 1024 * 1024
     # A resolved ticket may be reopened within this many days; after it, it closes.
     reopen_days: int = 7
+    # How often resolved tickets past the reopen window are closed (by the system).
+    auto_close_check_seconds: float = 900.0
     # The satisfaction survey link is valid this long after the ticket is resolved.
     survey_valid_days: int = 14
     # Care visits (回访) for VIP/important customers, this many days after the trigger.

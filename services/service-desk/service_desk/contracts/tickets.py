@@ -5,16 +5,20 @@ reopened within ``reopen_days`` (back to in_progress). The SLA clocks (first res
 resolution) run in business hours and pause while waiting on the customer.
 
 RPC (``caller`` first; ValidationError / NotFound / PermissionDenied / Conflict):
-    create_ticket(caller, data) -> Ticket            (data: TicketCreate)
-    get_ticket(caller, ticket_id) -> Ticket          (with its timeline and attachments)
-    list_tickets(caller, filters=None, cursor=None, limit=None) -> Page[Ticket]
+    create_ticket(caller, data) -> Ticket            (data: TicketCreate; support only)
+    get_ticket(caller, ticket_id) -> Ticket          (with its timeline and attachments; a reader
+                                                      who is not support sees external entries only)
+    list_tickets(caller, filters=None, cursor=None, limit=None) -> Page[Ticket]   (newest first)
         filters: customer_id, status, assignee, priority, category, team_id
-    ticket_queue(caller, filters=None, limit=None) -> {items: [Ticket]}  (open, most urgent first)
-    update_ticket(caller, ticket_id, data, expected_version=None) -> Ticket
+    ticket_queue(caller, filters=None, cursor=None, limit=None) -> Page[Ticket]
+        open tickets, most urgent first (the nearer unmet due time; paused last); filters
+        assignee, team_id, priority, status (an open one), customer_id
+    update_ticket(caller, ticket_id, data, expected_version=None) -> Ticket   (data: TicketUpdate)
     assign_ticket(caller, ticket_id, assignee_id, expected_version=None) -> Ticket
     add_comment(caller, ticket_id, data) -> Ticket   (data: CommentCreate)
     change_status(caller, ticket_id, status, expected_version=None, note=None) -> Ticket
-    add_attachment(caller, ticket_id, data) -> Ticket  (metadata only)
+        a move TRANSITIONS does not allow now is a Conflict whose error names ``allowed``
+    add_attachment(caller, ticket_id, data) -> Ticket  (data: AttachmentCreate; metadata only)
 
 Events (full state): ``ticket.created``, ``ticket.updated``, ``ticket.resolved``,
 ``ticket.reopened``, ``ticket.closed``, ``ticket.sla_near_breach``, ``ticket.sla_breached``;

@@ -16,8 +16,9 @@ from kernel.identity import SYSTEM
 from nameko.timer import timer
 
 from service_desk.handlers import tickets
+from service_desk.settings import service_desk_settings
 
-AUTO_CLOSE_INTERVAL = 15 * 60.0  # resolved tickets close after days: a quarter-hour is prompt enough
+AUTO_CLOSE_INTERVAL = service_desk_settings().auto_close_check_seconds
 
 
 def without_now(handler: Callable[..., Any]) -> Callable[..., Any]:
