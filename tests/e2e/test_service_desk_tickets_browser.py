@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from e2e_stack import Stack
+from kernel.testing import eventually
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -90,6 +91,7 @@ def test_support_works_a_ticket_to_resolved(stack: Stack, browser: Browser) -> N
     row = agent.get_by_test_id("ticket-row").filter(has_text=number)
     expect(row).to_have_count(1)
     expect(row.get_by_test_id("sla-clock")).to_have_text(COUNTDOWN)
+    agent.screenshot(path=str(ARTIFACTS / "ticket-queue.png"), full_page=True)
     agent.goto(ticket_url)
 
     agent.get_by_test_id("ticket-reply-body").fill("您好，我们已收到您的问题，正在排查。")
@@ -142,3 +144,79 @@ def test_support_works_a_ticket_to_resolved(stack: Stack, browser: Browser) -> N
     expect(seller.get_by_test_id("timeline-body").filter(has_text="固件问题")).to_have_count(0)
     expect(seller.get_by_test_id("ticket-reply-form")).to_have_count(0)
     assert not [p for p in problems if "Content Security Policy" in p], problems
+
+
+def _api(stack: Stack, username: str) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {stack.token(username)}"}
+    return httpx.Client(base_url=stack.base_url, headers=headers, timeout=10)
+
+
+def test_the_rest_contract_on_the_real_stack(stack: Stack) -> None:
+    """Issue 10 §4: POST → 201 with the SLA dues (once per Idempotency-Key), comments, the status
+    machine's 409 naming the allowed moves, If-Match, 403 / 404 by role, the queue, and the
+    ticket number found in the global search."""
+    name = f"工单接口{uuid.uuid4().hex[:6]}有限公司"
+    with (
+        _api(stack, "sales1") as sales1,
+        _api(stack, "sales2") as sales2,
+        _api(stack, "finance") as finance,
+        _api(stack, "support") as support,
+    ):
+        customer = sales1.post("/api/v1/customers", json={"name": name}).json()
+        body = {
+            "customer_id": customer["id"],
+            "subject": "发票抬头错误",
+            "description": "客户要求重开发票。",
+            "channel": "email",
+            "category": "complaint",
+            "priority": "P1",
+        }
+        key = {"Idempotency-Key": uuid.uuid4().hex}
+        created = support.post("/api/v1/tickets", json=body, headers=key)
+        assert created.status_code == 201, created.text
+        ticket = created.json()
+        assert re.fullmatch(r"T-\d{4}-\d{6}", ticket["number"]) and ticket["status"] == "new"
+        assert ticket["first_response_due"] < ticket["resolution_due"]
+        assert created.headers["Location"] == f"/api/v1/tickets/{ticket['id']}"
+        replay = support.post("/api/v1/tickets", json=body, headers=key)
+        assert replay.status_code == 201 and replay.json()["id"] == ticket["id"]
+
+        assert sales1.post("/api/v1/tickets", json=body).status_code == 403
+        assert finance.get(f"/api/v1/tickets/{ticket['id']}").status_code == 403
+        assert sales2.get(f"/api/v1/tickets/{ticket['id']}").status_code == 404
+        assert sales1.get(f"/api/v1/tickets/{ticket['id']}").status_code == 200
+        bad = support.post("/api/v1/tickets", json={**body, "priority": "P0"})
+        assert bad.status_code == 422 and any(e["field"].endswith("priority") for e in bad.json()["errors"])
+
+        comment = support.post(
+            f"/api/v1/tickets/{ticket['id']}/comments", json={"body": "已受理", "visibility": "external"}
+        )
+        assert comment.status_code == 201 and comment.json()["first_responded_at"] is not None
+        closing = support.post(f"/api/v1/tickets/{ticket['id']}/status", json={"status": "closed"})
+        assert closing.status_code == 409
+        assert closing.json()["errors"][0]["allowed"] == ["in_progress", "waiting_on_customer", "resolved"]
+        stale = support.post(
+            f"/api/v1/tickets/{ticket['id']}/status",
+            json={"status": "in_progress"},
+            headers={"If-Match": '"1"'},
+        )
+        assert stale.status_code == 409
+        current = support.get(f"/api/v1/tickets/{ticket['id']}")
+        moved = support.post(
+            f"/api/v1/tickets/{ticket['id']}/status",
+            json={"status": "in_progress"},
+            headers={"If-Match": current.headers["ETag"]},
+        )
+        assert moved.status_code == 200 and moved.json()["status"] == "in_progress"
+
+        listed = sales1.get("/api/v1/tickets", params={"customer_id": customer["id"]}).json()["items"]
+        assert [t["id"] for t in listed] == [ticket["id"]]
+        queue = support.get("/api/v1/tickets/queue", params={"priority": "P1", "limit": 200}).json()["items"]
+        assert ticket["id"] in [t["id"] for t in queue]
+
+        def hit() -> dict[str, object] | None:
+            items = support.get("/api/v1/search", params={"q": ticket["number"]}).json()["items"]
+            return next((h for h in items if h["id"] == ticket["id"]), None)
+
+        found = eventually(hit, timeout=10)
+        assert found["kind"] == "ticket" and found["number"] == ticket["number"]

@@ -239,7 +239,13 @@ def test_comments_status_assign_attachments(client, desk, support, token_for):
     refused = client.post(
         "/api/v1/tickets/t1/status", json={"status": "in_progress"}, headers=token_for(support)
     )
-    assert refused.status_code == 409 and refused.json()["errors"][0]["allowed"] == []
+    assert refused.status_code == 409  # the allowed moves, as data, from the ticket as it is now
+    assert refused.json()["errors"][0]["allowed"] == ["in_progress", "waiting_on_customer", "resolved"]
+    desk.errors["change_status"] = Conflict(
+        "stale", [{"field": "version", "message": "current version is 5"}]
+    )
+    stale = client.post("/api/v1/tickets/t1/status", json={"status": "resolved"}, headers=token_for(support))
+    assert stale.status_code == 409 and "allowed" not in stale.json()["errors"][0]
     assigned = client.post(
         "/api/v1/tickets/t1/assign", json={"assignee_id": "u-2"}, headers=token_for(support)
     )

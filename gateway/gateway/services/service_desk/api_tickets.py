@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
+from kernel.errors import Conflict
 from service_desk.contracts import common
 from service_desk.contracts import tickets as c
 
@@ -189,9 +190,16 @@ async def change_status(
     user: UserRecord = Depends(requires("tickets:write")),
 ) -> JSONResponse:
     version = expected_version(if_match, None)
-    return record_response(
-        await service.change_status(user.caller, ticket_id, body.status, version, body.note)
-    )
+    try:
+        moved = await service.change_status(user.caller, ticket_id, body.status, version, body.note)
+    except Conflict as exc:
+        if not any(e.get("field") == "status" for e in exc.errors):
+            raise  # a stale If-Match: the client reloads
+        # The RPC error carries field and message only: name the moves allowed now, as data.
+        allowed = (await service.get_ticket(user.caller, ticket_id)).get("allowed_statuses") or []
+        errors = [{**e, "allowed": allowed} if e.get("field") == "status" else e for e in exc.errors]
+        raise Conflict(exc.detail, errors) from None
+    return record_response(moved)
 
 
 @router.post(

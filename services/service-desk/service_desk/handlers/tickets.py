@@ -505,7 +505,13 @@ def change_status(
             where += f"; the {service_desk_settings().reopen_days}-day reopen window has passed"
         raise Conflict(
             f"ticket {row.number} is {row.status}: it may go to {where}",
-            [{"field": "status", "message": f"may not go from {row.status}", "allowed": list(allowed)}],
+            [
+                {
+                    "field": "status",
+                    "message": f"may not go from {row.status} to {change.status}; allowed: {where}",
+                    "allowed": list(allowed),
+                }
+            ],
         )
     calendar = business_calendar()
     before = ticket_state(row, now)
