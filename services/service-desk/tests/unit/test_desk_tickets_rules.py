@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from service_desk.domain import tickets as rules
-from service_desk.domain.sla import DEFAULT_TARGETS, BusinessCalendar
+from service_desk.domain.sla import DEFAULT_TARGETS, BusinessCalendar, business_time_between
 from service_desk.entrypoints.tickets import without_now
 from service_desk.handlers import tickets as handlers
 
@@ -102,3 +104,38 @@ def test_the_wire_signature_hides_the_clock() -> None:
 
     assert "now" not in inspect.signature(without_now(handlers.change_status)).parameters
     assert list(inspect.signature(without_now(handlers.create_ticket)).parameters) == ["unit", "data"]
+
+
+# -- properties: pauses move the targets by exactly the business time they lasted ----------------
+MOMENTS = st.integers(min_value=0, max_value=20 * 24 * 60).map(lambda m: at(1, 0) + timedelta(minutes=m))
+PAUSES = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=3 * 24 * 60), st.integers(min_value=0, max_value=3 * 24 * 60)
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(created=MOMENTS, priority=st.sampled_from(sorted(DEFAULT_TARGETS)), pauses=PAUSES)
+def test_pauses_add_exactly_their_business_time(
+    created: datetime, priority: str, pauses: list[tuple[int, int]]
+) -> None:
+    first_target, resolution_target = DEFAULT_TARGETS[priority]
+    dues = rules.due_times(DESK, created, priority, DEFAULT_TARGETS)
+    cursor, paused_total = created, timedelta(0)
+    for gap, length in pauses:  # work for ``gap`` minutes, then wait ``length`` on the customer
+        start = cursor + timedelta(minutes=gap)
+        end = start + timedelta(minutes=length)
+        dues, paused = rules.resumed(DESK, dues, start, end, first_response_met=False)
+        paused_total += paused
+        cursor = end
+    assert business_time_between(DESK, created, dues.resolution) == resolution_target + paused_total
+    assert business_time_between(DESK, created, dues.first_response) == first_target + paused_total
+    assert dues.first_response <= dues.resolution
+    # and a new priority keeps the pauses
+    for other in DEFAULT_TARGETS:
+        moved = rules.reprioritized(DESK, created, dues, priority, other, DEFAULT_TARGETS)
+        assert (
+            business_time_between(DESK, created, moved.resolution) == DEFAULT_TARGETS[other][1] + paused_total
+        )
