@@ -303,7 +303,7 @@ async def ticket_assign(
 # -- the customer page's tab --------------------------------------------------------------------------
 async def customer_tab(request: Request, user: Any, customer_id: str) -> dict[str, Any]:
     """Every ticket of the customer, newest first (``CustomerTab`` "tickets"): when the customer
-    calls again, support sees each earlier issue at once."""
+    calls again, support sees each earlier issue at once. (The customer page gives ``names``.)"""
     desk = ServiceDeskClient(
         request.app.state.rpc, getattr(app_settings(request), "service_desk_service", None)
     )
