@@ -39,7 +39,7 @@ from kernel.migrate import upgrade
 from psycopg2.extensions import connection as PgConnection
 from service_desk.app import ServiceDeskApp
 from service_desk.domain.sla import DEFAULT_TARGETS, BusinessCalendar, add_business_time
-from service_desk.handlers import tickets
+from service_desk.handlers import ticket_reads
 from sqlalchemy.engine import make_url
 
 from bench.loadgen import percentile
@@ -260,7 +260,7 @@ def scenarios() -> list[Scenario]:
     lead = Caller("bench-lead", ("support", "manager"), team_id(0))
     member = Caller(agent_id(0, 3), ("support",), team_id(0))
     seller = Caller(seller_id(7), ("sales",), sales_team(7))
-    queue, listed = tickets.ticket_queue, tickets.list_tickets
+    queue, listed = ticket_reads.ticket_queue, ticket_reads.list_tickets
     return [
         Scenario("queue · support, all open", lead, queue, {}),
         Scenario("queue · support, all open, page 3", lead, queue, {}, pages=3),

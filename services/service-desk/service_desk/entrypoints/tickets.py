@@ -15,7 +15,7 @@ from kernel.entrypoints import rpc
 from kernel.identity import SYSTEM
 from nameko.timer import timer
 
-from service_desk.handlers import tickets
+from service_desk.handlers import ticket_reads, tickets
 from service_desk.settings import service_desk_settings
 
 AUTO_CLOSE_INTERVAL = service_desk_settings().auto_close_check_seconds
@@ -40,9 +40,9 @@ class TicketEntrypoints:
     units: Any  # the service's Units[ServiceDeskUnit]
 
     create_ticket = rpc(without_now(tickets.create_ticket))
-    get_ticket = rpc(without_now(tickets.get_ticket))
-    list_tickets = rpc(without_now(tickets.list_tickets))
-    ticket_queue = rpc(without_now(tickets.ticket_queue))
+    get_ticket = rpc(without_now(ticket_reads.get_ticket))
+    list_tickets = rpc(without_now(ticket_reads.list_tickets))
+    ticket_queue = rpc(without_now(ticket_reads.ticket_queue))
     update_ticket = rpc(without_now(tickets.update_ticket))
     assign_ticket = rpc(without_now(tickets.assign_ticket))
     add_comment = rpc(without_now(tickets.add_comment))

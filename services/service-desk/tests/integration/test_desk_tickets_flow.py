@@ -15,8 +15,8 @@ from kernel.clock import isoformat
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kernel.identity import SYSTEM
 from service_desk.app import ServiceDeskApp
-from service_desk.handlers import tickets
-from service_desk.storage.models import outbox
+from service_desk.handlers import ticket_reads, tickets
+from service_desk.storage.models import TicketRow, outbox
 from service_desk_testkit import FINANCE, MANAGER, SALES1, SALES2, SUPPORT, SUPPORT2, SUPPORT_LEAD
 from sqlalchemy import select
 
@@ -138,31 +138,33 @@ def test_read_acl_of_get_and_list(desk: ServiceDeskApp, acme: dict[str, Any]) ->
         SUPPORT,
         lambda u: tickets.add_comment(u, ticket["id"], {"body": "您好，正在处理", "visibility": "external"}),
     )
-    seen_by_support = desk.run(SUPPORT2, tickets.get_ticket, ticket["id"])
+    seen_by_support = desk.run(SUPPORT2, ticket_reads.get_ticket, ticket["id"])
     assert [e["visibility"] for e in seen_by_support["timeline"]] == ["internal", "external"]
-    seen_by_owner = desk.run(SALES1, tickets.get_ticket, ticket["id"])
+    seen_by_owner = desk.run(SALES1, ticket_reads.get_ticket, ticket["id"])
     assert [e["body"] for e in seen_by_owner["timeline"]] == ["您好，正在处理"]
-    assert desk.run(MANAGER, tickets.get_ticket, ticket["id"])["id"] == ticket["id"]  # team-east's manager
+    assert (
+        desk.run(MANAGER, ticket_reads.get_ticket, ticket["id"])["id"] == ticket["id"]
+    )  # team-east's manager
     for outsider in (SALES2, FINANCE):
         with pytest.raises(NotFound):
-            desk.run(outsider, tickets.get_ticket, ticket["id"])
-        assert desk.run(outsider, tickets.list_tickets)["items"] == []
+            desk.run(outsider, ticket_reads.get_ticket, ticket["id"])
+        assert desk.run(outsider, ticket_reads.list_tickets)["items"] == []
     assert [
-        t["id"] for t in desk.run(SALES1, tickets.list_tickets, {"customer_id": acme["id"]})["items"]
+        t["id"] for t in desk.run(SALES1, ticket_reads.list_tickets, {"customer_id": acme["id"]})["items"]
     ] == [ticket["id"]]
     with pytest.raises(ValidationError) as bad:
-        desk.run(SUPPORT, tickets.list_tickets, {"status": "lost", "colour": "red"})
+        desk.run(SUPPORT, ticket_reads.list_tickets, {"status": "lost", "colour": "red"})
     assert {e["field"] for e in bad.value.errors} == {"filters.status", "filters.colour"}
 
 
 def test_list_filters_and_pages(desk: ServiceDeskApp, acme: dict[str, Any]) -> None:
     made = [open_ticket(desk, acme["id"], at(2, 10), priority=p) for p in ("P1", "P2", "P1")]
     desk.run(SUPPORT, tickets.assign_ticket, made[0]["id"], "u-support2")
-    first = desk.run(SUPPORT, tickets.list_tickets, {"priority": "P1"}, None, 1)
+    first = desk.run(SUPPORT, ticket_reads.list_tickets, {"priority": "P1"}, None, 1)
     assert [t["id"] for t in first["items"]] == [made[2]["id"]]
-    second = desk.run(SUPPORT, tickets.list_tickets, {"priority": "P1"}, first["next_cursor"], 1)
+    second = desk.run(SUPPORT, ticket_reads.list_tickets, {"priority": "P1"}, first["next_cursor"], 1)
     assert [t["id"] for t in second["items"]] == [made[0]["id"]] and second["next_cursor"] is None
-    mine = desk.run(SUPPORT, tickets.list_tickets, {"assignee": "u-support2"})
+    mine = desk.run(SUPPORT, ticket_reads.list_tickets, {"assignee": "u-support2"})
     assert [t["id"] for t in mine["items"]] == [made[0]["id"]]
 
 
@@ -254,7 +256,7 @@ def test_auto_close_after_the_reopen_window(desk: ServiceDeskApp, acme: dict[str
     status(desk, ticket, "resolved", at(2, 11))
     assert desk.run(SYSTEM, tickets.close_resolved, at(9, 10)) == 0
     assert desk.run(SYSTEM, tickets.close_resolved, at(9, 12)) == 1
-    assert desk.run(SUPPORT, tickets.get_ticket, ticket["id"])["status"] == "closed"
+    assert desk.run(SUPPORT, ticket_reads.get_ticket, ticket["id"])["status"] == "closed"
 
 
 def test_if_match_conflicts(desk: ServiceDeskApp, acme: dict[str, Any]) -> None:
@@ -273,7 +275,7 @@ def test_if_match_conflicts(desk: ServiceDeskApp, acme: dict[str, Any]) -> None:
     with pytest.raises(ValidationError) as null:
         desk.run(SUPPORT, tickets.update_ticket, ticket["id"], {"priority": None})
     assert null.value.errors[0]["field"] == "priority"
-    audit = desk.run(SYSTEM, lambda u: u.session.execute(select(tickets.TicketRow.version)).scalars().all())
+    audit = desk.run(SYSTEM, lambda u: u.session.execute(select(TicketRow.version)).scalars().all())
     assert audit == [2]
 
 
@@ -336,17 +338,17 @@ def test_the_queue_most_urgent_first_paused_last(desk: ServiceDeskApp, acme: dic
     status(desk, done, "resolved", at(2, 9, 5))
     desk.run(SUPPORT, tickets.assign_ticket, p3["id"], "u-support2")
 
-    queue = desk.run(SUPPORT, tickets.ticket_queue)
+    queue = desk.run(SUPPORT, ticket_reads.ticket_queue)
     assert [t["id"] for t in queue["items"]] == [p1["id"], p3["id"], responded["id"], paused["id"]]
-    page = desk.run(SUPPORT, tickets.ticket_queue, None, None, 2)
-    rest = desk.run(SUPPORT, tickets.ticket_queue, None, page["next_cursor"], 2)
+    page = desk.run(SUPPORT, ticket_reads.ticket_queue, None, None, 2)
+    rest = desk.run(SUPPORT, ticket_reads.ticket_queue, None, page["next_cursor"], 2)
     assert [t["id"] for t in page["items"] + rest["items"]] == [t["id"] for t in queue["items"]]
     assert rest["next_cursor"] is None
-    mine = desk.run(SUPPORT2, tickets.ticket_queue, {"assignee": "u-support2"})
+    mine = desk.run(SUPPORT2, ticket_reads.ticket_queue, {"assignee": "u-support2"})
     assert [t["id"] for t in mine["items"]] == [p3["id"]]
-    assert desk.run(SALES2, tickets.ticket_queue)["items"] == []
+    assert desk.run(SALES2, ticket_reads.ticket_queue)["items"] == []
     with pytest.raises(ValidationError):
-        desk.run(SUPPORT, tickets.ticket_queue, {"status": "resolved"})
+        desk.run(SUPPORT, ticket_reads.ticket_queue, {"status": "resolved"})
 
 
 def test_a_customer_change_republishes_its_tickets(
@@ -366,10 +368,10 @@ def test_a_customer_change_republishes_its_tickets(
         data={**acme, "owner_id": "u-sales2", "team_id": "team-south"},
     )
     desk.run(SYSTEM, CUSTOMERS.changed, event)
-    moved = desk.run(SALES2, tickets.get_ticket, ticket["id"])
+    moved = desk.run(SALES2, ticket_reads.get_ticket, ticket["id"])
     assert moved["customer_owner_id"] == "u-sales2" and moved["version"] == 2
     with pytest.raises(NotFound):
-        desk.run(SALES1, tickets.get_ticket, ticket["id"])
+        desk.run(SALES1, ticket_reads.get_ticket, ticket["id"])
 
 
 def test_now_defaults_to_the_clock(desk: ServiceDeskApp, acme: dict[str, Any]) -> None:
