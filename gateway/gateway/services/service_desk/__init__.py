@@ -6,15 +6,21 @@ from pathlib import Path
 
 from service_desk.contracts import SERVICE
 
-from gateway.services import ServiceModule
-from gateway.services.service_desk import capabilities
+from gateway.services import CustomerTab, NavLink, ServiceModule
+from gateway.services.service_desk import api_tickets, capabilities, web_tickets
 
 MODULE = ServiceModule(
     name=SERVICE,
     label="客服服务",
-    api=(),
-    web=(),
+    api=(*api_tickets.ROUTERS,),
+    web=(*web_tickets.ROUTERS,),
     templates=Path(__file__).resolve().parent / "templates",
     capabilities=capabilities.CAPABILITIES,
     fake="gateway.services.service_desk.fake:FakeServiceDeskService",
+    customer_tabs=(
+        CustomerTab(
+            "tickets", "工单 Tickets", "tickets:read", "tickets_customer_tab.html", web_tickets.customer_tab
+        ),
+    ),
+    nav=(NavLink("tickets", "/tickets", "工单 Tickets", capability="tickets:read"),),
 )

@@ -18,6 +18,6 @@ class FakeServiceDeskService:
         if method == "ping":
             return "pong"
         Caller.from_payload(kwargs.get("caller"))
-        if method.startswith("list_"):
+        if method.startswith("list_") or method == "ticket_queue":
             return {"items": [], "next_cursor": None}
         raise NotFound(f"{method}: no such record")

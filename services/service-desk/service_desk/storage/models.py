@@ -162,6 +162,15 @@ class NotificationRow(Base):
     __table_args__ = (UniqueConstraint("kind", "subject_id", "user_id"),)
 
 
+class ComplaintCounterRow(Base):
+    """Per customer, the version of its ``customer.complaint_raised`` aggregate (events about one
+    customer's complaints must carry monotonic versions)."""
+
+    __tablename__ = "complaint_counters"
+    customer_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
 # The customer's value tier decides care visits (VIP and important customers get them).
 customer_refs = customer_refs_table(Base.metadata, Column("value_tier", String(20)))
 directory_users = directory_users_table(Base.metadata)
