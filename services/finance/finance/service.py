@@ -24,12 +24,12 @@ from finance.storage.unit import FinanceUnit, sql_units
 ReplicaEntrypoints = replica_entrypoints(CUSTOMERS, directory_users, consumer)
 
 
-class FinanceService(  # type: ignore[valid-type,misc]
+class FinanceService(
     ReceivableEntrypoints,
     InvoiceEntrypoints,
     WriteOffEntrypoints,
     ExportEntrypoints,
-    ReplicaEntrypoints,
+    ReplicaEntrypoints,  # type: ignore[valid-type,misc]
 ):
     name = SERVICE
 
