@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from service_desk.contracts import SERVICE
 
-from gateway.services.rpc_client import ServiceClient
+from gateway.services.service_desk.client_surveys import SurveysRpc
 
 
-class ServiceDeskClient(ServiceClient):
+class ServiceDeskClient(SurveysRpc):
     service_name = SERVICE

@@ -20,4 +20,10 @@ class FakeServiceDeskService:
         Caller.from_payload(kwargs.get("caller"))
         if method.startswith("list_"):
             return {"items": [], "next_cursor": None}
+        if method == "survey_results":
+            empty = {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}
+            total = {"key": None, "sent": 0, "answered": 0, "average_score": None, "distribution": empty,
+                     "response_rate": None}  # fmt: skip
+            return {"group_by": kwargs.get("group_by", "agent"), "since": kwargs.get("since"),
+                    "until": kwargs.get("until"), "groups": [], "total": total}  # fmt: skip
         raise NotFound(f"{method}: no such record")
