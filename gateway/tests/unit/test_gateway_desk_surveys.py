@@ -20,11 +20,23 @@ class Surveys:
 
     def __init__(self) -> None:
         self.public = {
-            GOOD: {"ticket_number": "T-2026-000042", "subject": "打印机无法连接", "customer_name": "A科技有限公司",
-                   "status": "open", "answerable": True, "score": None},
-            EXPIRED: {"ticket_number": "T-2026-000007", "subject": "旧问题", "customer_name": "A科技有限公司",
-                      "status": "expired", "answerable": False, "score": None},
-        }  # fmt: skip
+            GOOD: {
+                "ticket_number": "T-2026-000042",
+                "subject": "打印机无法连接",
+                "customer_name": "A科技有限公司",
+                "status": "open",
+                "answerable": True,
+                "score": None,
+            },
+            EXPIRED: {
+                "ticket_number": "T-2026-000007",
+                "subject": "旧问题",
+                "customer_name": "A科技有限公司",
+                "status": "expired",
+                "answerable": False,
+                "score": None,
+            },
+        }
         self.callers: list[Caller] = []
 
     def dispatch(self, method: str, kwargs: dict[str, Any], original: Any) -> Any:
@@ -44,15 +56,34 @@ class Surveys:
         if method == "get_ticket_survey":
             if kwargs["ticket_id"] != "ticket-1":
                 raise NotFound("no such ticket")
-            return {"id": "survey-1", "version": 1, "ticket_id": "ticket-1", "ticket_number": "T-2026-000042",
-                    "customer_id": "c-1", "sent_at": "2026-12-07T06:00:00Z", "expires_at": "2026-12-21T06:00:00Z",
-                    "status": "open", "link": f"/survey/{GOOD}"}  # fmt: skip
+            return {
+                "id": "survey-1",
+                "version": 1,
+                "ticket_id": "ticket-1",
+                "ticket_number": "T-2026-000042",
+                "customer_id": "c-1",
+                "sent_at": "2026-12-07T06:00:00Z",
+                "expires_at": "2026-12-21T06:00:00Z",
+                "status": "open",
+                "link": f"/survey/{GOOD}",
+            }
         if method == "survey_results":
             dist = {"1": 0, "2": 0, "3": 1, "4": 0, "5": 1}
-            group = {"key": "u-agent", "sent": 4, "answered": 2, "average_score": "4.00", "distribution": dist,
-                     "response_rate": "0.5000"}  # fmt: skip
-            return {"group_by": kwargs["group_by"], "since": kwargs.get("since"), "until": kwargs.get("until"),
-                    "groups": [group], "total": {**group, "key": None}}  # fmt: skip
+            group = {
+                "key": "u-agent",
+                "sent": 4,
+                "answered": 2,
+                "average_score": "4.00",
+                "distribution": dist,
+                "response_rate": "0.5000",
+            }
+            return {
+                "group_by": kwargs["group_by"],
+                "since": kwargs.get("since"),
+                "until": kwargs.get("until"),
+                "groups": [group],
+                "total": {**group, "key": None},
+            }
         return original(method, kwargs)
 
 

@@ -48,6 +48,19 @@ class NotificationPage(ResponseModel, Page[NotificationOut]):
     pass
 
 
+DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def day(value: str | None, field: str) -> date | None:
+    """A YYYY-MM-DD query value (a strict pattern: pydantic's date would take "0" as 1970-01-01)."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError.for_field(field, "must be a date YYYY-MM-DD") from None
+
+
 def survey_out(survey: dict[str, Any], public_url: str) -> dict[str, Any]:
     link = survey.get("link")
     return {**survey, "url": f"{public_url.rstrip('/')}{link}" if link else None}
@@ -84,11 +97,11 @@ surveys = APIRouter(prefix="/api/v1/surveys", tags=["surveys"], responses=COMMON
 async def survey_results(
     service: ServiceDesk,
     group_by: Literal["agent", "team", "month"] = Query("agent", description="Group by"),
-    since: date | None = Query(None, description="First day, YYYY-MM-DD"),
-    until: date | None = Query(None, description="Last day, YYYY-MM-DD, included"),
+    since: str | None = Query(None, pattern=DAY, description="First day, YYYY-MM-DD"),
+    until: str | None = Query(None, pattern=DAY, description="Last day, YYYY-MM-DD, included"),
     user: UserRecord = Depends(requires("surveys:read")),
 ) -> JSONResponse:
-    result = await ask_results(service, user, group_by, since, until)
+    result = await ask_results(service, user, group_by, day(since, "since"), day(until, "until"))
     return JSONResponse(c.SurveyResults.model_validate(result).model_dump(mode="json"))
 
 

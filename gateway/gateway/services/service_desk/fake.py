@@ -22,8 +22,19 @@ class FakeServiceDeskService:
             return {"items": [], "next_cursor": None}
         if method == "survey_results":
             empty = {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}
-            total = {"key": None, "sent": 0, "answered": 0, "average_score": None, "distribution": empty,
-                     "response_rate": None}  # fmt: skip
-            return {"group_by": kwargs.get("group_by", "agent"), "since": kwargs.get("since"),
-                    "until": kwargs.get("until"), "groups": [], "total": total}  # fmt: skip
+            total = {
+                "key": None,
+                "sent": 0,
+                "answered": 0,
+                "average_score": None,
+                "distribution": empty,
+                "response_rate": None,
+            }
+            return {
+                "group_by": kwargs.get("group_by", "agent"),
+                "since": kwargs.get("since"),
+                "until": kwargs.get("until"),
+                "groups": [],
+                "total": total,
+            }
         raise NotFound(f"{method}: no such record")

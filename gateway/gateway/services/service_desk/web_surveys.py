@@ -10,7 +10,6 @@ token never leaves the page: ``Referrer-Policy: no-referrer``, no caching, not i
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -23,7 +22,7 @@ from service_desk.contracts.surveys import SCORES, SURVEY_COMMENT_MAX
 from gateway.api.deps import DirectoryDep, Settings
 from gateway.auth.permissions import require
 from gateway.errors import CsrfFailed
-from gateway.services.service_desk.api_surveys import ServiceDesk, ask_results, survey_out
+from gateway.services.service_desk.api_surveys import ServiceDesk, ask_results, day, survey_out
 from gateway.services.service_desk.client_surveys import SURVEY_PAGE
 from gateway.web.forms import form_errors, read_form
 from gateway.web.session import WebUser
@@ -140,17 +139,10 @@ async def results_page(
     require(user, "surveys:read")
     errors: list[dict[str, Any]] = []
     result: dict[str, Any] | None = None
-    first = last = None
     try:
-        first = date.fromisoformat(since) if since else None
-        last = date.fromisoformat(until) if until else None
-    except ValueError:
-        errors = [{"field": "since/until", "message": "日期格式 YYYY-MM-DD"}]
-    if not errors:
-        try:
-            result = await ask_results(service, user, group_by, first, last)
-        except (ValidationError, PermissionDenied) as exc:
-            errors = form_errors(exc)
+        result = await ask_results(service, user, group_by, day(since, "since"), day(until, "until"))
+    except (ValidationError, PermissionDenied) as exc:
+        errors = form_errors(exc)
     names: dict[str, str] = {}
     if result is not None and group_by == "agent":
         names = {u.id: u.display_name for u in await run_in_threadpool(directory.list_users)}
