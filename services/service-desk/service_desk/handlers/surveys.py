@@ -304,13 +304,14 @@ def survey_results(
     zone = business_calendar().zone
     month = func.to_char(func.timezone(business_calendar().timezone, SurveyRow.sent_at), "YYYY-MM")
     key = {"agent": SurveyRow.agent_id, "team": SurveyRow.team_id, "month": month}[group_by]
-    stmt = select(
+    columns: list[Any] = [
         key.label("key"),
         func.count().label("sent"),
         func.count(SurveyRow.answered_at).label("answered"),
         func.coalesce(func.sum(SurveyRow.score), 0).label("total"),
         *(func.count().filter(SurveyRow.score == s).label(f"s{s}") for s in SCORES),
-    ).group_by(key)
+    ]
+    stmt = select(*columns).group_by(key)
     if first is not None:
         stmt = stmt.where(SurveyRow.sent_at >= datetime.combine(first, time(0), tzinfo=zone))
     if last is not None:
