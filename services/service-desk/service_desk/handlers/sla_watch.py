@@ -95,14 +95,19 @@ def check_sla(
         stmt = stmt.where(TicketRow.id > after)
     rows = list(unit.session.scalars(stmt))
     sweep = Sweep(checked=len(rows), last_id=rows[-1].id if rows else None)
+    managers: dict[str | None, list[str]] = {}  # per support team, once per batch
     for row in rows:
         for clock, kind in due_alerts(row, moment):
-            _alert(unit, row, clock, kind, moment)
+            if row.team_id not in managers:
+                managers[row.team_id] = support_managers(unit, row.team_id)
+            _alert(unit, row, clock, kind, moment, managers[row.team_id])
             sweep.alerts.append((row.id, f"{clock}:{kind}"))
     return sweep
 
 
-def _alert(unit: ServiceDeskUnit, row: TicketRow, clock: str, kind: str, now: datetime) -> None:
+def _alert(
+    unit: ServiceDeskUnit, row: TicketRow, clock: str, kind: str, now: datetime, managers: list[str]
+) -> None:
     before = list(row.sla_alerts or [])
     recorded = [f"{clock}:near_breach", f"{clock}:breached"] if kind == "breached" else [f"{clock}:{kind}"]
     row.sla_alerts = before + [a for a in recorded if a not in before]
@@ -133,7 +138,6 @@ def _alert(unit: ServiceDeskUnit, row: TicketRow, clock: str, kind: str, now: da
             at=now,
         )
     )
-    managers = support_managers(unit, row.team_id)
     first = [row.assignee_id] if row.assignee_id else managers
     told = first + managers if kind == "breached" else first
     notify(
