@@ -15,6 +15,8 @@ from nameko.rpc import rpc as plain_rpc
 
 from service_desk.contracts import SERVICE
 from service_desk.entrypoints.export import ExportEntrypoints
+from service_desk.entrypoints.sla import SlaEntrypoints
+from service_desk.entrypoints.surveys import SurveyEntrypoints
 from service_desk.entrypoints.tickets import TicketEntrypoints
 from service_desk.handlers.replicas import CUSTOMERS
 from service_desk.storage.models import consumer, directory_users
@@ -23,7 +25,13 @@ from service_desk.storage.unit import ServiceDeskUnit, sql_units
 ReplicaEntrypoints = replica_entrypoints(CUSTOMERS, directory_users, consumer)
 
 
-class ServiceDeskService(TicketEntrypoints, ExportEntrypoints, ReplicaEntrypoints):  # type: ignore[valid-type,misc]
+class ServiceDeskService(
+    TicketEntrypoints,
+    SlaEntrypoints,
+    SurveyEntrypoints,
+    ExportEntrypoints,
+    ReplicaEntrypoints,  # type: ignore[valid-type,misc]
+):
     name = SERVICE
 
     db = Database()

@@ -7,13 +7,13 @@ from pathlib import Path
 from service_desk.contracts import SERVICE
 
 from gateway.services import CustomerTab, NavLink, ServiceModule
-from gateway.services.service_desk import api_tickets, capabilities, web_tickets
+from gateway.services.service_desk import api_surveys, api_tickets, capabilities, web_surveys, web_tickets
 
 MODULE = ServiceModule(
     name=SERVICE,
     label="客服服务",
-    api=(*api_tickets.ROUTERS,),
-    web=(*web_tickets.ROUTERS,),
+    api=(*api_surveys.ROUTERS, *api_tickets.ROUTERS),
+    web=(*web_surveys.ROUTERS, *web_tickets.ROUTERS),
     templates=Path(__file__).resolve().parent / "templates",
     capabilities=capabilities.CAPABILITIES,
     fake="gateway.services.service_desk.fake:FakeServiceDeskService",
@@ -22,5 +22,8 @@ MODULE = ServiceModule(
             "tickets", "工单 Tickets", "tickets:read", "tickets_customer_tab.html", web_tickets.customer_tab
         ),
     ),
-    nav=(NavLink("tickets", "/tickets", "工单 Tickets", capability="tickets:read"),),
+    nav=(
+        NavLink("tickets", "/tickets", "工单 Tickets", capability="tickets:read"),
+        NavLink("surveys", "/surveys", "满意度 Surveys", capability="surveys:read"),
+    ),
 )

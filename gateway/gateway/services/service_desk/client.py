@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from service_desk.contracts import SERVICE
 
+from gateway.services.service_desk.client_surveys import SurveysRpc
 from gateway.services.service_desk.client_tickets import TicketsRpc
 
 
-class ServiceDeskClient(TicketsRpc):
+class ServiceDeskClient(TicketsRpc, SurveysRpc):
     service_name = SERVICE

@@ -20,4 +20,21 @@ class FakeServiceDeskService:
         Caller.from_payload(kwargs.get("caller"))
         if method.startswith("list_") or method == "ticket_queue":
             return {"items": [], "next_cursor": None}
+        if method == "survey_results":
+            empty = {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}
+            total = {
+                "key": None,
+                "sent": 0,
+                "answered": 0,
+                "average_score": None,
+                "distribution": empty,
+                "response_rate": None,
+            }
+            return {
+                "group_by": kwargs.get("group_by", "agent"),
+                "since": kwargs.get("since"),
+                "until": kwargs.get("until"),
+                "groups": [],
+                "total": total,
+            }
         raise NotFound(f"{method}: no such record")

@@ -15,10 +15,10 @@ from types import ModuleType
 from kernel.kinds import SearchKind
 from pydantic import BaseModel
 
-from service_desk.contracts import tickets
+from service_desk.contracts import care_visits, notifications, surveys, tickets
 from service_desk.contracts.common import EVENTS_EXCHANGE, SERVICE
 
-_AREAS: tuple[ModuleType, ...] = (tickets,)
+_AREAS: tuple[ModuleType, ...] = (tickets, surveys, care_visits, notifications)
 
 EVENT_SCHEMAS: dict[str, type[BaseModel]] = {k: v for area in _AREAS for k, v in area.EVENT_SCHEMAS.items()}
 EVENT_TYPES: tuple[str, ...] = tuple(EVENT_SCHEMAS)
@@ -32,5 +32,8 @@ __all__ = [
     "EXPORT_KINDS",
     "SEARCH_KINDS",
     "SERVICE",
+    "care_visits",
+    "notifications",
+    "surveys",
     "tickets",
 ]

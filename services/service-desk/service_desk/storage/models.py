@@ -128,6 +128,7 @@ class SurveyRow(Base):
     score: Mapped[int | None] = mapped_column(SmallInteger)
     comment: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(TZ)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")  # its events' version
 
 
 class CareVisitRow(Base):

@@ -22,7 +22,9 @@ def test_migrated_schema_matches_the_metadata(desk_engine: Engine) -> None:
     with desk_engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"include_name": _compared})
         assert compare_metadata(context, Base.metadata) == []
-        names = conn.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'tickets'")).scalars().all()
+        names = (
+            conn.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'tickets'")).scalars().all()
+        )
         assert EXPRESSION_INDEXES <= set(names)
         # The relay wakes on the outbox trigger, which the metadata does not describe.
         trigger = conn.execute(
