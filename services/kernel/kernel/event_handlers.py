@@ -97,9 +97,13 @@ def declare_event_queue(
 
 
 def handler_queues(service_class: type) -> list[tuple[str, str, str]]:
-    """(source service, event type, method) of every idempotent handler ``service_class`` has."""
+    """(source service, event type, method) of every idempotent handler ``service_class`` has,
+    its mixins' included (services join one entrypoint mixin per area)."""
+    members: dict[str, Any] = {}
+    for klass in reversed(service_class.__mro__):
+        members.update(vars(klass))
     found = []
-    for method, member in sorted(vars(service_class).items()):
+    for method, member in sorted(members.items()):
         for entrypoint in getattr(member, "nameko_entrypoints", ()):
             if isinstance(entrypoint, IdempotentEventHandler):
                 found.append((entrypoint.source_service, entrypoint.event_type, method))
