@@ -6,6 +6,8 @@ from functools import lru_cache
 
 from kernel.settings import service_settings
 
+from finance.contracts.common import OverdueBucket
+
 
 class FinanceSettings(service_settings("finance")):  # type: ignore[misc]
     # How often the overdue timer looks for instalments past due (each bucket change emits once).
@@ -14,6 +16,16 @@ class FinanceSettings(service_settings("finance")):  # type: ignore[misc]
     business_timezone: str = "Asia/Shanghai"
     # The manager hears of an overdue instalment once it reaches this bucket (the owner from 1 day).
     overdue_manager_bucket: str = "31-60"
+    # Credit risk per customer (contracts.collections): medium/high once the oldest overdue
+    # instalment reaches these buckets, or the overdue amount of one currency reaches these sums
+    # (minor units: 10_000_000 = ¥100,000.00). Buckets, not days: the timer re-assesses a
+    # customer when a bucket moves, so a threshold between bucket starts would be noticed late.
+    risk_medium_bucket: OverdueBucket = "31-60"
+    risk_high_bucket: OverdueBucket = "90+"
+    risk_medium_overdue_minor: int = 10_000_000
+    risk_high_overdue_minor: int = 50_000_000
+    # Instalments the overdue timer handles per transaction (rows locked FOR UPDATE SKIP LOCKED).
+    overdue_batch_size: int = 200
     # RPC to the customers service (customer lookups as the caller).
     customers_rpc_timeout_seconds: float = 10.0
 
