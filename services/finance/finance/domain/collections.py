@@ -29,9 +29,7 @@ def reached(bucket: str | None, threshold: str) -> bool:
     return ledger.bucket_rank(bucket) >= ledger.bucket_rank(threshold)
 
 
-def recipients(
-    owner_id: str | None, managers: Iterable[str], bucket: str, manager_bucket: str
-) -> list[str]:
+def recipients(owner_id: str | None, managers: Iterable[str], bucket: str, manager_bucket: str) -> list[str]:
     """Who hears of an instalment entering ``bucket``: the seller who owns it always; the team's
     managers once it reached ``manager_bucket``. Finance is not told per instalment (it sees
     everything in the aging report); it hears when a customer's risk turns high."""

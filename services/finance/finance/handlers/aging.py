@@ -8,6 +8,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
+from kernel.errors import ValidationError
 from sqlalchemy import select
 
 from finance.contracts.collections import AGING_COLUMNS, AGING_GROUPS, MAX_FORECAST_MONTHS
@@ -17,7 +18,6 @@ from finance.handlers.replicas import CUSTOMERS
 from finance.storage import aging as store
 from finance.storage.models import directory_users
 from finance.storage.unit import FinanceUnit
-from kernel.errors import ValidationError
 
 
 def _text(value: Any, field: str) -> str | None:
@@ -71,7 +71,7 @@ def aging_report(
             "currency": r.currency,
             **{column: int(getattr(r, column)) for column in AGING_COLUMNS},
             "total": int(r.total),
-            "count": int(r.count),
+            "count": int(r.instalments),
         }
         for r in found
     ]

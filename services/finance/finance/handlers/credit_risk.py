@@ -134,9 +134,7 @@ def refresh_customer_risk(
 
 def _tell_finance(unit: FinanceUnit, state: dict[str, Any], now: datetime) -> None:
     finance_users = unit.session.scalars(
-        select(directory_users.c.id).where(
-            directory_users.c.active, directory_users.c.roles.any("finance")
-        )
+        select(directory_users.c.id).where(directory_users.c.active, directory_users.c.roles.any("finance"))
     )
     name = state["customer_name"] or state["customer_id"]
     amount = format_money(state["overdue_minor"], state["currency"] or "CNY")
@@ -150,7 +148,11 @@ def _tell_finance(unit: FinanceUnit, state: dict[str, Any], now: datetime) -> No
             f"客户 {name} 信用风险升为高：逾期 {amount}，最长 {state['max_overdue_days']} 天。"
             f" Customer {name} is now high credit risk."
         ),
-        data={"level": state["level"], "overdue_minor": state["overdue_minor"], "currency": state["currency"]},
+        data={
+            "level": state["level"],
+            "overdue_minor": state["overdue_minor"],
+            "currency": state["currency"],
+        },
         now=now,
     )
 

@@ -52,7 +52,7 @@ def _in_bucket(first: int, last: int | None, as_of: date) -> ColumnElement[bool]
 def aging_rows(
     session: Session, group_by: str, as_of: date, where: Sequence[ColumnElement[bool]]
 ) -> Sequence[Row[Any]]:
-    """(key, currency, current, b1_30, b31_60, b61_90, b90_plus, total, count) per group."""
+    """(key, currency, current, b1_30, b31_60, b61_90, b90_plus, total, instalments) per group."""
     key = GROUP_COLUMNS[group_by].label("key")
     amount = outstanding()
     buckets = [
@@ -66,7 +66,7 @@ def aging_rows(
             func.sum(case((R.due_date >= as_of, amount), else_=0)).label("current"),
             *buckets,
             func.sum(amount).label("total"),
-            func.count().label("count"),
+            func.count().label("instalments"),
         )
         .where(*where)
         .group_by(key, R.currency)

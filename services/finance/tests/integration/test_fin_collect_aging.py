@@ -114,7 +114,11 @@ def test_the_forecast_expects_each_month_and_carries_what_is_overdue(finance: Fi
     forecast = finance.run(FINANCE, aging.collections_forecast, 3, None, None, None, AS_OF)
     Forecast.model_validate(forecast)
     assert forecast["months"] == ["2026-12", "2027-01", "2027-02"]
-    cny = [(i["month"], i["expected_minor"], i["overdue_carried_minor"]) for i in forecast["items"] if i["currency"] == "CNY"]
+    cny = [
+        (i["month"], i["expected_minor"], i["overdue_carried_minor"])
+        for i in forecast["items"]
+        if i["currency"] == "CNY"
+    ]
     assert cny == [("2026-12", 1_000, 13_000), ("2027-01", 0, 0), ("2027-02", 0, 0)]
     assert forecast["later_minor"] == {}
 
@@ -124,7 +128,13 @@ def test_the_forecast_of_future_plans_and_its_limits(
 ) -> None:
     acme = customer(SALES1, "A科技有限公司")
     for seq, (due, amount) in enumerate(
-        [(date(2026, 12, 20), 200), (date(2027, 1, 10), 300), (date(2027, 1, 31), 50), (date(2027, 8, 1), 400)], 1
+        [
+            (date(2026, 12, 20), 200),
+            (date(2027, 1, 10), 300),
+            (date(2027, 1, 31), 50),
+            (date(2027, 8, 1), 400),
+        ],
+        1,
     ):
         finance.run(SYSTEM, add_receivable, acme["id"], amount, due, seq=seq)
     forecast = finance.run(SALES1, aging.collections_forecast, 3, None, None, acme["id"], AS_OF)

@@ -47,7 +47,9 @@ def told(finance: FinanceApp) -> list[tuple[str, str]]:
         SYSTEM,
         lambda unit: [
             (r.user_id, r.kind)
-            for r in unit.session.scalars(select(NotificationRow).order_by(NotificationRow.kind, NotificationRow.user_id))
+            for r in unit.session.scalars(
+                select(NotificationRow).order_by(NotificationRow.kind, NotificationRow.user_id)
+            )
         ],
     )
     return list(rows)
@@ -76,15 +78,15 @@ def test_each_bucket_is_announced_once_owner_first_then_manager(
     assert [e["aggregate"]["version"] for e in announced] == [2, 3, 4, 5]
     assert told(finance) == sorted(
         [
-        ("u-manager", "receivable_overdue:31-60"),
-        ("u-sales1", "receivable_overdue:31-60"),
-        ("u-manager", "receivable_overdue:61-90"),
-        ("u-sales1", "receivable_overdue:61-90"),
-        ("u-manager", "receivable_overdue:90+"),
-        ("u-sales1", "receivable_overdue:90+"),
-        ("u-finance", "credit_risk_high"),  # finance hears when the customer turns high-risk
-        ("u-finmgr", "credit_risk_high"),
-        ("u-sales1", "receivable_overdue:1-30"),
+            ("u-manager", "receivable_overdue:31-60"),
+            ("u-sales1", "receivable_overdue:31-60"),
+            ("u-manager", "receivable_overdue:61-90"),
+            ("u-sales1", "receivable_overdue:61-90"),
+            ("u-manager", "receivable_overdue:90+"),
+            ("u-sales1", "receivable_overdue:90+"),
+            ("u-finance", "credit_risk_high"),  # finance hears when the customer turns high-risk
+            ("u-finmgr", "credit_risk_high"),
+            ("u-sales1", "receivable_overdue:1-30"),
         ],
         key=lambda told: (told[1], told[0]),
     )
@@ -129,7 +131,9 @@ def test_credit_risk_moves_with_the_buckets_and_a_payment_ends_the_overdue_state
     assert len(told(finance)) == before
 
 
-def test_amounts_and_partial_payments_decide_the_level(finance: FinanceApp, customer: Callable[..., Any]) -> None:
+def test_amounts_and_partial_payments_decide_the_level(
+    finance: FinanceApp, customer: Callable[..., Any]
+) -> None:
     acme = customer(SALES1, "A科技有限公司")
     big = finance.run(SYSTEM, add_receivable, acme["id"], 20_000_000, DUE)  # ¥200,000.00
     finance.run(SYSTEM, add_receivable, acme["id"], 5_000_000, DUE, seq=2, currency="USD")

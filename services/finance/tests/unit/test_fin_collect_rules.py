@@ -91,5 +91,9 @@ def test_risk_thresholds_are_settings_and_refuse_unknown_buckets() -> None:
 
 
 def test_forecast_months_roll_over_the_year() -> None:
-    assert rules.forecast_months(date(2026, 11, 15), 3) == [date(2026, 11, 1), date(2026, 12, 1), date(2027, 1, 1)]
+    assert rules.forecast_months(date(2026, 11, 15), 3) == [
+        date(2026, 11, 1),
+        date(2026, 12, 1),
+        date(2027, 1, 1),
+    ]
     assert rules.add_months(date(2026, 12, 1), 13) == date(2028, 1, 1)
