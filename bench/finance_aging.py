@@ -91,7 +91,7 @@ def generate(n: int, seed: int) -> Iterator[list[list[Any]]]:
             amount = rng.randrange(1_000, 500_000) * 100
             past = due < TODAY
             r = rng.random()
-            if past and r < 0.75 or not past and r < 0.10:
+            if (past and r < 0.75) or (not past and r < 0.10):
                 paid, status = amount, "paid"
             elif r < 0.85:
                 paid, status = 0, "open"
@@ -186,7 +186,8 @@ def load(settings: BenchSettings, n: int, seed: int) -> dict[str, float]:
                 (user_id, user_id, team, roles),
             )
         cur.execute(
-            "INSERT INTO customer_refs (id, name, name_folded, owner_id, team_id, deleted, version, updated_at)"
+            "INSERT INTO customer_refs"
+            " (id, name, name_folded, owner_id, team_id, deleted, version, updated_at)"
             " SELECT 'bc-' || lpad(i::text, 6, '0'), '客户 ' || i, '客户 ' || i, 'bench-sales-00-00',"
             " 'bench-team-00', false, 1, now() FROM generate_series(0, %s) AS i",
             (CUSTOMERS - 1,),
@@ -317,7 +318,8 @@ def table(
 ) -> str:
     busy = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     lines = [
-        f"### `aging_report` RPC handler over {n:,} instalments ({open_n:,} unsettled; {runs} runs each, in process)",
+        f"### `aging_report` RPC handler over {n:,} instalments"
+        f" ({open_n:,} unsettled; {runs} runs each, in process)",
         "",
         f"{os.cpu_count()} CPUs, load average at the end {busy}.",
         "",

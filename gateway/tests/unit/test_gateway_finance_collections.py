@@ -42,6 +42,7 @@ AGING = {
             "count": 3,
         }
     ],
+    "groups": 4,
 }
 FORECAST = {
     "as_of": "2026-12-15",
@@ -185,7 +186,7 @@ def test_the_aging_page_links_cells_to_the_receivables_list_and_draws_the_foreca
     assert 'data-testid="aging-row"' in html and "¥2,500.00" in html
     assert "/receivables?owner_id=u-sales1&amp;bucket=31-60" in html
     assert 'data-testid="forecast-chart"' in html and html.count('data-testid="forecast-bar"') == 2
-    assert 'data-testid="nav-aging"' in html
+    assert 'data-testid="nav-aging"' in html and 'data-testid="aging-truncated"' in html
     assert "style=" not in html.split("<main", 1)[1]  # the CSP forbids inline styles
 
 

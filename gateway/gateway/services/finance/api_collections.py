@@ -72,7 +72,8 @@ receivables = APIRouter(prefix="/api/v1/receivables", tags=["collections"], resp
         "One row per group and currency: `current` (not yet due on `as_of`), `b1_30`, `b31_60`, "
         "`b61_90`, `b90_plus` (days past due) and `total`, in integer minor units, over the unsettled "
         "instalments you may see (finance: all; manager: your team's; sales: your own and your "
-        "customers'). `owner` / `team` narrow that, they never widen it. `totals`: per currency."
+        "customers'). `owner` / `team` narrow that, they never widen it. The `limit` largest groups are "
+        "listed (`groups`: how many there are); `totals` (per currency) cover all of them."
     ),
 )
 async def aging_report(
@@ -81,6 +82,9 @@ async def aging_report(
     team: Team = None,
     group_by: c.AgingGroup = Query("owner", description="owner | team | customer"),
     as_of: AsOf = None,
+    limit: int = Query(
+        c.DEFAULT_AGING_ROWS, ge=1, le=c.MAX_AGING_ROWS, description="The largest groups (by total) to list"
+    ),
     user: UserRecord = Depends(requires("receivables:read")),
 ) -> JSONResponse:
     result = await service.aging_report(
@@ -89,6 +93,7 @@ async def aging_report(
         owner=me_or(user.id, owner),
         team=team,
         as_of=as_of,
+        limit=limit,
     )
     return JSONResponse(AgingOut.model_validate(result).model_dump(mode="json"))
 

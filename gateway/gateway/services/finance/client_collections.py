@@ -16,9 +16,15 @@ class CollectionsRpc(ServiceClient):
     @rpc_method
     async def get_customer_risk(self, caller: Caller, customer_id: str) -> Record: ...
 
-    @rpc_method
+    @rpc_method(omit_none=True)
     async def aging_report(
-        self, caller: Caller, group_by: str, owner: str | None, team: str | None, as_of: str | None
+        self,
+        caller: Caller,
+        group_by: str,
+        owner: str | None,
+        team: str | None,
+        as_of: str | None,
+        limit: int | None = None,
     ) -> Record: ...
 
     @rpc_method

@@ -21,6 +21,7 @@ EMPTY_ANSWERS: dict[str, Any] = {
         "team": kw.get("team"),
         "rows": [],
         "totals": [],
+        "groups": 0,
     },
     "collections_forecast": lambda kw: {
         "as_of": kw.get("as_of") or "2026-12-01",

@@ -23,8 +23,9 @@ written off); ``customer.credit_risk_changed`` is published only when the level 
 
 RPC (``caller`` first; ValidationError / NotFound / PermissionDenied):
     get_customer_risk(caller, customer_id) -> CreditRisk     (level "none" if never assessed)
-    aging_report(caller, group_by="owner", owner=None, team=None, as_of=None) -> Aging
-        group_by: owner | team | customer; only the receivables the caller may read
+    aging_report(caller, group_by="owner", owner=None, team=None, as_of=None, limit=500) -> Aging
+        group_by: owner | team | customer; only the receivables the caller may read; the
+        ``limit`` largest groups by total (``groups``: how many there are; ``totals``: all)
     collections_forecast(caller, months=6, owner=None, team=None, customer_id=None,
                          as_of=None) -> Forecast
     list_notifications(caller, unread_only=False, cursor=None, limit=None) -> Page[Notification]
@@ -49,6 +50,7 @@ AGING_GROUPS: tuple[str, ...] = get_args(AgingGroup)
 AGING_COLUMNS = ("current", "b1_30", "b31_60", "b61_90", "b90_plus")  # amounts, minor units
 BUCKET_COLUMNS = {"1-30": "b1_30", "31-60": "b31_60", "61-90": "b61_90", "90+": "b90_plus"}
 MAX_FORECAST_MONTHS = 24
+DEFAULT_AGING_ROWS, MAX_AGING_ROWS = 500, 5000  # the largest groups; totals cover all
 
 
 class CreditRisk(BaseModel):
@@ -86,8 +88,9 @@ class Aging(BaseModel):
     as_of: str
     owner: str | None = None
     team: str | None = None
-    rows: list[AgingRow]
-    totals: list[AgingRow]  # one per currency (key None)
+    rows: list[AgingRow]  # the largest groups (at most ``limit``)
+    totals: list[AgingRow]  # one per currency (key None), over every group
+    groups: int = 0  # how many groups there are (more than ``rows`` when the limit cut them)
 
 
 class ForecastMonth(BaseModel):

@@ -9,14 +9,17 @@ from datetime import date
 from typing import Any
 
 from kernel.errors import ValidationError
-from sqlalchemy import select
 
-from finance.contracts.collections import AGING_COLUMNS, AGING_GROUPS, MAX_FORECAST_MONTHS
+from finance.contracts.collections import (
+    AGING_COLUMNS,
+    AGING_GROUPS,
+    DEFAULT_AGING_ROWS,
+    MAX_AGING_ROWS,
+    MAX_FORECAST_MONTHS,
+)
 from finance.domain import collections as rules
 from finance.handlers.receivable_state import business_today
-from finance.handlers.replicas import CUSTOMERS
 from finance.storage import aging as store
-from finance.storage.models import directory_users
 from finance.storage.unit import FinanceUnit
 
 
@@ -39,62 +42,54 @@ def _day(value: Any, field: str = "as_of") -> date:
     raise ValidationError.for_field(field, "must be a date YYYY-MM-DD")
 
 
-def _names(unit: FinanceUnit, group_by: str, keys: set[str]) -> dict[str, str]:
-    if group_by == "customer":
-        return CUSTOMERS.names(unit.session, keys)
-    if group_by == "owner" and keys:
-        users = directory_users.c
-        rows = unit.session.execute(
-            select(users.id, users.display_name, users.username).where(users.id.in_(keys))
-        )
-        return {r.id: r.display_name or r.username for r in rows}
-    return {}  # teams: the gateway owns their names
-
-
 def aging_report(
     unit: FinanceUnit,
     group_by: Any = "owner",
     owner: Any = None,
     team: Any = None,
     as_of: Any = None,
+    limit: Any = DEFAULT_AGING_ROWS,
 ) -> dict[str, Any]:
-    """Outstanding per group and currency: not yet due, then per overdue bucket, and the total."""
+    """Outstanding per group and currency: not yet due, then per overdue bucket, and the total;
+    the ``limit`` largest groups, with totals (and the number of groups) over all of them."""
     if group_by not in AGING_GROUPS:
         raise ValidationError.for_field("group_by", f"must be one of {', '.join(AGING_GROUPS)}")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_AGING_ROWS:
+        raise ValidationError.for_field("limit", f"must be a whole number from 1 to {MAX_AGING_ROWS}")
     owner_id, team_id, day = _text(owner, "owner"), _text(team, "team"), _day(as_of)
-    found = store.aging_rows(unit.session, group_by, day, store.scope(unit.caller, owner_id, team_id))
-    names = _names(unit, group_by, {r.key for r in found if r.key})
+    where = store.scope(unit.caller, owner_id, team_id)
+    found = store.aging_rows(unit.session, group_by, day, where, limit)
+    figures = (*AGING_COLUMNS, "total")
     rows = [
         {
             "key": r.key,
-            "name": names.get(r.key, r.key) if r.key else "—",
+            "name": r.name or r.key or "—",
             "currency": r.currency,
-            **{column: int(getattr(r, column)) for column in AGING_COLUMNS},
-            "total": int(r.total),
+            **{column: int(getattr(r, column)) for column in figures},
             "count": int(r.instalments),
         }
         for r in found
     ]
     rows.sort(key=lambda r: (r["currency"], -r["total"], r["name"]))
+    totals = {
+        r.currency: {
+            "key": None,
+            "name": "合计 Total",
+            "currency": r.currency,
+            **{column: int(getattr(r, f"all_{column}")) for column in figures},
+            "count": int(r.all_instalments),
+        }
+        for r in found
+    }
     return {
         "group_by": group_by,
         "as_of": day.isoformat(),
         "owner": owner_id,
         "team": team_id,
         "rows": rows,
-        "totals": _totals(rows),
+        "totals": [totals[c] for c in sorted(totals)],
+        "groups": int(found[0].groups) if found else 0,
     }
-
-
-def _totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in rows:
-        for column in (*AGING_COLUMNS, "total", "count"):
-            sums[row["currency"]][column] += row[column]
-    return [
-        {"key": None, "name": "合计 Total", "currency": currency, **figures}
-        for currency, figures in sorted(sums.items())
-    ]
 
 
 def collections_forecast(

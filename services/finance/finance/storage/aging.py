@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from finance import policy
 from finance.contracts.collections import BUCKET_COLUMNS
 from finance.domain import ledger
-from finance.storage.models import ReceivableRow
+from finance.storage.models import ReceivableRow, customer_refs, directory_users
 
 R = ReceivableRow
 UNSETTLED = ("open", "partially_paid")  # the predicate of ix_receivables_aging
@@ -49,17 +49,29 @@ def _in_bucket(first: int, last: int | None, as_of: date) -> ColumnElement[bool]
     return newest if last is None else and_(newest, R.due_date >= as_of - timedelta(days=last))
 
 
+def _names(group_by: str) -> tuple[Any, Any, Any] | None:
+    """(table, id column, name expression) to name the groups by, in the same query."""
+    if group_by == "customer":
+        return customer_refs, customer_refs.c.id, customer_refs.c.name
+    if group_by == "owner":
+        users = directory_users.c
+        return directory_users, users.id, func.coalesce(users.display_name, users.username)
+    return None  # teams: the gateway owns their names
+
+
 def aging_rows(
-    session: Session, group_by: str, as_of: date, where: Sequence[ColumnElement[bool]]
-) -> Sequence[Row[Any]]:
-    """(key, currency, current, b1_30, b31_60, b61_90, b90_plus, total, instalments) per group."""
+    session: Session, group_by: str, as_of: date, where: Sequence[ColumnElement[bool]], limit: int
+) -> Sequence[Any]:
+    """The ``limit`` largest groups (by total): key, name, currency, current, b1_30 … b90_plus,
+    total, instalments, and over *all* groups the per-currency sums (``all_<column>``) and the
+    number of groups (``groups``), in one statement (the windows run before the LIMIT)."""
     key = GROUP_COLUMNS[group_by].label("key")
     amount = outstanding()
     buckets = [
         func.sum(case((_in_bucket(first, last, as_of), amount), else_=0)).label(BUCKET_COLUMNS[name])
         for first, last, name in ledger.BUCKETS
     ]
-    stmt = (
+    groups = (
         select(
             key,
             R.currency,
@@ -70,6 +82,30 @@ def aging_rows(
         )
         .where(*where)
         .group_by(key, R.currency)
+        .subquery("groups")
+    )
+    g = groups.c
+    figures = ("current", *BUCKET_COLUMNS.values(), "total", "instalments")
+    per_currency = [func.sum(g[name]).over(partition_by=g.currency).label(f"all_{name}") for name in figures]
+    naming = _names(group_by)
+    if naming is None:
+        source: Any = groups
+        name: Any = literal(None).label("name")
+    else:
+        table, id_column, label = naming
+        source = groups.outerjoin(table, id_column == g.key)
+        name = label.label("name")
+    stmt = (
+        select(*g, name, *per_currency, func.count().over().label("groups"))
+        .select_from(source)
+        # each currency's largest group first, so every currency's totals ride on some row
+        .order_by(
+            func.row_number().over(partition_by=g.currency, order_by=g.total.desc()) > 1,
+            g.total.desc(),
+            g.key,
+            g.currency,
+        )
+        .limit(limit)
     )
     return session.execute(stmt).all()
 

@@ -95,6 +95,16 @@ def test_sellers_and_managers_see_their_own_rows_only(finance: FinanceApp, book:
     assert finance.run(SUPPORT, aging.aging_report, "owner", None, None, AS_OF)["rows"] == []
 
 
+def test_the_largest_groups_only_with_totals_over_all(finance: FinanceApp, book: Any) -> None:
+    report = finance.run(FINANCE, aging.aging_report, "owner", None, None, AS_OF, 2)
+    # each currency's largest first (the USD one), then by total: u-sales1's CNY 5,000 is cut
+    assert [(r["key"], r["currency"]) for r in report["rows"]] == [("u-sales2", "CNY"), ("u-sales2", "USD")]
+    assert report["groups"] == 3
+    assert {t["currency"]: t["total"] for t in report["totals"]} == {"CNY": 14_000, "USD": 700}
+    with pytest.raises(ValidationError):
+        finance.run(FINANCE, aging.aging_report, "owner", None, None, AS_OF, 0)
+
+
 def test_a_later_day_moves_amounts_to_older_buckets(finance: FinanceApp, book: Any) -> None:
     report = finance.run(FINANCE, aging.aging_report, "owner", "u-sales1", None, "2027-01-20")
     assert figures(report["rows"]) == {("u-sales1", "CNY"): (0, 0, 2_000, 3_000, 0, 5_000, 3)}
