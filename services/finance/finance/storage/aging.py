@@ -87,17 +87,8 @@ def aging_rows(
     g = groups.c
     figures = ("current", *BUCKET_COLUMNS.values(), "total", "instalments")
     per_currency = [func.sum(g[name]).over(partition_by=g.currency).label(f"all_{name}") for name in figures]
-    naming = _names(group_by)
-    if naming is None:
-        source: Any = groups
-        name: Any = literal(None).label("name")
-    else:
-        table, id_column, label = naming
-        source = groups.outerjoin(table, id_column == g.key)
-        name = label.label("name")
-    stmt = (
-        select(*g, name, *per_currency, func.count().over().label("groups"))
-        .select_from(source)
+    top = (
+        select(*g, *per_currency, func.count().over().label("groups"))
         # each currency's largest group first, so every currency's totals ride on some row
         .order_by(
             func.row_number().over(partition_by=g.currency, order_by=g.total.desc()) > 1,
@@ -106,7 +97,14 @@ def aging_rows(
             g.currency,
         )
         .limit(limit)
+        .subquery("top")
     )
+    naming = _names(group_by)  # joined to the few rows kept, not to every group
+    if naming is None:
+        stmt = select(top, literal(None).label("name"))
+    else:
+        table, id_column, label = naming
+        stmt = select(top, label.label("name")).select_from(top.outerjoin(table, id_column == top.c.key))
     return session.execute(stmt).all()
 
 
