@@ -124,13 +124,13 @@ async def aging_page(
     report: Record | None = None
     forecast: Record | None = None
     if not errors:
-        scope = {"owner": me_or(user.id, owner or None), "team": team or None}
+        who, team_id = me_or(user.id, owner or None), team or None
         day_text = day.isoformat() if day else None
         try:
             report, forecast = await asyncio.gather(
-                service.aging_report(user.caller, group_by=group_by, as_of=day_text, **scope),
+                service.aging_report(user.caller, group_by=group_by, owner=who, team=team_id, as_of=day_text),
                 service.collections_forecast(
-                    user.caller, months=months, customer_id=None, as_of=day_text, **scope
+                    user.caller, months=months, owner=who, team=team_id, customer_id=None, as_of=day_text
                 ),
             )
         except (ValidationError, PermissionDenied) as exc:
