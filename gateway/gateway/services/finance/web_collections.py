@@ -198,7 +198,7 @@ async def customer_tab(request: Request, user: Any, customer_id: str) -> dict[st
                 user.caller, months=6, owner=None, team=None, customer_id=customer_id, as_of=None
             ),
         )
-    except NotFound:
+    except (NotFound, PermissionDenied):  # the customer's finances are not the caller's to see
         risk, forecast = None, None
     return {
         "credit_risk": risk,
