@@ -11,9 +11,10 @@ ANALYZE, as autovacuum would have by then).
 
 Then ``aging_report`` runs in process exactly as the RPC entrypoint runs it (``FinanceApp``: unit
 of work, read policy in SQL, one grouped query, names) for finance (everything, by owner, team and
-customer), a team manager (their team) and a seller (own + their customers'), and the
-``collections_forecast`` for finance: p50 / p95 / max over ``--runs`` runs after two warm-up
-runs. Progress on stderr, the Markdown table on stdout. ``--quick``: 100,000 instalments, 5 runs.
+customer), a team manager (their team) and a seller (own + their customers'), the
+``collections_forecast`` for finance and one overdue-timer tick with nothing new to announce:
+p50 / p95 / max over ``--runs`` runs after two warm-up runs. Progress on stderr, the Markdown
+table on stdout. ``--quick``: 100,000 instalments, 5 runs.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ from typing import Any
 import psycopg2
 from finance.app import FinanceApp
 from finance.handlers.aging import aging_report, collections_forecast
+from finance.handlers.overdue import scan_overdue
 from kernel.db import make_engine, make_sessionmaker
-from kernel.identity import Caller
+from kernel.identity import SYSTEM, Caller
 from kernel.migrate import upgrade
 from psycopg2.extensions import connection as PgConnection
 from sqlalchemy.engine import make_url
@@ -259,6 +261,14 @@ class Scenario:
     kwargs: dict[str, Any]
 
 
+def overdue_tick(unit: Any, today: date) -> dict[str, Any]:
+    """One overdue-timer tick on a book whose buckets are up to date: the steady-state cost."""
+    handled = scan_overdue(unit, today)
+    if handled:
+        raise AssertionError(f"the generated buckets are stale: the tick announced {handled}")
+    return {"items": []}
+
+
 def scenarios() -> list[Scenario]:
     finance = Caller("bench-finance", ("finance",), None)
     manager = Caller(manager_id(0), ("manager",), team_id(0))
@@ -272,6 +282,7 @@ def scenarios() -> list[Scenario]:
         Scenario("manager, own team", manager, aging_report, {"group_by": "owner", "as_of": day}),
         Scenario("sales, own + customers'", seller, aging_report, {"group_by": "customer", "as_of": day}),
         Scenario("finance, forecast 12 months", finance, collections_forecast, {"months": 12, "as_of": day}),
+        Scenario("overdue timer tick, nothing new", SYSTEM, overdue_tick, {"today": TODAY}),
     ]
 
 
