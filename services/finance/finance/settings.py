@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from kernel.settings import service_settings
+from pydantic import Field
 
 from finance.contracts.common import OverdueBucket
 
@@ -26,6 +27,9 @@ class FinanceSettings(service_settings("finance")):  # type: ignore[misc]
     risk_high_overdue_minor: int = 50_000_000
     # Instalments the overdue timer handles per transaction (rows locked FOR UPDATE SKIP LOCKED).
     overdue_batch_size: int = 200
+    # PostgreSQL work_mem for the aging report and forecast transactions (SET LOCAL): a
+    # by-customer report hashes one group per customer and currency.
+    report_work_mem: str = Field(default="64MB", pattern=r"^[1-9][0-9]{0,5}(kB|MB|GB)$")
     # RPC to the customers service (customer lookups as the caller).
     customers_rpc_timeout_seconds: float = 10.0
 

@@ -19,6 +19,7 @@ from finance.contracts.collections import (
 )
 from finance.domain import collections as rules
 from finance.handlers.receivable_state import business_today
+from finance.settings import finance_settings
 from finance.storage import aging as store
 from finance.storage.unit import FinanceUnit
 
@@ -58,6 +59,7 @@ def aging_report(
         raise ValidationError.for_field("limit", f"must be a whole number from 1 to {MAX_AGING_ROWS}")
     owner_id, team_id, day = _text(owner, "owner"), _text(team, "team"), _day(as_of)
     where = store.scope(unit.caller, owner_id, team_id)
+    store.tune_for_report(unit.session, finance_settings().report_work_mem)
     found = store.aging_rows(unit.session, group_by, day, where, limit)
     figures = (*AGING_COLUMNS, "total")
     rows = [
@@ -108,6 +110,7 @@ def collections_forecast(
     customer, day = _text(customer_id, "customer_id"), _day(as_of)
     firsts = rules.forecast_months(day, months)
     end = rules.add_months(firsts[-1], 1)
+    store.tune_for_report(unit.session, finance_settings().report_work_mem)
     found = store.forecast_rows(unit.session, day, end, store.scope(unit.caller, owner_id, team_id, customer))
     by: dict[str, dict[str, int]] = defaultdict(dict)
     for r in found:
