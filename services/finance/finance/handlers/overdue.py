@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from kernel.clock import utcnow
 from kernel.money import format_money
 from kernel.replicas import team_managers
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import select
 
 from finance.contracts.collections import OVERDUE_NOTIFICATION
 from finance.contracts.receivables import RECEIVABLE_OVERDUE
@@ -34,22 +34,29 @@ from finance.storage.unit import FinanceUnit
 UNSETTLED = ("open", "partially_paid")
 
 
-def _advancing(today: date) -> ColumnElement[bool]:
-    """Rows whose due date puts them past the next bucket after the one they announced."""
+def _advancing(unit: FinanceUnit, today: date, size: int) -> list[ReceivableRow]:
+    """Up to ``size`` unlocked rows whose due date put them past the next bucket after the one
+    they announced: one query per announced bucket, each one range of
+    ``ix_receivables_overdue_next`` (an OR of the four makes PostgreSQL walk every overdue row)."""
     starts = rules.bucket_starts(today)
     names = rules.BUCKET_NAMES
-    previous: list[str | None] = [None, *names[:-1]]
-    return or_(
-        *(
-            and_(
-                ReceivableRow.overdue_bucket.is_(None)
-                if before is None
-                else ReceivableRow.overdue_bucket == before,
-                ReceivableRow.due_date <= starts[name],
-            )
-            for before, name in zip(previous, names, strict=True)
+    rows: list[ReceivableRow] = []
+    for before, name in zip([None, *names[:-1]], names, strict=True):
+        if len(rows) >= size:
+            break
+        announced = (
+            ReceivableRow.overdue_bucket.is_(None)
+            if before is None
+            else ReceivableRow.overdue_bucket == before
         )
-    )
+        rows += unit.session.scalars(
+            select(ReceivableRow)
+            .where(ReceivableRow.status.in_(UNSETTLED), announced, ReceivableRow.due_date <= starts[name])
+            .order_by(ReceivableRow.overdue_bucket, ReceivableRow.due_date)
+            .limit(size - len(rows))
+            .with_for_update(skip_locked=True)
+        )
+    return rows
 
 
 def scan_overdue(
@@ -61,15 +68,7 @@ def scan_overdue(
     today = today or receivable_state.business_today(now)
     settings = finance_settings()
     size = batch or settings.overdue_batch_size
-    rows = list(
-        unit.session.scalars(
-            select(ReceivableRow)
-            .where(ReceivableRow.status.in_(UNSETTLED), _advancing(today))
-            .order_by(ReceivableRow.due_date, ReceivableRow.id)
-            .limit(size)
-            .with_for_update(skip_locked=True)
-        )
-    )
+    rows = _advancing(unit, today, size)
     customers: set[str] = set()
     for row in rows:
         before = row.overdue_bucket

@@ -4,9 +4,11 @@ Revision ID: 0002_collections
 Revises: 0001
 Create Date: 2026-12-02 09:40:00
 
-The aging report and the collections forecast group unsettled instalments by team / owner /
-customer and currency; the covering partial index lets PostgreSQL answer them from the index
-alone. Its predicate is frozen here as text and equals the query's ``status IN (...)``.
+The overdue timer looks up, per announced bucket, the instalments whose due date passed into the
+next one (``ix_receivables_overdue_next``). The aging report and the collections forecast group
+unsettled instalments by team / owner / customer and currency; the covering partial index
+``ix_receivables_aging`` lets PostgreSQL answer them from the index alone. The predicates are
+frozen here as text and equal the queries' ``status IN (...)``.
 """
 
 import sqlalchemy as sa
@@ -35,8 +37,15 @@ def upgrade() -> None:
         ],
         postgresql_where=sa.text(UNSETTLED),
     )
+    op.create_index(
+        "ix_receivables_overdue_next",
+        "receivables",
+        ["overdue_bucket", "due_date"],
+        postgresql_where=sa.text(UNSETTLED),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_receivables_overdue_next", table_name="receivables")
     op.drop_index("ix_receivables_aging", table_name="receivables")
     op.drop_column("customer_risk", "currency")
