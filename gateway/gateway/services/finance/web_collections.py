@@ -66,18 +66,19 @@ class MonthBar:
 
 
 def forecast_bars(forecast: Record, currency: str, height: int = 160, step: int = 70) -> list[MonthBar]:
-    items = [i for i in forecast["items"] if i["currency"] == currency]
-    top = max((i["total_minor"] for i in items), default=0) or 1
+    """One stacked column per month: due that month (blue), the overdue carried (red) above it."""
+    months = [m for m in forecast["items"] if m["currency"] == currency]
+    top = max((m["total_minor"] for m in months), default=0) or 1
     return [
         MonthBar(
-            label=i["month"],
+            label=m["month"],
             currency=currency,
-            x=i_ * step,
-            expected_h=round(height * i["expected_minor"] / top),
-            carried_h=round(height * i["overdue_carried_minor"] / top),
-            value=money(i["total_minor"], currency),
+            x=position * step,
+            expected_h=round(height * m["expected_minor"] / top),
+            carried_h=round(height * m["overdue_carried_minor"] / top),
+            value=money(m["total_minor"], currency),
         )
-        for i_, i in enumerate(items)
+        for position, m in enumerate(months)
     ]
 
 
