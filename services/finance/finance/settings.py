@@ -16,7 +16,7 @@ class FinanceSettings(service_settings("finance")):  # type: ignore[misc]
     # Where "today" is for due dates (an instalment due on the 5th is overdue from the 6th there).
     business_timezone: str = "Asia/Shanghai"
     # The manager hears of an overdue instalment once it reaches this bucket (the owner from 1 day).
-    overdue_manager_bucket: str = "31-60"
+    overdue_manager_bucket: OverdueBucket = "31-60"
     # Credit risk per customer (contracts.collections): medium/high once the oldest overdue
     # instalment reaches these buckets, or the overdue amount of one currency reaches these sums
     # (minor units: 10_000_000 = ¥100,000.00). Buckets, not days: the timer re-assesses a

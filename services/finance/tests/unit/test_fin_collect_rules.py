@@ -88,6 +88,8 @@ def test_risk_thresholds_are_settings_and_refuse_unknown_buckets() -> None:
     assert FinanceSettings(risk_high_bucket="61-90").risk_high_bucket == "61-90"
     with pytest.raises(SettingsError):
         FinanceSettings(risk_medium_bucket="45")
+    with pytest.raises(SettingsError):  # a typo would otherwise fail every timer tick
+        FinanceSettings(overdue_manager_bucket="31-61")
 
 
 def test_forecast_months_roll_over_the_year() -> None:
