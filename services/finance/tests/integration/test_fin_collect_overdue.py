@@ -4,6 +4,7 @@ first and the manager from 31-60, the customer's credit risk following, a paymen
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -222,3 +223,25 @@ def test_credit_risk_is_read_by_who_may_read_the_customers_receivables(
         finance.run(SALES2, credit_risk.get_customer_risk, acme["id"])
     quiet = customer(SALES1, "B贸易有限公司")
     assert finance.run(SALES1, credit_risk.get_customer_risk, quiet["id"])["level"] == "none"
+
+
+def test_two_service_copies_scanning_at_once_announce_each_bucket_once(
+    finance: FinanceApp, customer: Callable[..., Any]
+) -> None:
+    acme = customer(SALES1, "A科技有限公司")
+    made = [finance.run(SYSTEM, add_receivable, acme["id"], 1_000, DUE, seq=i) for i in range(1, 13)]
+    start = threading.Barrier(2)
+
+    def copy() -> None:
+        start.wait()
+        while finance.run(SYSTEM, overdue.scan_overdue, day(1), 3) == 3:
+            pass
+
+    threads = [threading.Thread(target=copy) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    announced = events(finance, RECEIVABLE_OVERDUE)
+    assert sorted(e["aggregate"]["id"] for e in announced) == sorted(r["id"] for r in made)
+    assert len(told(finance)) == len(made)  # the owner, once per instalment
