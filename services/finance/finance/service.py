@@ -14,6 +14,7 @@ from nameko.rpc import RpcProxy
 from nameko.rpc import rpc as plain_rpc
 
 from finance.contracts import SERVICE
+from finance.entrypoints.collections import CollectionsEntrypoints
 from finance.entrypoints.export import ExportEntrypoints
 from finance.entrypoints.invoices import InvoiceEntrypoints, WriteOffEntrypoints
 from finance.entrypoints.receivables import ReceivableEntrypoints
@@ -26,6 +27,7 @@ ReplicaEntrypoints = replica_entrypoints(CUSTOMERS, directory_users, consumer)
 
 class FinanceService(
     ReceivableEntrypoints,
+    CollectionsEntrypoints,
     InvoiceEntrypoints,
     WriteOffEntrypoints,
     ExportEntrypoints,

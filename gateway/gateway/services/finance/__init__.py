@@ -8,9 +8,11 @@ from finance.contracts import SERVICE
 
 from gateway.services import CustomerTab, NavLink, ServiceModule
 from gateway.services.finance import (
+    api_collections,
     api_invoices,
     api_receivables,
     capabilities,
+    web_collections,
     web_invoices,
     web_receivables,
 )
@@ -18,9 +20,10 @@ from gateway.services.finance import (
 MODULE = ServiceModule(
     name=SERVICE,
     label="财务服务",
-    # Static /api/v1/receivables/<word> routes (aging, …) go BEFORE api_receivables: it ends in /{id}.
-    api=(*api_invoices.ROUTERS, *api_receivables.ROUTERS),
-    web=(*web_invoices.ROUTERS, *web_receivables.ROUTERS),
+    # Static /api/v1/receivables/<word> routes (aging, forecast, summary) go BEFORE api_receivables:
+    # it ends in /{id}.
+    api=(*api_collections.ROUTERS, *api_invoices.ROUTERS, *api_receivables.ROUTERS),
+    web=(*web_collections.ROUTERS, *web_invoices.ROUTERS, *web_receivables.ROUTERS),
     templates=Path(__file__).resolve().parent / "templates",
     capabilities=capabilities.CAPABILITIES,
     fake="gateway.services.finance.fake:FakeFinanceService",
@@ -33,6 +36,13 @@ MODULE = ServiceModule(
             web_receivables.customer_tab,
         ),
         CustomerTab(
+            "credit",
+            "信用 Credit",
+            "receivables:read",
+            "collections_customer_tab.html",
+            web_collections.customer_tab,
+        ),
+        CustomerTab(
             "invoices",
             "发票 Invoices",
             "invoices:read",
@@ -42,7 +52,11 @@ MODULE = ServiceModule(
     ),
     nav=(
         NavLink("receivables", "/receivables", "应收 Receivables", capability="receivables:read"),
+        NavLink("aging", "/receivables/aging", "账龄 Aging", capability="receivables:read"),
         NavLink("invoices", "/invoices", "发票 Invoices", capability="invoices:read"),
         NavLink("write-offs", "/write-offs", "坏账核销 Write-offs", capability="write_offs:approve"),
+        NavLink(
+            "finance-notifications", "/finance/notifications", "提醒 Alerts", capability="receivables:read"
+        ),
     ),
 )

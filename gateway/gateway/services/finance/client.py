@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from finance.contracts import SERVICE
 
+from gateway.services.finance.client_collections import CollectionsRpc
 from gateway.services.finance.client_invoices import InvoicesRpc
 from gateway.services.finance.client_receivables import ReceivablesRpc
 
 
-class FinanceClient(ReceivablesRpc, InvoicesRpc):
+class FinanceClient(ReceivablesRpc, CollectionsRpc, InvoicesRpc):
     service_name = SERVICE

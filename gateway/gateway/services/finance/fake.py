@@ -12,6 +12,26 @@ from typing import Any
 from kernel.errors import NotFound
 from kernel.identity import Caller
 
+# Reports over nothing (the collections area): empty, not "not found".
+EMPTY_ANSWERS: dict[str, Any] = {
+    "aging_report": lambda kw: {
+        "group_by": kw.get("group_by", "owner"),
+        "as_of": kw.get("as_of") or "2026-12-01",
+        "owner": kw.get("owner"),
+        "team": kw.get("team"),
+        "rows": [],
+        "totals": [],
+        "groups": 0,
+    },
+    "collections_forecast": lambda kw: {
+        "as_of": kw.get("as_of") or "2026-12-01",
+        "months": [],
+        "items": [],
+        "later_minor": {},
+    },
+    "unread_notifications": lambda kw: 0,
+}
+
 
 class FakeFinanceService:
     def dispatch(self, method: str, kwargs: dict[str, Any]) -> Any:
@@ -22,6 +42,8 @@ class FakeFinanceService:
             return {"items": [], "next_cursor": None}
         if method == "receivables_summary":
             return empty_summary(kwargs.get("customer_id"))
+        if method in EMPTY_ANSWERS:
+            return EMPTY_ANSWERS[method](kwargs)
         raise NotFound(f"{method}: no such record")
 
 

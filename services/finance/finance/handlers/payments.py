@@ -22,7 +22,7 @@ from sqlalchemy import select
 from finance import policy
 from finance.contracts.payments import PAYMENT_RECORDED, PAYMENT_UPDATED, AllocationIn, PaymentCreate
 from finance.domain import ledger
-from finance.handlers import receivable_state
+from finance.handlers import credit_risk, receivable_state
 from finance.handlers.replicas import CUSTOMERS
 from finance.storage.models import AllocationRow, PaymentRow, ReceivableRow
 from finance.storage.unit import FinanceUnit
@@ -169,6 +169,8 @@ def apply_allocations(
         )
     payment.allocated_minor += total
     unit.session.flush()
+    if made:  # what the customer has overdue changed: its credit risk may have
+        credit_risk.refresh_customer_risk(unit, payment.customer_id)
     return made
 
 

@@ -59,6 +59,16 @@ def receivable_state(row: ReceivableRow, today: date | None = None) -> dict[str,
     }
 
 
+def _leave_overdue(row: ReceivableRow, today: date) -> None:
+    """Settled (or re-planned to a later due date), an instalment leaves the overdue buckets it
+    announced: the overdue timer announces afresh if it ever falls due again."""
+    current = ledger.bucket_of(ledger.overdue_days(row.due_date, today, row.status))
+    if ledger.bucket_rank(current) < ledger.bucket_rank(row.overdue_bucket):
+        row.overdue_bucket = current
+        if current is None:
+            row.overdue_since = None
+
+
 def publish(
     unit: FinanceUnit,
     row: ReceivableRow,
@@ -71,6 +81,7 @@ def publish(
     balance = balance_of(row)
     balance.check()
     row.status = ledger.status_of(balance, cancelled=row.cancelled_at is not None)
+    _leave_overdue(row, today or business_today())
     row.version += 1
     row.updated_at = utcnow()
     unit.session.flush()
