@@ -15,6 +15,7 @@ from nameko.rpc import rpc as plain_rpc
 
 from finance.contracts import SERVICE
 from finance.entrypoints.export import ExportEntrypoints
+from finance.entrypoints.payments import PaymentEntrypoints
 from finance.handlers.replicas import CUSTOMERS
 from finance.storage.models import consumer, directory_users
 from finance.storage.unit import FinanceUnit, sql_units
@@ -22,7 +23,7 @@ from finance.storage.unit import FinanceUnit, sql_units
 ReplicaEntrypoints = replica_entrypoints(CUSTOMERS, directory_users, consumer)
 
 
-class FinanceService(ExportEntrypoints, ReplicaEntrypoints):  # type: ignore[valid-type,misc]
+class FinanceService(PaymentEntrypoints, ExportEntrypoints, ReplicaEntrypoints):  # type: ignore[valid-type,misc]
     name = SERVICE
 
     db = Database()

@@ -12,7 +12,13 @@ RPC (``caller`` first; ValidationError / NotFound / PermissionDenied / Conflict)
     list_payments(caller, filters=None, cursor=None, limit=None) -> Page[Payment]
         filters: customer_id, source, received_after, received_before
     refund(caller, data) -> Payment                 (data: RefundCreate; from unallocated credit)
-    customer_credit(caller, customer_id) -> {customer_id, currency, credit_minor}
+    customer_credit(caller, customer_id) -> CustomerCredit   (unallocated minus refunded, per currency)
+    open_receivables_for_payment(caller, customer_id, currency="CNY") -> list[Receivable]
+        (what the payment form offers: open / partially paid, oldest due first, with outstanding)
+    ledger_check(caller, customer_id=None) -> {violations: [str], checked_at}   (admins)
+
+``PaymentCreate.auto_allocate``: allocate oldest due first instead of naming allocations (the
+explicit list stays the default; asking for both is refused).
 
 Events (full state): ``payment.recorded``, ``payment.updated`` (allocated, refunded, renamed
 customer). The receivables a payment pays are published as ``receivable.updated``.
@@ -22,7 +28,7 @@ from __future__ import annotations
 
 from kernel.kinds import SearchKind
 from kernel.schema import Day, Id, RequestModel
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from finance.contracts.common import Currency, Owned
 
@@ -42,6 +48,15 @@ class Allocation(BaseModel):
     created_at: str | None = None
 
 
+class Refund(BaseModel):
+    id: str
+    amount_minor: int
+    refunded_on: str  # ISO date
+    reason: str
+    created_by: str | None = None
+    created_at: str | None = None
+
+
 class Payment(Owned):
     number: str
     received_on: str  # ISO date
@@ -56,6 +71,17 @@ class Payment(Owned):
     source: str
     created_by: str
     allocations: list[Allocation] = []
+    refunds: list[Refund] = []
+
+
+class CurrencyCredit(BaseModel):
+    currency: str
+    credit_minor: int
+
+
+class CustomerCredit(BaseModel):
+    customer_id: str
+    credits: list[CurrencyCredit]  # one per currency with credit left, CNY first
 
 
 # -- requests (the gateway's REST bodies are these) -----------------------------------------------
@@ -73,6 +99,9 @@ class PaymentCreate(RequestModel):
     reference: str | None = Field(default=None, max_length=200, description="Bank reference / 摘要")
     note: str | None = Field(default=None, max_length=2000)
     allocations: list[AllocationIn] = Field(default_factory=list, max_length=MAX_ALLOCATIONS)
+    auto_allocate: StrictBool = Field(
+        default=False, description="Allocate to the customer's open receivables, oldest due first"
+    )
 
 
 class RefundCreate(RequestModel):
