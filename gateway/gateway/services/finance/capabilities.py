@@ -14,4 +14,5 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "invoices:write": FINANCE,
     "write_offs:approve": FINANCE,  # the service requires finance + manager (or admin)
     "bank_import:write": FINANCE,
+    "ledger:check": frozenset({"admin"}),
 }

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from finance.contracts import SERVICE
 
-from gateway.services.rpc_client import ServiceClient
+from gateway.services.finance.client_payments import PaymentsRpc
 
 
-class FinanceClient(ServiceClient):
+class FinanceClient(PaymentsRpc):
     service_name = SERVICE

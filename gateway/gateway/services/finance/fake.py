@@ -20,4 +20,8 @@ class FakeFinanceService:
         Caller.from_payload(kwargs.get("caller"))
         if method.startswith("list_"):
             return {"items": [], "next_cursor": None}
+        if method == "open_receivables_for_payment":
+            return []
+        if method == "ledger_check":
+            return {"violations": [], "checked_at": "2026-12-01T00:00:00+00:00"}
         raise NotFound(f"{method}: no such record")

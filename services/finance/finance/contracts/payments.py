@@ -104,6 +104,12 @@ class PaymentCreate(RequestModel):
     )
 
 
+class AllocationsCreate(RequestModel):
+    """Using a payment's credit later: ``allocate_payment``'s allocations (REST body)."""
+
+    allocations: list[AllocationIn] = Field(min_length=1, max_length=MAX_ALLOCATIONS)
+
+
 class RefundCreate(RequestModel):
     payment_id: Id
     amount_minor: StrictInt = Field(gt=0, le=10**15, description="Integer minor units (分)")

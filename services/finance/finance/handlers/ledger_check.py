@@ -94,7 +94,9 @@ def _payments(session: Session, customer_id: str | None) -> list[str]:
     for row, allocations, refunds in rows:
         name = f"payment {row.number}"
         if int(allocations) != row.allocated_minor:
-            found.append(f"{name}: allocated {row.allocated_minor} but its allocations sum to {int(allocations)}")
+            found.append(
+                f"{name}: allocated {row.allocated_minor} but its allocations sum to {int(allocations)}"
+            )
         if int(refunds) != row.refunded_minor:
             found.append(f"{name}: refunded {row.refunded_minor} but its refunds sum to {int(refunds)}")
         if min(row.allocated_minor, row.refunded_minor) < 0 or (

@@ -16,7 +16,7 @@ from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kernel.ids import new_id
 from kernel.numbers import next_number
 from kernel.repository import check_version
-from kernel.schema import RequestModel, parse
+from kernel.schema import parse
 from sqlalchemy import Select, select
 
 from finance import policy
@@ -25,6 +25,7 @@ from finance.contracts.payments import (
     PAYMENT_RECORDED,
     PAYMENT_UPDATED,
     AllocationIn,
+    AllocationsCreate,
     PaymentCreate,
 )
 from finance.domain import ledger
@@ -76,7 +77,9 @@ def record_payment(
     wanted = request.allocations
     if request.auto_allocate:
         if wanted:
-            raise ValidationError.for_field("auto_allocate", "name the allocations or ask for auto_allocate, not both")
+            raise ValidationError.for_field(
+                "auto_allocate", "name the allocations or ask for auto_allocate, not both"
+            )
         wanted = oldest_first(unit, row.customer_id, row.currency, row.amount_minor)
     apply_allocations(unit, row, wanted)
     state = full_state(unit, row)
@@ -111,7 +114,7 @@ def oldest_first(unit: FinanceUnit, customer_id: str, currency: str, amount: int
     return plan[:MAX_ALLOCATIONS]
 
 
-def open_receivables_query(customer_id: str, currency: str) -> Select[tuple[ReceivableRow]]:
+def open_receivables_query(customer_id: str, currency: str) -> Select[ReceivableRow]:
     """A customer's open and partially paid receivables in one currency, oldest due first."""
     return (
         select(ReceivableRow)
@@ -129,11 +132,9 @@ def allocate_payment(
 ) -> dict[str, Any]:
     """Use a payment's unallocated credit to pay receivables."""
     require_writer(unit)
-    request = parse(_Allocations, {"allocations": allocations})
+    request = parse(AllocationsCreate, {"allocations": allocations})
     row = load_payment(unit, payment_id, lock=True)
     check_version(row, expected_version, noun="payment")
-    if not request.allocations:
-        raise ValidationError.for_field("allocations", "name at least one receivable")
     apply_allocations(unit, row, request.allocations)
     row.version += 1
     row.updated_at = utcnow()
@@ -221,10 +222,6 @@ def apply_allocations(
     payment.allocated_minor += total
     unit.session.flush()
     return made
-
-
-class _Allocations(RequestModel):
-    allocations: list[AllocationIn]
 
 
 def load_payment(unit: FinanceUnit, payment_id: Any, *, lock: bool = False) -> PaymentRow:

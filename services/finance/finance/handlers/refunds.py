@@ -27,7 +27,8 @@ def refund(unit: FinanceUnit, data: Any) -> dict[str, Any]:
     credit = payment.amount_minor - payment.allocated_minor - payment.refunded_minor
     if request.amount_minor > credit:
         raise ValidationError.for_field(
-            "amount_minor", f"refund at most the payment's unallocated {credit} (asked {request.amount_minor})"
+            "amount_minor",
+            f"refund at most the payment's unallocated {credit} (asked {request.amount_minor})",
         )
     now = utcnow()
     unit.session.add(

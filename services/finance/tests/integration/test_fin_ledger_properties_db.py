@@ -25,7 +25,9 @@ SMALL = st.integers(min_value=1, max_value=60_000)
 OPS = st.lists(
     st.one_of(
         st.tuples(st.just("pay"), SMALL, st.lists(st.tuples(st.integers(0, 3), SMALL), max_size=3)),
-        st.tuples(st.just("allocate"), st.integers(0, 5), st.lists(st.tuples(st.integers(0, 3), SMALL), max_size=2)),
+        st.tuples(
+            st.just("allocate"), st.integers(0, 5), st.lists(st.tuples(st.integers(0, 3), SMALL), max_size=2)
+        ),
         st.tuples(st.just("refund"), st.integers(0, 5), SMALL),
     ),
     min_size=1,
@@ -44,14 +46,17 @@ def test_random_histories_keep_the_ledger_balanced(
 ) -> None:
     acme = customer(SALES1, "A科技有限公司")
     receivables = [
-        finance.run(SYSTEM, add_receivable, acme["id"], amount, date(2026, 10, 1) + timedelta(days=i), seq=i + 1)
+        finance.run(
+            SYSTEM, add_receivable, acme["id"], amount, date(2026, 10, 1) + timedelta(days=i), seq=i + 1
+        )
         for i, amount in enumerate(bills)
     ]
     made: list[dict[str, Any]] = []
 
     def allocations(picks: list[tuple[int, int]]) -> list[dict[str, Any]]:
         return [
-            {"receivable_id": receivables[i % len(receivables)]["id"], "amount_minor": amount} for i, amount in picks
+            {"receivable_id": receivables[i % len(receivables)]["id"], "amount_minor": amount}
+            for i, amount in picks
         ]
 
     for op in ops:
@@ -69,7 +74,12 @@ def test_random_histories_keep_the_ledger_balanced(
                 finance.run(FINANCE, payments.allocate_payment, target["id"], allocations(op[2]), None)
             elif made:
                 target = made[op[1] % len(made)]
-                request = {"payment_id": target["id"], "amount_minor": op[2], "refunded_on": "2026-12-02", "reason": "退"}
+                request = {
+                    "payment_id": target["id"],
+                    "amount_minor": op[2],
+                    "refunded_on": "2026-12-02",
+                    "reason": "退",
+                }
                 finance.run(FINANCE, refunds.refund, request)
         except (ValidationError, Conflict):
             pass  # refused, and (the check below proves it) nothing half-written
@@ -99,7 +109,5 @@ def test_random_histories_keep_the_ledger_balanced(
     assert billed == sum(bills) == paid + outstanding + written_off
     credit = finance.run(FINANCE, payment_reads.customer_credit, acme["id"])["credits"]
     received = sum(p["amount_minor"] for p in made)
-    refunded = sum(
-        finance.run(FINANCE, payment_reads.get_payment, p["id"])["refunded_minor"] for p in made
-    )
+    refunded = sum(finance.run(FINANCE, payment_reads.get_payment, p["id"])["refunded_minor"] for p in made)
     assert sum(c["credit_minor"] for c in credit) == received - paid - refunded >= 0

@@ -27,7 +27,9 @@ def _count(finance: FinanceApp, model: Any) -> int:
     return int(finance.run(SYSTEM, lambda unit: unit.session.scalar(select(func.count()).select_from(model))))
 
 
-def _pay(finance: FinanceApp, customer_id: str, amount: int, *allocations: tuple[str, int], **extra: Any) -> Any:
+def _pay(
+    finance: FinanceApp, customer_id: str, amount: int, *allocations: tuple[str, int], **extra: Any
+) -> Any:
     return finance.run(
         FINANCE,
         payments.record_manual_payment,
@@ -83,12 +85,20 @@ def test_get_names_each_instalment_and_list_filters_by_customer_source_and_dates
         finance.run(FINANCE, payment_reads.list_payments, {"source": "cash"})
 
 
-def test_credit_is_allocated_later_with_if_match_and_audited(finance: FinanceApp, acme: dict[str, Any]) -> None:
+def test_credit_is_allocated_later_with_if_match_and_audited(
+    finance: FinanceApp, acme: dict[str, Any]
+) -> None:
     paid = _pay(finance, acme["id"], 50_000)
     assert paid["unallocated_minor"] == 50_000
     due = finance.run(SYSTEM, add_receivable, acme["id"], 30_000, date(2026, 12, 15))
     with pytest.raises(Conflict):
-        finance.run(FINANCE, payments.allocate_payment, paid["id"], [{"receivable_id": due["id"], "amount_minor": 1}], 9)
+        finance.run(
+            FINANCE,
+            payments.allocate_payment,
+            paid["id"],
+            [{"receivable_id": due["id"], "amount_minor": 1}],
+            9,
+        )
     after = finance.run(
         FINANCE,
         payments.allocate_payment,
@@ -115,10 +125,17 @@ def test_credit_is_allocated_later_with_if_match_and_audited(finance: FinanceApp
     assert refused.value.errors[0]["field"] == "allocations"
 
 
-def test_refund_comes_from_credit_only_and_updates_the_payment(finance: FinanceApp, acme: dict[str, Any]) -> None:
+def test_refund_comes_from_credit_only_and_updates_the_payment(
+    finance: FinanceApp, acme: dict[str, Any]
+) -> None:
     due = finance.run(SYSTEM, add_receivable, acme["id"], 70_000, date(2026, 11, 1))
     paid = _pay(finance, acme["id"], 100_000, (due["id"], 70_000))
-    request = {"payment_id": paid["id"], "amount_minor": 30_001, "refunded_on": "2026-12-02", "reason": "多付"}
+    request = {
+        "payment_id": paid["id"],
+        "amount_minor": 30_001,
+        "refunded_on": "2026-12-02",
+        "reason": "多付",
+    }
     with pytest.raises(ValidationError) as too_much:
         finance.run(FINANCE, refunds.refund, request)
     assert too_much.value.errors[0]["field"] == "amount_minor"
@@ -134,12 +151,16 @@ def test_refund_comes_from_credit_only_and_updates_the_payment(finance: FinanceA
     assert _count(finance, RefundRow) == 1
     events = finance.run(
         SYSTEM,
-        lambda unit: [json.loads(b)["type"] for b in unit.session.scalars(select(outbox.c.body).order_by(outbox.c.seq))],
+        lambda unit: [
+            json.loads(b)["type"] for b in unit.session.scalars(select(outbox.c.body).order_by(outbox.c.seq))
+        ],
     )
     assert events[-1] == "payment.updated"
 
 
-def test_the_entry_form_offers_open_receivables_oldest_first(finance: FinanceApp, acme: dict[str, Any]) -> None:
+def test_the_entry_form_offers_open_receivables_oldest_first(
+    finance: FinanceApp, acme: dict[str, Any]
+) -> None:
     late = finance.run(SYSTEM, add_receivable, acme["id"], 10_000, date(2026, 12, 1), seq=2)
     early = finance.run(SYSTEM, add_receivable, acme["id"], 20_000, date(2026, 10, 1), seq=1)
     finance.run(SYSTEM, add_receivable, acme["id"], 5_000, date(2026, 9, 1), currency="USD")
@@ -147,7 +168,10 @@ def test_the_entry_form_offers_open_receivables_oldest_first(finance: FinanceApp
     _pay(finance, acme["id"], 1_000, (settled["id"], 1_000))
     _pay(finance, acme["id"], 5_000, (early["id"], 5_000))
     offered = finance.run(FINANCE, payment_reads.open_receivables_for_payment, acme["id"], "CNY")
-    assert [(r["id"], r["outstanding_minor"]) for r in offered] == [(early["id"], 15_000), (late["id"], 10_000)]
+    assert [(r["id"], r["outstanding_minor"]) for r in offered] == [
+        (early["id"], 15_000),
+        (late["id"], 10_000),
+    ]
     assert finance.run(SUPPORT, payment_reads.open_receivables_for_payment, acme["id"], "CNY") == []
     with pytest.raises(ValidationError):
         finance.run(FINANCE, payment_reads.open_receivables_for_payment, acme["id"], "yuan")
@@ -171,9 +195,13 @@ def test_auto_allocate_pays_oldest_first_and_keeps_the_rest_as_credit(
     assert finance.run(SYSTEM, lambda unit: ledger_check.check_ledger(unit.session)) == []
 
 
-def test_refusals_leave_nothing_written(finance: FinanceApp, acme: dict[str, Any], customer: Customer) -> None:
+def test_refusals_leave_nothing_written(
+    finance: FinanceApp, acme: dict[str, Any], customer: Customer
+) -> None:
     ours = finance.run(SYSTEM, add_receivable, acme["id"], 10_000, date(2026, 11, 1))
-    dollars = finance.run(SYSTEM, add_receivable, acme["id"], 10_000, date(2026, 11, 1), currency="USD", seq=2)
+    dollars = finance.run(
+        SYSTEM, add_receivable, acme["id"], 10_000, date(2026, 11, 1), currency="USD", seq=2
+    )
     other = customer(SALES2, "B贸易有限公司")
     theirs = finance.run(SYSTEM, add_receivable, other["id"], 10_000, date(2026, 11, 1))
     before = (_count(finance, PaymentRow), _count(finance, AllocationRow), _count(finance, outbox))
@@ -240,7 +268,9 @@ def test_concurrent_payments_on_one_instalment_never_over_pay_it(
     assert finance.run(SYSTEM, lambda unit: ledger_check.check_ledger(unit.session)) == []
 
 
-def test_ledger_check_finds_a_tampered_ledger_and_is_for_admins(finance: FinanceApp, acme: dict[str, Any]) -> None:
+def test_ledger_check_finds_a_tampered_ledger_and_is_for_admins(
+    finance: FinanceApp, acme: dict[str, Any]
+) -> None:
     due = finance.run(SYSTEM, add_receivable, acme["id"], 10_000, date(2026, 11, 1))
     paid = _pay(finance, acme["id"], 10_000, (due["id"], 4_000))
     assert finance.run(ADMIN, ledger_check.ledger_check, acme["id"])["violations"] == []
