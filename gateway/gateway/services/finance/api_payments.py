@@ -12,7 +12,6 @@ GET  /api/v1/ledger-check?customer_id=                                  (admins)
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -33,6 +32,10 @@ get_finance = FinanceClient.dependency()
 Finance = Annotated[FinanceClient, Depends(get_finance)]
 RecordFilter = Annotated[str | None, Query(min_length=1, max_length=64)]
 Source = Annotated[str | None, Query(pattern=f"^({'|'.join(c.PAYMENT_SOURCES)})$")]
+# A day as text (YYYY-MM-DD); the service parses it and names the filter if it is no real day.
+DayQuery = Annotated[
+    str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="A day, YYYY-MM-DD (inclusive)")
+]
 CurrencyQuery = Annotated[str, Query(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
 
 
@@ -71,11 +74,7 @@ class LedgerCheckOut(ResponseModel):
 
 
 def _filters(**values: Any) -> dict[str, Any]:
-    return {
-        key: value if not isinstance(value, date) else value.isoformat()
-        for key, value in values.items()
-        if value is not None
-    }
+    return {key: value for key, value in values.items() if value is not None}
 
 
 # -- /api/v1/payments ------------------------------------------------------------------------------
@@ -87,8 +86,8 @@ async def list_payments(
     service: Finance,
     customer_id: RecordFilter = None,
     source: Source = None,
-    received_after: date | None = Query(None, description="On or after this day"),
-    received_before: date | None = Query(None, description="On or before this day"),
+    received_after: DayQuery = None,
+    received_before: DayQuery = None,
     limit: Limit = 50,
     cursor: Cursor = None,
     user: UserRecord = Depends(requires("payments:read")),

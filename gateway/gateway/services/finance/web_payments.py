@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
@@ -87,13 +87,13 @@ async def payment_list(
     finance: Finance,
     customer_id: str | None = Query(None, max_length=64),
     source: str | None = Query(None, pattern=f"^({'|'.join(c.PAYMENT_SOURCES)})?$"),
-    received_after: date | None = Query(None),
-    received_before: date | None = Query(None),
+    received_after: str | None = Query(None, pattern=r"^(\d{4}-\d{2}-\d{2})?$"),
+    received_before: str | None = Query(None, pattern=r"^(\d{4}-\d{2}-\d{2})?$"),
     cursor: str | None = Query(None, max_length=2048),
 ) -> Response:
     require(user, "payments:read")
     query = {
-        key: value.isoformat() if isinstance(value, date) else value
+        key: value
         for key, value in (
             ("customer_id", customer_id),
             ("source", source),
