@@ -86,7 +86,7 @@ class FinanceStub:
         self.calls.append((method, kwargs))
         if method in self.errors:
             raise self.errors[method]
-        if method in ("record_payment", "get_payment", "allocate_payment", "refund"):
+        if method in ("record_payment", "get_payment", "allocate_payment", "refund", "void_payment"):
             return self.payment
         if method == "list_payments":
             return {"items": [self.payment], "next_cursor": None}
@@ -353,3 +353,29 @@ def test_the_payment_page_lists_allocations_and_refunds_from_credit(client, fin,
     seller = client.get("/payments/p1")
     assert seller.status_code == 200 and 'data-testid="refund-form"' not in seller.text
     assert client.get("/payments/new").status_code == 403
+
+
+def test_void_a_mistaken_payment(client, fin, finance, sales1, token_for):
+    voided = client.post(
+        "/api/v1/payments/p1/void",
+        json={"reason": "录错客户"},
+        headers={**token_for(finance), "If-Match": '"1"'},
+    )
+    assert voided.status_code == 200
+    assert fin.made("void_payment") == [{"payment_id": "p1", "reason": "录错客户", "expected_version": 1}]
+    assert client.post("/api/v1/payments/p1/void", json={}, headers=token_for(finance)).status_code == 422
+    assert (
+        client.post("/api/v1/payments/p1/void", json={"reason": "x"}, headers=token_for(sales1)).status_code
+        == 403
+    )
+    assert browser_login(client, "finance").status_code == 303
+    page = client.get("/payments/p1")
+    assert 'data-testid="void-form"' in page.text
+    form = {"csrf_token": csrf_of(page.text), "version": "1", "void_reason": "重复录入"}
+    assert client.post("/payments/p1/void", data=form, follow_redirects=False).status_code == 303
+    assert fin.made("void_payment")[-1] == {"payment_id": "p1", "reason": "重复录入", "expected_version": 1}
+    fin.payment = _payment(
+        status="voided", voided_at="2026-12-02T01:00:00Z", void_reason="重复录入", allocations=[]
+    )
+    shown = client.get("/payments/p1").text
+    assert 'data-testid="payment-void-badge"' in shown and 'data-testid="void-form"' not in shown

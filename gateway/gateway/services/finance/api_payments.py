@@ -5,6 +5,7 @@ POST /api/v1/payments {customer_id, received_on, amount_minor, currency, payer, 
 GET  /api/v1/payments?customer_id=&source=&received_after=&received_before=   (cursor paging)
 GET  /api/v1/payments/{id}                                              (ETag)
 POST /api/v1/payments/{id}/allocations {allocations}                   (If-Match: use credit later)
+POST /api/v1/payments/{id}/void {reason}                               (If-Match: undo a mistake)
 POST /api/v1/refunds {payment_id, amount_minor, refunded_on, reason}    → 201 (Idempotency-Key)
 GET  /api/v1/customers/{id}/credit, /api/v1/customers/{id}/open-receivables?currency=
 GET  /api/v1/ledger-check?customer_id=                                  (admins)
@@ -41,6 +42,10 @@ CurrencyQuery = Annotated[str, Query(pattern=r"^[A-Z]{3}$", description="ISO 421
 
 # -- bodies ----------------------------------------------------------------------------------------
 class PaymentCreate(c.PaymentCreate):
+    pass
+
+
+class PaymentVoid(c.PaymentVoid):
     pass
 
 
@@ -132,6 +137,23 @@ async def allocate_payment(
     version = expected_version(if_match, None)
     allocations = body.model_dump(mode="json")["allocations"]
     return record_response(await service.allocate_payment(user.caller, payment_id, allocations, version))
+
+
+@payments.post(
+    "/{payment_id}/void",
+    response_model=PaymentOut,
+    summary="Void a payment recorded by mistake: its allocations are undone (not once refunded)",
+    responses={**NOT_FOUND, **CONFLICT},
+)
+async def void_payment(
+    payment_id: RecordId,
+    body: PaymentVoid,
+    service: Finance,
+    if_match: IfMatch = None,
+    user: UserRecord = Depends(requires("payments:write")),
+) -> JSONResponse:
+    version = expected_version(if_match, None)
+    return record_response(await service.void_payment(user.caller, payment_id, body.reason, version))
 
 
 # -- /api/v1/refunds -------------------------------------------------------------------------------

@@ -23,6 +23,11 @@ class PaymentsRpc(ServiceClient):
     ) -> Record: ...
 
     @rpc_method
+    async def void_payment(
+        self, caller: Caller, payment_id: str, reason: str, expected_version: int | None
+    ) -> Record: ...
+
+    @rpc_method
     async def get_payment(self, caller: Caller, payment_id: str) -> Record: ...
 
     @rpc_method

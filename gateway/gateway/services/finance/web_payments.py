@@ -245,6 +245,18 @@ async def payment_refund(request: Request, payment_id: str, user: WebUser, finan
     return RedirectResponse(_url(payment_id), status_code=303)
 
 
+@router.post("/payments/{payment_id}/void")
+async def payment_void(request: Request, payment_id: str, user: WebUser, finance: Finance) -> Response:
+    require(user, "payments:write")
+    values = await read_form(request)
+    version = int(values["version"]) if values.get("version", "").isdigit() else None
+    try:
+        await finance.void_payment(user.caller, payment_id, values.get("void_reason", "").strip(), version)
+    except (ValidationError, Conflict) as exc:
+        return await _refused(request, user, finance, payment_id, exc, values)
+    return RedirectResponse(_url(payment_id), status_code=303)
+
+
 async def _refused(
     request: Request,
     user: Any,

@@ -12,6 +12,8 @@ RPC (``caller`` first; ValidationError / NotFound / PermissionDenied / Conflict)
     list_payments(caller, filters=None, cursor=None, limit=None) -> Page[Payment]
         filters: customer_id, source, received_after, received_before
     refund(caller, data) -> Payment                 (data: RefundCreate; from unallocated credit)
+    void_payment(caller, payment_id, reason, expected_version=None) -> Payment
+        (a payment recorded by mistake: its allocations are undone, it is no credit; not once refunded)
     customer_credit(caller, customer_id) -> CustomerCredit   (unallocated minus refunded, per currency)
     open_receivables_for_payment(caller, customer_id, currency="CNY") -> list[Receivable]
         (what the payment form offers: open / partially paid, oldest due first, with outstanding)
@@ -35,6 +37,7 @@ from finance.contracts.common import Currency, Owned
 PAYMENT_RECORDED = "payment.recorded"
 PAYMENT_UPDATED = "payment.updated"
 PAYMENT_SOURCES = ("manual", "bank_import")
+PAYMENT_STATUSES = ("recorded", "voided")
 MAX_ALLOCATIONS = 200
 
 
@@ -70,6 +73,10 @@ class Payment(Owned):
     note: str | None = None
     source: str
     created_by: str
+    status: str = "recorded"  # recorded | voided
+    voided_at: str | None = None
+    voided_by: str | None = None
+    void_reason: str | None = None
     allocations: list[Allocation] = []
     refunds: list[Refund] = []
 
@@ -108,6 +115,10 @@ class AllocationsCreate(RequestModel):
     """Using a payment's credit later: ``allocate_payment``'s allocations (REST body)."""
 
     allocations: list[AllocationIn] = Field(min_length=1, max_length=MAX_ALLOCATIONS)
+
+
+class PaymentVoid(RequestModel):
+    reason: str = Field(min_length=1, max_length=2000, description="Why the payment is void")
 
 
 class RefundCreate(RequestModel):

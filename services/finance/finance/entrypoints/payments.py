@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from kernel.entrypoints import rpc
 
-from finance.handlers import ledger_check, payment_reads, payments, refunds
+from finance.handlers import ledger_check, payment_reads, payment_voids, payments, refunds
 
 
 class PaymentEntrypoints:
     record_payment = rpc(payments.record_manual_payment)
     allocate_payment = rpc(payments.allocate_payment)
+    void_payment = rpc(payment_voids.void_payment)
     refund = rpc(refunds.refund)
     get_payment = rpc(payment_reads.get_payment)
     list_payments = rpc(payment_reads.list_payments)

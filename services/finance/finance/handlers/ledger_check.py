@@ -99,6 +99,10 @@ def _payments(session: Session, customer_id: str | None) -> list[str]:
             )
         if int(refunds) != row.refunded_minor:
             found.append(f"{name}: refunded {row.refunded_minor} but its refunds sum to {int(refunds)}")
+        if row.voided_at is not None and (row.allocated_minor or row.refunded_minor):
+            found.append(
+                f"{name}: void but still allocated {row.allocated_minor} / refunded {row.refunded_minor}"
+            )
         if min(row.allocated_minor, row.refunded_minor) < 0 or (
             row.allocated_minor + row.refunded_minor > row.amount_minor
         ):
@@ -157,7 +161,7 @@ def _customers(session: Session, customer_id: str | None) -> list[str]:
             PaymentRow.currency,
             func.sum(PaymentRow.amount_minor - PaymentRow.allocated_minor - PaymentRow.refunded_minor),
         )
-        .where(_of(PaymentRow.customer_id, customer_id))
+        .where(_of(PaymentRow.customer_id, customer_id), PaymentRow.voided_at.is_(None))
         .group_by(PaymentRow.customer_id, PaymentRow.currency)
         .order_by(PaymentRow.customer_id, PaymentRow.currency)
     ).all()

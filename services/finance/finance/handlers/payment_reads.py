@@ -53,7 +53,7 @@ def customer_credit(unit: FinanceUnit, customer_id: Any) -> dict[str, Any]:
     left = PaymentRow.amount_minor - PaymentRow.allocated_minor - PaymentRow.refunded_minor
     rows = unit.session.execute(
         select(PaymentRow.currency, func.sum(left))
-        .where(PaymentRow.customer_id == customer, _visible_payments(unit))
+        .where(PaymentRow.customer_id == customer, PaymentRow.voided_at.is_(None), _visible_payments(unit))
         .group_by(PaymentRow.currency)
     ).all()
     credits = [

@@ -159,6 +159,7 @@ def apply_allocations(
     unit: FinanceUnit, payment: PaymentRow, requested: Iterable[AllocationIn]
 ) -> list[AllocationRow]:
     """Pay each named receivable from ``payment``; refuse what would over-pay either side."""
+    require_live(payment)
     wanted = list(requested)
     ids = [a.receivable_id for a in wanted]
     if len(set(ids)) != len(ids):
@@ -224,6 +225,13 @@ def apply_allocations(
     return made
 
 
+def require_live(payment: PaymentRow) -> None:
+    if payment.voided_at is not None:
+        raise Conflict(
+            f"payment {payment.number} is void", [{"field": "payment_id", "message": "the payment is void"}]
+        )
+
+
 def load_payment(unit: FinanceUnit, payment_id: Any, *, lock: bool = False) -> PaymentRow:
     if not isinstance(payment_id, str) or not payment_id:
         raise ValidationError.for_field("payment_id", "must be a non-empty string")
@@ -287,12 +295,19 @@ def payment_state(
         "amount_minor": row.amount_minor,
         "allocated_minor": row.allocated_minor,
         "refunded_minor": row.refunded_minor,
-        "unallocated_minor": row.amount_minor - row.allocated_minor - row.refunded_minor,
+        # the customer's credit from this payment (none from a void one)
+        "unallocated_minor": 0
+        if row.voided_at is not None
+        else row.amount_minor - row.allocated_minor - row.refunded_minor,
         "payer": row.payer,
         "reference": row.reference,
         "note": row.note,
         "source": row.source,
         "created_by": row.created_by,
+        "status": "voided" if row.voided_at is not None else "recorded",
+        "voided_at": isoformat(row.voided_at),
+        "voided_by": row.voided_by,
+        "void_reason": row.void_reason,
         "allocations": [
             {
                 "id": a.id,

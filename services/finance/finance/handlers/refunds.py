@@ -11,7 +11,7 @@ from kernel.ids import new_id
 from kernel.schema import parse
 
 from finance.contracts.payments import PAYMENT_UPDATED, RefundCreate
-from finance.handlers.payments import full_state, load_payment, require_writer
+from finance.handlers.payments import full_state, load_payment, require_live, require_writer
 from finance.storage.models import RefundRow
 from finance.storage.unit import FinanceUnit
 
@@ -24,6 +24,7 @@ def refund(unit: FinanceUnit, data: Any) -> dict[str, Any]:
     if not reason:
         raise ValidationError.for_field("reason", "say why the money goes back")
     payment = load_payment(unit, request.payment_id, lock=True)
+    require_live(payment)
     credit = payment.amount_minor - payment.allocated_minor - payment.refunded_minor
     if request.amount_minor > credit:
         raise ValidationError.for_field(

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from finance.app import FinanceApp
-from finance.handlers import ledger_check, payment_reads, payments, refunds
+from finance.handlers import ledger_check, payment_reads, payment_voids, payments, refunds
 from finance.storage.models import AllocationRow, PaymentRow, ReceivableRow, RefundRow, audit_log, outbox
 from finance_ledger_fixtures import add_receivable
 from finance_testkit import ADMIN, FINANCE, SALES1, SALES2, SUPPORT
@@ -286,3 +286,60 @@ def test_ledger_check_finds_a_tampered_ledger_and_is_for_admins(
     assert any("allocations sum to 4000" in v for v in found)
     assert any("refunded 3000 but its refunds sum to 0" in v for v in found)
     assert len(found) == 2
+
+
+def test_voiding_a_mistaken_payment_undoes_its_allocations(finance: FinanceApp, acme: dict[str, Any]) -> None:
+    due = finance.run(SYSTEM, add_receivable, acme["id"], 10_000, date(2026, 11, 1))
+    paid = _pay(finance, acme["id"], 15_000, (due["id"], 10_000))
+    with pytest.raises(PermissionDenied):
+        finance.run(SALES1, payment_voids.void_payment, paid["id"], "录错了")
+    with pytest.raises(ValidationError) as no_reason:
+        finance.run(FINANCE, payment_voids.void_payment, paid["id"], " ")
+    assert no_reason.value.errors[0]["field"] == "reason"
+    with pytest.raises(Conflict):
+        finance.run(FINANCE, payment_voids.void_payment, paid["id"], "录错了", 7)
+    void = finance.run(FINANCE, payment_voids.void_payment, paid["id"], "录错了客户", paid["version"])
+    assert (void["status"], void["allocated_minor"], void["unallocated_minor"], void["allocations"]) == (
+        "voided",
+        0,
+        0,
+        [],
+    )
+    assert void["void_reason"] == "录错了客户" and void["voided_by"] == "u-finance"
+    row = finance.run(SYSTEM, lambda unit: unit.session.get(ReceivableRow, due["id"]))
+    assert (row.paid_minor, row.status) == (0, "open")
+    assert finance.run(FINANCE, payment_reads.customer_credit, acme["id"])["credits"] == []
+    assert finance.run(SYSTEM, lambda unit: ledger_check.check_ledger(unit.session)) == []
+    audit = finance.run(
+        SYSTEM,
+        lambda unit: unit.session.execute(
+            select(audit_log.c.action, audit_log.c.changes).where(
+                audit_log.c.entity_id == paid["id"], audit_log.c.action == "voided"
+            )
+        ).one(),
+    )
+    assert audit.changes["allocations"] == [[{"receivable_id": due["id"], "amount_minor": 10_000}], []]
+    with pytest.raises(Conflict):  # void is final: no second void, no allocation, no refund
+        finance.run(FINANCE, payment_voids.void_payment, paid["id"], "again")
+    with pytest.raises(Conflict):
+        finance.run(
+            FINANCE, payments.allocate_payment, paid["id"], [{"receivable_id": due["id"], "amount_minor": 1}]
+        )
+    with pytest.raises(Conflict):
+        finance.run(
+            FINANCE,
+            refunds.refund,
+            {"payment_id": paid["id"], "amount_minor": 1, "refunded_on": "2026-12-02", "reason": "x"},
+        )
+
+
+def test_a_refunded_payment_cannot_be_voided(finance: FinanceApp, acme: dict[str, Any]) -> None:
+    paid = _pay(finance, acme["id"], 5_000)
+    finance.run(
+        FINANCE,
+        refunds.refund,
+        {"payment_id": paid["id"], "amount_minor": 1_000, "refunded_on": "2026-12-02", "reason": "退"},
+    )
+    with pytest.raises(Conflict) as refused:
+        finance.run(FINANCE, payment_voids.void_payment, paid["id"], "录错了")
+    assert refused.value.errors[0]["field"] == "payment_id"

@@ -65,3 +65,17 @@ def test_money_is_never_a_float_a_bool_or_text(value: Any) -> None:
 def test_no_float_passes_as_minor_units(value: float) -> None:
     with pytest.raises(ValidationError):
         ledger.require_minor(value, "amount_minor")
+
+
+@given(amount=st.integers(1, 10**6), paid=st.integers(1, 10**6), cancelled=st.booleans())
+def test_undoing_an_allocation_restores_what_is_owed(amount: int, paid: int, cancelled: bool) -> None:
+    paid = min(paid, amount)
+    before = ledger.Balance(amount, 0, 0)
+    after = ledger.allocate(before, paid)
+    if cancelled:
+        after = ledger.cancel(after)
+    undone = ledger.unallocate(after, paid, cancelled=cancelled)
+    undone.check()
+    assert undone == (ledger.Balance(0, 0, 0) if cancelled else before)
+    with pytest.raises(ValidationError):
+        ledger.unallocate(undone, 1)
