@@ -15,6 +15,7 @@ from kernel.clock import isoformat, utcnow
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kernel.ids import new_id
 from kernel.numbers import next_number
+from kernel.replicas import CustomerRef
 from kernel.repository import check_version
 from kernel.schema import parse
 from sqlalchemy import Select, select
@@ -335,3 +336,32 @@ def payment_state(
         "created_at": isoformat(row.created_at),
         "updated_at": isoformat(row.updated_at),
     }
+
+
+def republish_for_customer(unit: FinanceUnit, ref: CustomerRef) -> None:
+    """A payment carries its customer's name, owner and team (its read policy and search document
+    do): take the new ones and publish it again (not audited: nothing of the payment changed)."""
+    rows = unit.session.scalars(
+        select(PaymentRow)
+        .where(PaymentRow.customer_id == ref.id)
+        .order_by(PaymentRow.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    for row in rows:
+        row.customer_name, row.customer_owner_id = ref.name, ref.owner_id
+        row.owner_id, row.team_id = ref.owner_id, ref.team_id
+        row.version += 1
+        row.updated_at = utcnow()
+        unit.session.flush()
+        unit.record(
+            "payment",
+            "updated",
+            full_state(unit, row),
+            customer_id=row.customer_id,
+            event_type=PAYMENT_UPDATED,
+        )
+
+
+if republish_for_customer not in CUSTOMERS.republishers:
+    CUSTOMERS.republishers.append(republish_for_customer)

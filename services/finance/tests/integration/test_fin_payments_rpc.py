@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 from finance.app import FinanceApp
 from finance.handlers import ledger_check, payment_reads, payment_voids, payments, refunds
+from finance.handlers.replicas import CUSTOMERS
 from finance.storage.models import AllocationRow, PaymentRow, ReceivableRow, RefundRow, audit_log, outbox
 from finance_ledger_fixtures import add_receivable
 from finance_testkit import ADMIN, FINANCE, SALES1, SALES2, SUPPORT
+from kernel.envelope import make_event
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kernel.identity import SYSTEM
 from sqlalchemy import func, select
@@ -343,3 +345,26 @@ def test_a_refunded_payment_cannot_be_voided(finance: FinanceApp, acme: dict[str
     with pytest.raises(Conflict) as refused:
         finance.run(FINANCE, payment_voids.void_payment, paid["id"], "录错了")
     assert refused.value.errors[0]["field"] == "payment_id"
+
+
+def test_a_renamed_customer_republishes_its_payments(finance: FinanceApp, acme: dict[str, Any]) -> None:
+    paid = _pay(finance, acme["id"], 5_000)
+    renamed = {**acme, "name": "A科技集团有限公司", "owner_id": "u-sales2", "version": acme["version"] + 1}
+    event = make_event(
+        type="customer.updated",
+        source="customers",
+        aggregate_type="customer",
+        aggregate_id=acme["id"],
+        version=renamed["version"],
+        actor_id="u-sales1",
+        data=renamed,
+    )
+    finance.run(SYSTEM, CUSTOMERS.changed, event)
+    now = finance.run(FINANCE, payment_reads.get_payment, paid["id"])
+    assert (now["customer_name"], now["customer_owner_id"], now["version"]) == (
+        "A科技集团有限公司",
+        "u-sales2",
+        2,
+    )
+    assert [p["id"] for p in finance.run(SALES2, payment_reads.list_payments)["items"]] == [paid["id"]]
+    assert finance.run(SALES1, payment_reads.list_payments)["items"] == []
