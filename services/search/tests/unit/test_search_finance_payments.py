@@ -49,3 +49,8 @@ def test_a_payment_hit_carries_its_number_and_day() -> None:
     hit = {"_source": {k: doc.get(k) for k in SOURCE_FIELDS if k in doc}, "_score": 1.0, "sort": [1]}
     item = shape_search({"hits": {"total": {"value": 1}, "hits": [hit]}}, 5)["items"][0]
     assert (item["kind"], item["number"], item["received_on"]) == ("payment", "PAY-2026-000042", "2026-12-01")
+
+
+def test_a_void_payment_says_so() -> None:
+    doc = to_index_op(record("payment", _payment(status="voided", void_reason="录错客户"))).source
+    assert doc["status"] == "voided" and "已作废" in doc["orig"]["summary"]
