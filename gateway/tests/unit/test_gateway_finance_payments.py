@@ -379,3 +379,15 @@ def test_void_a_mistaken_payment(client, fin, finance, sales1, token_for):
     )
     shown = client.get("/payments/p1").text
     assert 'data-testid="payment-void-badge"' in shown and 'data-testid="void-form"' not in shown
+
+
+def test_the_customer_page_has_a_payments_tab_for_finance_not_support(client, fin, finance, make_user):
+    assert browser_login(client, "finance").status_code == 303
+    page = client.get("/customers/c1?tab=payments")
+    assert page.status_code == 200 and 'data-testid="customer-payment-row"' in page.text
+    assert "/payments/new?customer_id=c1" in page.text and "¥5.00" in page.text  # the credit
+    assert fin.made("list_payments")[-1]["filters"] == {"customer_id": "c1"}
+    make_user("support", ["support"], "team-support")
+    client.cookies.clear()
+    assert browser_login(client, "support").status_code == 303
+    assert 'data-testid="tab-payments"' not in client.get("/customers/c1").text

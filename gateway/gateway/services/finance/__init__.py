@@ -6,7 +6,7 @@ from pathlib import Path
 
 from finance.contracts import SERVICE
 
-from gateway.services import NavLink, ServiceModule
+from gateway.services import CustomerTab, NavLink, ServiceModule
 from gateway.services.finance import api_payments, capabilities, web_payments
 
 MODULE = ServiceModule(
@@ -17,5 +17,14 @@ MODULE = ServiceModule(
     templates=Path(__file__).resolve().parent / "templates",
     capabilities=capabilities.CAPABILITIES,
     fake="gateway.services.finance.fake:FakeFinanceService",
+    customer_tabs=(
+        CustomerTab(
+            "payments",
+            "回款 Payments",
+            "payments:read",
+            "payments_customer_tab.html",
+            web_payments.customer_tab,
+        ),
+    ),
     nav=(NavLink("payments", "/payments", "回款 Payments", capability="payments:read"),),
 )

@@ -22,6 +22,7 @@ from finance.contracts import payments as c
 from kernel.errors import Conflict, FieldErrors, NotFound, PanoramaError, ValidationError
 from kernel.money import format_money
 
+from gateway.api.deps import app_settings
 from gateway.auth.permissions import allowed, require
 from gateway.services.customers.api import Customers
 from gateway.services.finance.api_payments import Finance
@@ -269,6 +270,23 @@ async def _refused(
     context["errors"] = form_errors(exc)
     context["values"] = {**context["values"], **values}
     return render(request, "payments_detail.html", context, status_code=exc.status)
+
+
+# -- the customer page's "payments" tab ----------------------------------------------------------------
+async def customer_tab(request: Request, user: Any, customer_id: str) -> dict[str, Any]:
+    """The customer's latest payments and their credit (``CustomerTab`` "payments")."""
+    finance = FinanceClient(request.app.state.rpc, getattr(app_settings(request), "finance_service", None))
+    page, credit = await asyncio.gather(
+        finance.list_payments(user.caller, {"customer_id": customer_id}, None, 20),
+        finance.customer_credit(user.caller, customer_id),
+    )
+    return {
+        **_common(),
+        "pay_payments": page["items"],
+        "pay_more": bool(page.get("next_cursor")),
+        "pay_credit": credit["credits"],
+        "pay_customer_id": customer_id,
+    }
 
 
 ROUTERS: tuple[APIRouter, ...] = (router,)
