@@ -6,6 +6,8 @@ one its balance gives, and what it was paid is exactly the sum of its allocation
 of its own customer and currency). Per payment: its allocated and refunded totals are the sums of
 its rows and together never exceed what was received. Per customer: billed = paid + outstanding +
 written off, and no credit below zero.
+
+The rules are SQL predicates, so on a production-sized ledger only the offending rows are read.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from kernel.clock import isoformat, utcnow
 from kernel.errors import PermissionDenied
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from finance.domain import ledger
@@ -43,16 +45,38 @@ def _of(column: Any, customer_id: str | None) -> ColumnElement[bool]:
     return column == customer_id if customer_id is not None else true()
 
 
+def _expected_status() -> ColumnElement[str]:
+    """``ledger.status_of`` in SQL, so only the rows that break a rule leave the database."""
+    r = ReceivableRow
+    outstanding = r.amount_minor - r.paid_minor - r.written_off_minor
+    return case(
+        (r.cancelled_at.is_not(None), "cancelled"),
+        (and_(outstanding == 0, r.written_off_minor > 0, r.paid_minor == 0), "written_off"),
+        (outstanding == 0, "paid"),
+        (or_(r.paid_minor > 0, r.written_off_minor > 0), "partially_paid"),
+        else_="open",
+    )
+
+
 def _receivables(session: Session, customer_id: str | None) -> list[str]:
     paid = (
         select(AllocationRow.receivable_id, func.sum(AllocationRow.amount_minor).label("total"))
         .group_by(AllocationRow.receivable_id)
         .subquery()
     )
+    r = ReceivableRow
+    allocated = func.coalesce(paid.c.total, 0)
+    suspect = or_(
+        r.paid_minor < 0,
+        r.written_off_minor < 0,
+        r.paid_minor + r.written_off_minor > r.amount_minor,
+        r.status != _expected_status(),
+        allocated != r.paid_minor,
+    )
     rows = session.execute(
-        select(ReceivableRow, func.coalesce(paid.c.total, 0))
+        select(ReceivableRow, allocated)
         .outerjoin(paid, paid.c.receivable_id == ReceivableRow.id)
-        .where(_of(ReceivableRow.customer_id, customer_id))
+        .where(_of(ReceivableRow.customer_id, customer_id), suspect)
         .order_by(ReceivableRow.id)
     ).all()
     found: list[str] = []
@@ -83,11 +107,21 @@ def _payments(session: Session, customer_id: str | None) -> list[str]:
         .group_by(RefundRow.payment_id)
         .subquery()
     )
+    p = PaymentRow
+    allocations, refunds = func.coalesce(allocated.c.total, 0), func.coalesce(refunded.c.total, 0)
+    suspect = or_(
+        allocations != p.allocated_minor,
+        refunds != p.refunded_minor,
+        and_(p.voided_at.is_not(None), or_(p.allocated_minor != 0, p.refunded_minor != 0)),
+        p.allocated_minor < 0,
+        p.refunded_minor < 0,
+        p.allocated_minor + p.refunded_minor > p.amount_minor,
+    )
     rows = session.execute(
-        select(PaymentRow, func.coalesce(allocated.c.total, 0), func.coalesce(refunded.c.total, 0))
+        select(PaymentRow, allocations, refunds)
         .outerjoin(allocated, allocated.c.payment_id == PaymentRow.id)
         .outerjoin(refunded, refunded.c.payment_id == PaymentRow.id)
-        .where(_of(PaymentRow.customer_id, customer_id))
+        .where(_of(PaymentRow.customer_id, customer_id), suspect)
         .order_by(PaymentRow.id)
     ).all()
     found: list[str] = []

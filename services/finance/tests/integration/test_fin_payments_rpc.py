@@ -274,6 +274,7 @@ def test_ledger_check_finds_a_tampered_ledger_and_is_for_admins(
     finance: FinanceApp, acme: dict[str, Any]
 ) -> None:
     due = finance.run(SYSTEM, add_receivable, acme["id"], 10_000, date(2026, 11, 1))
+    second = finance.run(SYSTEM, add_receivable, acme["id"], 10_000, date(2026, 12, 1), seq=2)
     paid = _pay(finance, acme["id"], 10_000, (due["id"], 4_000))
     assert finance.run(ADMIN, ledger_check.ledger_check, acme["id"])["violations"] == []
     with pytest.raises(PermissionDenied):
@@ -282,12 +283,14 @@ def test_ledger_check_finds_a_tampered_ledger_and_is_for_admins(
     def tamper(unit: Any) -> None:
         unit.session.get(ReceivableRow, due["id"]).paid_minor = 5_000
         unit.session.get(PaymentRow, paid["id"]).refunded_minor = 3_000  # the CHECK stops more
+        unit.session.get(ReceivableRow, second["id"]).status = "paid"
 
     finance.run(SYSTEM, tamper)
     found = finance.run(ADMIN, ledger_check.ledger_check)["violations"]
     assert any("allocations sum to 4000" in v for v in found)
     assert any("refunded 3000 but its refunds sum to 0" in v for v in found)
-    assert len(found) == 2
+    assert any("status paid, its balance says open" in v for v in found)
+    assert len(found) == 3
 
 
 def test_voiding_a_mistaken_payment_undoes_its_allocations(finance: FinanceApp, acme: dict[str, Any]) -> None:
