@@ -391,3 +391,28 @@ def test_the_customer_page_has_a_payments_tab_for_finance_not_support(client, fi
     client.cookies.clear()
     assert browser_login(client, "support").status_code == 303
     assert 'data-testid="tab-payments"' not in client.get("/customers/c1").text
+
+
+def test_a_refused_allocation_is_shown_on_its_row(client, fin, finance):
+    assert browser_login(client, "finance").status_code == 303
+    page = client.get("/payments/new?customer_id=c1")
+    assert 'href="/static/finance-payments.css"' in page.text
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "customer_id": "c1",
+        "amount": "2000",
+        "received_on": "2026-12-01",
+        "alloc.r1": "0",
+        "alloc.r2": "600",
+    }
+    fin.errors["record_payment"] = ValidationError.for_field(
+        "allocations.0.amount_minor", "超过未收 more than outstanding"
+    )
+    refused = client.post("/payments", data=form, follow_redirects=False)
+    assert refused.status_code == 422
+    assert fin.made("record_payment")[-1]["data"]["allocations"] == [
+        {"receivable_id": "r2", "amount_minor": 60_000}
+    ]
+    row = refused.text.split('data-receivable-id="r2"')[1].split("</tr>")[0]
+    assert 'data-testid="allocation-row-error"' in row and "超过未收" in row
+    assert 'data-testid="allocation-row-error"' not in refused.text.split('data-receivable-id="r2"')[0]

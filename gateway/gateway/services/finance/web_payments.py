@@ -36,6 +36,7 @@ router = APIRouter(include_in_schema=False)
 SOURCE_LABELS = {"manual": "手工录入 Manual", "bank_import": "银行导入 Bank import"}
 _ALLOCATION = re.compile(r"^alloc\.([A-Za-z0-9-]{1,64})$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_ROW_ERROR = re.compile(r"^allocations\.(\d{1,3})\.")
 
 
 def _today(user: Any) -> str:
@@ -68,16 +69,35 @@ def _amount(values: dict[str, str], key: str, field: str, errors: FieldErrors) -
 
 
 def read_allocations(values: dict[str, str], errors: FieldErrors) -> list[dict[str, Any]]:
-    """``alloc.<receivable id>`` inputs in form order; blank and zero ones allocate nothing."""
+    """``alloc.<receivable id>`` inputs in form order; blank and zero ones allocate nothing.
+    ``allocations.<n>`` (ours or the service's) is the n-th receivable given an amount."""
     allocations: list[dict[str, Any]] = []
-    for key in values:
-        match = _ALLOCATION.match(key)
-        if not match:
-            continue
-        amount = _amount(values, key, f"allocations.{len(allocations)}.amount_minor", errors)
+    for index, (key, receivable_id) in enumerate(_allocation_inputs(values)):
+        amount = _amount(values, key, f"allocations.{index}.amount_minor", errors)
         if amount:
-            allocations.append({"receivable_id": match.group(1), "amount_minor": amount})
+            allocations.append({"receivable_id": receivable_id, "amount_minor": amount})
     return allocations
+
+
+def _allocation_inputs(values: dict[str, str]) -> list[tuple[str, str]]:
+    """(input name, receivable id) of the allocation inputs holding a non-zero amount."""
+    found = []
+    for key, value in values.items():
+        match = _ALLOCATION.match(key)
+        if match and value.strip() and value.strip().strip("0.") != "":
+            found.append((key, match.group(1)))
+    return found
+
+
+def row_errors(values: dict[str, str], errors: list[dict[str, Any]]) -> dict[str, str]:
+    """Field errors about ``allocations.<n>…`` → the receivable row they are about."""
+    inputs = _allocation_inputs(values)
+    rows: dict[str, str] = {}
+    for error in errors:
+        match = _ROW_ERROR.match(str(error.get("field") or ""))
+        if match and int(match.group(1)) < len(inputs):
+            rows[inputs[int(match.group(1))][1]] = str(error.get("message") or "")
+    return rows
 
 
 # -- the list --------------------------------------------------------------------------------------
@@ -181,6 +201,7 @@ async def payment_create(request: Request, user: WebUser, finance: Finance, cust
     except (ValidationError, Conflict) as exc:
         context = await _entry_context(user, finance, customers, data["customer_id"], currency, "")
         context["errors"] = [*context.get("errors", []), *form_errors(exc)]
+        context["row_errors"] = row_errors(values, context["errors"])
         context["values"] = values
         return render(request, "payments_new.html", context, status_code=exc.status)
     return RedirectResponse(_url(payment["id"]), status_code=303)
@@ -268,6 +289,7 @@ async def _refused(
 ) -> Response:
     context = await _payment_context(user, finance, payment_id)
     context["errors"] = form_errors(exc)
+    context["row_errors"] = row_errors(values, context["errors"])
     context["values"] = {**context["values"], **values}
     return render(request, "payments_detail.html", context, status_code=exc.status)
 
