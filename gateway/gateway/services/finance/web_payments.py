@@ -33,6 +33,7 @@ from gateway.web.session import WebUser
 from gateway.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+RECEIVABLE_LABELS = {"open": "待收 Open", "partially_paid": "部分回款 Partly paid"}
 SOURCE_LABELS = {"manual": "手工录入 Manual", "bank_import": "银行导入 Bank import"}
 _ALLOCATION = re.compile(r"^alloc\.([A-Za-z0-9-]{1,64})$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -54,6 +55,7 @@ def _common() -> dict[str, Any]:
         "money": format_money,
         "to_yuan": minor_to_yuan,
         "source_labels": SOURCE_LABELS,
+        "receivable_labels": RECEIVABLE_LABELS,
     }
 
 
