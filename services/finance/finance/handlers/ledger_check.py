@@ -59,8 +59,10 @@ def _expected_status() -> ColumnElement[str]:
 
 
 def _receivables(session: Session, customer_id: str | None) -> list[str]:
+    mine = select(ReceivableRow.id).where(_of(ReceivableRow.customer_id, customer_id))
     paid = (
         select(AllocationRow.receivable_id, func.sum(AllocationRow.amount_minor).label("total"))
+        .where(AllocationRow.receivable_id.in_(mine) if customer_id is not None else true())
         .group_by(AllocationRow.receivable_id)
         .subquery()
     )
@@ -97,13 +99,17 @@ def _receivables(session: Session, customer_id: str | None) -> list[str]:
 
 
 def _payments(session: Session, customer_id: str | None) -> list[str]:
+    # scoped to the customer's payments, so one customer's check reads only their rows
+    mine = select(PaymentRow.id).where(_of(PaymentRow.customer_id, customer_id))
     allocated = (
         select(AllocationRow.payment_id, func.sum(AllocationRow.amount_minor).label("total"))
+        .where(AllocationRow.payment_id.in_(mine) if customer_id is not None else true())
         .group_by(AllocationRow.payment_id)
         .subquery()
     )
     refunded = (
         select(RefundRow.payment_id, func.sum(RefundRow.amount_minor).label("total"))
+        .where(RefundRow.customer_id == customer_id if customer_id is not None else true())
         .group_by(RefundRow.payment_id)
         .subquery()
     )
