@@ -17,6 +17,7 @@ from finance.contracts import SERVICE
 from finance.entrypoints.collections import CollectionsEntrypoints
 from finance.entrypoints.export import ExportEntrypoints
 from finance.entrypoints.invoices import InvoiceEntrypoints, WriteOffEntrypoints
+from finance.entrypoints.payments import PaymentEntrypoints
 from finance.entrypoints.receivables import ReceivableEntrypoints
 from finance.handlers.replicas import CUSTOMERS
 from finance.storage.models import consumer, directory_users
@@ -27,6 +28,7 @@ ReplicaEntrypoints = replica_entrypoints(CUSTOMERS, directory_users, consumer)
 
 class FinanceService(
     ReceivableEntrypoints,
+    PaymentEntrypoints,
     CollectionsEntrypoints,
     InvoiceEntrypoints,
     WriteOffEntrypoints,

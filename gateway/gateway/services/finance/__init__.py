@@ -10,10 +10,12 @@ from gateway.services import CustomerTab, NavLink, ServiceModule
 from gateway.services.finance import (
     api_collections,
     api_invoices,
+    api_payments,
     api_receivables,
     capabilities,
     web_collections,
     web_invoices,
+    web_payments,
     web_receivables,
 )
 
@@ -22,8 +24,8 @@ MODULE = ServiceModule(
     label="财务服务",
     # Static /api/v1/receivables/<word> routes (aging, forecast, summary) go BEFORE api_receivables:
     # it ends in /{id}.
-    api=(*api_collections.ROUTERS, *api_invoices.ROUTERS, *api_receivables.ROUTERS),
-    web=(*web_collections.ROUTERS, *web_invoices.ROUTERS, *web_receivables.ROUTERS),
+    api=(*api_collections.ROUTERS, *api_invoices.ROUTERS, *api_payments.ROUTERS, *api_receivables.ROUTERS),
+    web=(*web_collections.ROUTERS, *web_invoices.ROUTERS, *web_payments.ROUTERS, *web_receivables.ROUTERS),
     templates=Path(__file__).resolve().parent / "templates",
     capabilities=capabilities.CAPABILITIES,
     fake="gateway.services.finance.fake:FakeFinanceService",
@@ -43,6 +45,13 @@ MODULE = ServiceModule(
             web_collections.customer_tab,
         ),
         CustomerTab(
+            "payments",
+            "回款 Payments",
+            "payments:read",
+            "payments_customer_tab.html",
+            web_payments.customer_tab,
+        ),
+        CustomerTab(
             "invoices",
             "发票 Invoices",
             "invoices:read",
@@ -52,6 +61,7 @@ MODULE = ServiceModule(
     ),
     nav=(
         NavLink("receivables", "/receivables", "应收 Receivables", capability="receivables:read"),
+        NavLink("payments", "/payments", "回款 Payments", capability="payments:read"),
         NavLink("aging", "/receivables/aging", "账龄 Aging", capability="receivables:read"),
         NavLink("invoices", "/invoices", "发票 Invoices", capability="invoices:read"),
         NavLink("write-offs", "/write-offs", "坏账核销 Write-offs", capability="write_offs:approve"),

@@ -16,4 +16,5 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "write_offs:write": FINANCE,
     "write_offs:approve": FINANCE,  # the service requires finance + manager (or admin)
     "bank_import:write": FINANCE,
+    "ledger:check": frozenset({"admin"}),
 }

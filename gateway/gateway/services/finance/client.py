@@ -6,8 +6,9 @@ from finance.contracts import SERVICE
 
 from gateway.services.finance.client_collections import CollectionsRpc
 from gateway.services.finance.client_invoices import InvoicesRpc
+from gateway.services.finance.client_payments import PaymentsRpc
 from gateway.services.finance.client_receivables import ReceivablesRpc
 
 
-class FinanceClient(ReceivablesRpc, CollectionsRpc, InvoicesRpc):
+class FinanceClient(ReceivablesRpc, PaymentsRpc, CollectionsRpc, InvoicesRpc):
     service_name = SERVICE

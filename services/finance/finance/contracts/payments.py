@@ -12,7 +12,15 @@ RPC (``caller`` first; ValidationError / NotFound / PermissionDenied / Conflict)
     list_payments(caller, filters=None, cursor=None, limit=None) -> Page[Payment]
         filters: customer_id, source, received_after, received_before
     refund(caller, data) -> Payment                 (data: RefundCreate; from unallocated credit)
-    customer_credit(caller, customer_id) -> {customer_id, currency, credit_minor}
+    void_payment(caller, payment_id, reason, expected_version=None) -> Payment
+        (a payment recorded by mistake: its allocations are undone, it is no credit; not once refunded)
+    customer_credit(caller, customer_id) -> CustomerCredit   (unallocated minus refunded, per currency)
+    open_receivables_for_payment(caller, customer_id, currency="CNY") -> list[Receivable]
+        (what the payment form offers: open / partially paid, oldest due first, with outstanding)
+    ledger_check(caller, customer_id=None) -> {violations: [str], checked_at}   (admins)
+
+``PaymentCreate.auto_allocate``: allocate oldest due first instead of naming allocations (the
+explicit list stays the default; asking for both is refused).
 
 Events (full state): ``payment.recorded``, ``payment.updated`` (allocated, refunded, renamed
 customer). The receivables a payment pays are published as ``receivable.updated``.
@@ -22,13 +30,14 @@ from __future__ import annotations
 
 from kernel.kinds import SearchKind
 from kernel.schema import Day, Id, RequestModel
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from finance.contracts.common import Currency, Owned
 
 PAYMENT_RECORDED = "payment.recorded"
 PAYMENT_UPDATED = "payment.updated"
 PAYMENT_SOURCES = ("manual", "bank_import")
+PAYMENT_STATUSES = ("recorded", "voided")
 MAX_ALLOCATIONS = 200
 
 
@@ -38,6 +47,15 @@ class Allocation(BaseModel):
     amount_minor: int
     order_number: str | None = None
     seq: int | None = None
+    created_by: str | None = None
+    created_at: str | None = None
+
+
+class Refund(BaseModel):
+    id: str
+    amount_minor: int
+    refunded_on: str  # ISO date
+    reason: str
     created_by: str | None = None
     created_at: str | None = None
 
@@ -55,7 +73,22 @@ class Payment(Owned):
     note: str | None = None
     source: str
     created_by: str
+    status: str = "recorded"  # recorded | voided
+    voided_at: str | None = None
+    voided_by: str | None = None
+    void_reason: str | None = None
     allocations: list[Allocation] = []
+    refunds: list[Refund] = []
+
+
+class CurrencyCredit(BaseModel):
+    currency: str
+    credit_minor: int
+
+
+class CustomerCredit(BaseModel):
+    customer_id: str
+    credits: list[CurrencyCredit]  # one per currency with credit left, CNY first
 
 
 # -- requests (the gateway's REST bodies are these) -----------------------------------------------
@@ -73,6 +106,19 @@ class PaymentCreate(RequestModel):
     reference: str | None = Field(default=None, max_length=200, description="Bank reference / 摘要")
     note: str | None = Field(default=None, max_length=2000)
     allocations: list[AllocationIn] = Field(default_factory=list, max_length=MAX_ALLOCATIONS)
+    auto_allocate: StrictBool = Field(
+        default=False, description="Allocate to the customer's open receivables, oldest due first"
+    )
+
+
+class AllocationsCreate(RequestModel):
+    """Using a payment's credit later: ``allocate_payment``'s allocations (REST body)."""
+
+    allocations: list[AllocationIn] = Field(min_length=1, max_length=MAX_ALLOCATIONS)
+
+
+class PaymentVoid(RequestModel):
+    reason: str = Field(min_length=1, max_length=2000, description="Why the payment is void")
 
 
 class RefundCreate(RequestModel):

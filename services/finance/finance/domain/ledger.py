@@ -88,6 +88,15 @@ def allocate(balance: Balance, amount: int) -> Balance:
     return Balance(balance.amount, balance.paid + amount, balance.written_off)
 
 
+def unallocate(balance: Balance, amount: int, *, cancelled: bool = False) -> Balance:
+    """Undo an allocation of ``amount`` (a voided payment). A cancelled receivable bills only what
+    is settled, so it shrinks with it instead of owing the money again."""
+    if amount <= 0 or amount > balance.paid:
+        raise ValidationError.for_field("amount_minor", f"must be between 1 and the {balance.paid} paid")
+    after = Balance(balance.amount, balance.paid - amount, balance.written_off)
+    return cancel(after) if cancelled else after
+
+
 def write_off(balance: Balance, amount: int) -> Balance:
     if amount <= 0 or amount > balance.outstanding:
         raise ValidationError.for_field("amount_minor", f"must be between 1 and {balance.outstanding}")

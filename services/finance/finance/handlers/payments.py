@@ -8,23 +8,31 @@ the caller's transaction: a refused allocation leaves no payment behind.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kernel.clock import isoformat, utcnow
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kernel.ids import new_id
 from kernel.numbers import next_number
+from kernel.replicas import CustomerRef
 from kernel.repository import check_version
-from kernel.schema import RequestModel, parse
-from sqlalchemy import select
+from kernel.schema import parse
+from sqlalchemy import Select, select
 
 from finance import policy
-from finance.contracts.payments import PAYMENT_RECORDED, PAYMENT_UPDATED, AllocationIn, PaymentCreate
+from finance.contracts.payments import (
+    MAX_ALLOCATIONS,
+    PAYMENT_RECORDED,
+    PAYMENT_UPDATED,
+    AllocationIn,
+    AllocationsCreate,
+    PaymentCreate,
+)
 from finance.domain import ledger
 from finance.handlers import credit_risk, receivable_state
 from finance.handlers.replicas import CUSTOMERS
-from finance.storage.models import AllocationRow, PaymentRow, ReceivableRow
+from finance.storage.models import AllocationRow, PaymentRow, ReceivableRow, RefundRow
 from finance.storage.unit import FinanceUnit
 
 
@@ -67,10 +75,57 @@ def record_payment(
     )
     unit.session.add(row)
     unit.session.flush()
-    allocations = apply_allocations(unit, row, request.allocations)
-    state = payment_state(row, allocations)
+    wanted = request.allocations
+    if request.auto_allocate:
+        if wanted:
+            raise ValidationError.for_field(
+                "auto_allocate", "name the allocations or ask for auto_allocate, not both"
+            )
+        wanted = oldest_first(unit, row.customer_id, row.currency, row.amount_minor)
+    apply_allocations(unit, row, wanted)
+    state = full_state(unit, row)
     unit.record("payment", "recorded", state, customer_id=row.customer_id, event_type=PAYMENT_RECORDED)
     return state
+
+
+def record_manual_payment(unit: FinanceUnit, data: Any) -> dict[str, Any]:
+    """``record_payment`` over RPC: a person's entry (the source and bank line belong to the import)."""
+    return record_payment(unit, data)
+
+
+def oldest_first(unit: FinanceUnit, customer_id: str, currency: str, amount: int) -> list[AllocationIn]:
+    """Allocations of ``amount`` to the customer's unsettled receivables, oldest due first (what
+    is left over stays credit); ``apply_allocations`` locks and re-checks each of them."""
+    plan: list[AllocationIn] = []
+    left = amount
+    locked = unit.session.scalars(
+        open_receivables_query(customer_id, currency)
+        .order_by(None)
+        .order_by(ReceivableRow.id)  # the lock order of apply_allocations: no deadlock between them
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    for receivable in sorted(locked, key=lambda r: (r.due_date, r.order_number, r.seq, r.id)):
+        if left <= 0:
+            break
+        take = min(left, receivable_state.balance_of(receivable).outstanding)
+        if take > 0:
+            plan.append(AllocationIn(receivable_id=receivable.id, amount_minor=take))
+            left -= take
+    return plan[:MAX_ALLOCATIONS]
+
+
+def open_receivables_query(customer_id: str, currency: str) -> Select[ReceivableRow]:
+    """A customer's open and partially paid receivables in one currency, oldest due first."""
+    return (
+        select(ReceivableRow)
+        .where(
+            ReceivableRow.customer_id == customer_id,
+            ReceivableRow.currency == currency,
+            ReceivableRow.status.in_(("open", "partially_paid")),
+        )
+        .order_by(ReceivableRow.due_date, ReceivableRow.order_number, ReceivableRow.seq, ReceivableRow.id)
+    )
 
 
 def allocate_payment(
@@ -78,15 +133,13 @@ def allocate_payment(
 ) -> dict[str, Any]:
     """Use a payment's unallocated credit to pay receivables."""
     require_writer(unit)
-    request = parse(_Allocations, {"allocations": allocations})
+    request = parse(AllocationsCreate, {"allocations": allocations})
     row = load_payment(unit, payment_id, lock=True)
     check_version(row, expected_version, noun="payment")
-    if not request.allocations:
-        raise ValidationError.for_field("allocations", "name at least one receivable")
     apply_allocations(unit, row, request.allocations)
     row.version += 1
     row.updated_at = utcnow()
-    state = payment_state(row, allocations_of(unit, row.id))
+    state = full_state(unit, row)
     unit.record(
         "payment",
         "updated",
@@ -107,6 +160,7 @@ def apply_allocations(
     unit: FinanceUnit, payment: PaymentRow, requested: Iterable[AllocationIn]
 ) -> list[AllocationRow]:
     """Pay each named receivable from ``payment``; refuse what would over-pay either side."""
+    require_live(payment)
     wanted = list(requested)
     ids = [a.receivable_id for a in wanted]
     if len(set(ids)) != len(ids):
@@ -174,8 +228,11 @@ def apply_allocations(
     return made
 
 
-class _Allocations(RequestModel):
-    allocations: list[AllocationIn]
+def require_live(payment: PaymentRow) -> None:
+    if payment.voided_at is not None:
+        raise Conflict(
+            f"payment {payment.number} is void", [{"field": "payment_id", "message": "the payment is void"}]
+        )
 
 
 def load_payment(unit: FinanceUnit, payment_id: Any, *, lock: bool = False) -> PaymentRow:
@@ -202,7 +259,32 @@ def allocations_of(unit: FinanceUnit, payment_id: str) -> list[AllocationRow]:
     )
 
 
-def payment_state(row: PaymentRow, allocations: Iterable[AllocationRow]) -> dict[str, Any]:
+def full_state(unit: FinanceUnit, row: PaymentRow) -> dict[str, Any]:
+    """The published state: the payment with its allocations (naming each instalment) and refunds."""
+    allocations = allocations_of(unit, row.id)
+    ids = {a.receivable_id for a in allocations}
+    labels = {
+        r.id: (r.order_number, r.seq)
+        for r in unit.session.execute(
+            select(ReceivableRow.id, ReceivableRow.order_number, ReceivableRow.seq).where(
+                ReceivableRow.id.in_(ids)
+            )
+        )
+    }
+    refunds = unit.session.scalars(
+        select(RefundRow).where(RefundRow.payment_id == row.id).order_by(RefundRow.id)
+    )
+    return payment_state(row, allocations, labels=labels, refunds=refunds)
+
+
+def payment_state(
+    row: PaymentRow,
+    allocations: Iterable[AllocationRow],
+    *,
+    labels: Mapping[str, tuple[str, int]] | None = None,
+    refunds: Iterable[RefundRow] = (),
+) -> dict[str, Any]:
+    labels = labels or {}
     return {
         "id": row.id,
         "number": row.number,
@@ -216,23 +298,72 @@ def payment_state(row: PaymentRow, allocations: Iterable[AllocationRow]) -> dict
         "amount_minor": row.amount_minor,
         "allocated_minor": row.allocated_minor,
         "refunded_minor": row.refunded_minor,
-        "unallocated_minor": row.amount_minor - row.allocated_minor - row.refunded_minor,
+        # the customer's credit from this payment (none from a void one)
+        "unallocated_minor": 0
+        if row.voided_at is not None
+        else row.amount_minor - row.allocated_minor - row.refunded_minor,
         "payer": row.payer,
         "reference": row.reference,
         "note": row.note,
         "source": row.source,
         "created_by": row.created_by,
+        "status": "voided" if row.voided_at is not None else "recorded",
+        "voided_at": isoformat(row.voided_at),
+        "voided_by": row.voided_by,
+        "void_reason": row.void_reason,
         "allocations": [
             {
                 "id": a.id,
                 "receivable_id": a.receivable_id,
                 "amount_minor": a.amount_minor,
+                "order_number": labels.get(a.receivable_id, (None, None))[0],
+                "seq": labels.get(a.receivable_id, (None, None))[1],
                 "created_by": a.created_by,
                 "created_at": isoformat(a.created_at),
             }
             for a in allocations
         ],
+        "refunds": [
+            {
+                "id": r.id,
+                "amount_minor": r.amount_minor,
+                "refunded_on": r.refunded_on.isoformat(),
+                "reason": r.reason,
+                "created_by": r.created_by,
+                "created_at": isoformat(r.created_at),
+            }
+            for r in refunds
+        ],
         "version": row.version,
         "created_at": isoformat(row.created_at),
         "updated_at": isoformat(row.updated_at),
     }
+
+
+def republish_for_customer(unit: FinanceUnit, ref: CustomerRef) -> None:
+    """A payment carries its customer's name, owner and team (its read policy and search document
+    do): take the new ones and publish it again (not audited: nothing of the payment changed)."""
+    rows = unit.session.scalars(
+        select(PaymentRow)
+        .where(PaymentRow.customer_id == ref.id)
+        .order_by(PaymentRow.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    for row in rows:
+        row.customer_name, row.customer_owner_id = ref.name, ref.owner_id
+        row.owner_id, row.team_id = ref.owner_id, ref.team_id
+        row.version += 1
+        row.updated_at = utcnow()
+        unit.session.flush()
+        unit.record(
+            "payment",
+            "updated",
+            full_state(unit, row),
+            customer_id=row.customer_id,
+            event_type=PAYMENT_UPDATED,
+        )
+
+
+if republish_for_customer not in CUSTOMERS.republishers:
+    CUSTOMERS.republishers.append(republish_for_customer)

@@ -143,6 +143,10 @@ class PaymentRow(_Owned, Base):
     source: Mapped[str] = mapped_column(String(20))  # manual | bank_import
     bank_line_id: Mapped[str | None] = mapped_column(ID, unique=True)
     created_by: Mapped[str] = mapped_column(USER)
+    # A voided payment (recorded by mistake) pays nothing and is no credit; kept for the audit.
+    voided_at: Mapped[datetime | None] = mapped_column(TZ)
+    voided_by: Mapped[str | None] = mapped_column(USER)
+    void_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint("amount_minor > 0", name="positive"),

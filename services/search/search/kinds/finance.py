@@ -82,8 +82,13 @@ def build_payment(record: Record) -> dict[str, Any]:
         body=documents.text(
             documents.amount_words(d.get("amount_minor"), currency), payer, reference, d.get("note")
         ),
-        status=d.get("source"),
-        summary_text=summary(money, d.get("received_on") and f"到账 {d['received_on']}", payer),
+        status="voided" if d.get("status") == "voided" else d.get("source"),
+        summary_text=summary(
+            money,
+            d.get("received_on") and f"到账 {d['received_on']}",
+            payer,
+            d.get("status") == "voided" and "已作废",
+        ),
         amount=d.get("amount_minor"),
         currency=currency,
         due_at=d.get("received_on"),
