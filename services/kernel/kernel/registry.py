@@ -329,6 +329,15 @@ def search_exchanges() -> list[str]:
     return [get(name).events_exchange for name in reindex_sources()]
 
 
+def search_event_types(exchange: str) -> tuple[str, ...] | None:
+    """The event types of ``exchange`` that carry search documents (the search kinds' event
+    types), or None for an exchange no registered service owns."""
+    for service in SERVICES:
+        if service.events_exchange == exchange:
+            return tuple(dict.fromkeys(t for kind in search_kinds(service) for t in kind.event_types))
+    return None
+
+
 def user_replica_services() -> list[str]:
     return [s.name for s in SERVICES if s.user_replica]
 

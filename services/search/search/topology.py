@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pika
+from kernel import registry
 from pika.adapters.blocking_connection import BlockingChannel
 
 from search.settings import SearchSettings
@@ -30,13 +31,25 @@ class QueueTopology:
         return f"{self.queue}.dlq"
 
     def declare_on(self, channel: BlockingChannel) -> None:
-        """Exchanges as nameko declares them, the durable queue bound to all with ``#``, its DLQ."""
+        """Exchanges as nameko declares them, the durable queue bound to the event types that
+        carry search documents, its DLQ.
+
+        A service's exchange also carries events no document is made from (a customer's credit
+        risk, a survey answered): bound with ``#`` they would reach the indexer as unknown kinds
+        and fill its DLQ. An exchange no registered service owns (tests) is bound with ``#``.
+        """
         channel.queue_declare(self.dlq, durable=True)
         arguments = {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": self.dlq}
         channel.queue_declare(self.queue, durable=True, arguments={**arguments, **self.extra_queue_arguments})
         for exchange in self.exchanges:
             channel.exchange_declare(exchange=exchange, exchange_type="topic", durable=True)
-            channel.queue_bind(queue=self.queue, exchange=exchange, routing_key="#")
+            event_types = registry.search_event_types(exchange)
+            if event_types is None:
+                channel.queue_bind(queue=self.queue, exchange=exchange, routing_key="#")
+                continue
+            channel.queue_unbind(queue=self.queue, exchange=exchange, routing_key="#")  # older deployments
+            for event_type in event_types:
+                channel.queue_bind(queue=self.queue, exchange=exchange, routing_key=event_type)
 
 
 def from_settings(settings: SearchSettings) -> QueueTopology:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pika
 import pytest
+from kernel import registry
 from search import topology
 from search_support import queue_consumers, wait_for
 
@@ -26,14 +27,14 @@ def provisioned_queue(amqp, search_settings, monkeypatch) -> Iterator[str]:
     amqp.queue_delete(f"{name}.dlq")
 
 
-def routed_to(amqp, exchange: str) -> None:
+def routed_to(amqp, exchange: str, routing_key: str | None = None, *, mandatory: bool = True) -> None:
     # The amqp fixture's channel is in confirm mode: an unroutable mandatory publish raises.
     amqp.basic_publish(
         exchange=exchange,
-        routing_key="customer.created",
+        routing_key=routing_key or (registry.search_event_types(exchange) or ("customer.created",))[0],
         body=b"{}",
         properties=pika.BasicProperties(content_type="application/json"),
-        mandatory=True,
+        mandatory=mandatory,
     )
 
 
@@ -47,6 +48,18 @@ def test_declare_is_idempotent_and_binds_every_consumed_exchange(amqp, search_se
         search_settings.search_exchanges
     )
     assert queue_consumers(amqp, f"{provisioned_queue}.dlq") == 0
+
+
+def test_events_that_carry_no_search_document_are_not_routed_to_the_indexer(
+    amqp, search_settings, provisioned_queue
+):
+    """finance.events also carries a customer's credit risk: the indexer would dead-letter it."""
+    topology.declare(search_settings.rabbitmq_url)
+    routed_to(amqp, "finance.events", "customer.credit_risk_changed", mandatory=False)
+    routed_to(amqp, "service_desk.events", "survey.answered", mandatory=False)
+    routed_to(amqp, "finance.events", "receivable.overdue")
+    routed_to(amqp, "service_desk.events", "ticket.resolved")
+    assert amqp.queue_declare(provisioned_queue, passive=True).method.message_count == 2
 
 
 def test_an_indexer_consumes_the_provisioned_queue(amqp, search_settings, provisioned_queue, spawn, es):
