@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 
 from finance.contracts.payments import PAYMENT_UPDATED, PaymentVoid
 from finance.domain import ledger
-from finance.handlers import receivable_state
+from finance.handlers import credit_risk, receivable_state
 from finance.handlers.payments import (
     allocations_of,
     full_state,
@@ -90,4 +90,6 @@ def void_payment(
         },
         event_type=PAYMENT_UPDATED,
     )
+    if undone:  # money owed again may be overdue again: the customer's risk follows
+        credit_risk.refresh_customer_risk(unit, payment.customer_id)
     return state

@@ -41,7 +41,7 @@ from sqlalchemy import select
 
 from finance.contracts.receivables import RECEIVABLE_CREATED
 from finance.domain import ledger
-from finance.handlers import receivable_state
+from finance.handlers import credit_risk, receivable_state
 from finance.handlers.receivable_state import balance_of
 from finance.handlers.replicas import CUSTOMERS
 from finance.storage.models import ReceivableRow
@@ -157,6 +157,9 @@ def apply_order(unit: FinanceUnit, event: Envelope, today: date | None = None) -
             for seq in missing:
                 made = _create(unit, order, seq, plan[seq], version, name, customer_owner, today)
                 published.append(made)
+    if published and order.customer_id:
+        # A cancelled or re-planned order changes what is overdue: the customer's risk follows.
+        credit_risk.refresh_customer_risk(unit, order.customer_id, today=today)
     return published
 
 

@@ -17,13 +17,12 @@ from kernel.listing import paged, read_filters
 from kernel.money import format_money
 from kernel.schema import parse
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 
 from finance import policy
 from finance.contracts import write_offs as c
 from finance.domain import ledger
-from finance.handlers import receivable_state
-from finance.storage.models import NotificationRow, ReceivableRow, WriteOffRow, directory_users
+from finance.handlers import credit_risk, notifications, receivable_state
+from finance.storage.models import ReceivableRow, WriteOffRow, directory_users
 from finance.storage.unit import FinanceUnit
 
 FILTERS = ("status", "customer_id", "receivable_id")
@@ -165,6 +164,7 @@ def _apply(unit: FinanceUnit, row: WriteOffRow, receivable: ReceivableRow) -> No
         receivable,
         changes={"written_off_minor": [before.written_off, after.written_off], "write_off": [None, row.id]},
     )
+    credit_risk.refresh_customer_risk(unit, receivable.customer_id)
 
 
 # -- reads -------------------------------------------------------------------------------------------
@@ -276,28 +276,15 @@ def _notify_approvers(unit: FinanceUnit, row: WriteOffRow, receivable: Receivabl
         f"{receivable.order_number or receivable.order_id} 第{receivable.seq}期 "
         f"{format_money(row.amount_minor, row.currency)}"
     )
-    unit.session.execute(
-        insert(NotificationRow)
-        .values(
-            [
-                {
-                    "id": new_id(),
-                    "kind": NOTIFICATION_KIND,
-                    "subject_id": row.id,
-                    "user_id": user_id,
-                    "customer_id": row.customer_id,
-                    "message": message,
-                    "data": {
-                        "write_off_id": row.id,
-                        "receivable_id": row.receivable_id,
-                        "link": f"/write-offs/{row.id}",
-                    },
-                    "created_at": now,
-                }
-                for user_id in approvers
-            ]
-        )
-        .on_conflict_do_nothing(index_elements=["kind", "subject_id", "user_id"])
+    notifications.notify(
+        unit,
+        approvers,
+        kind=NOTIFICATION_KIND,
+        subject_id=row.id,
+        message=message,
+        customer_id=row.customer_id,
+        data={"write_off_id": row.id, "receivable_id": row.receivable_id, "link": f"/write-offs/{row.id}"},
+        now=now,
     )
 
 

@@ -12,6 +12,7 @@ import pytest
 from finance.app import FinanceApp
 from finance.domain.ledger import Balance
 from finance.handlers import payments, write_offs
+from finance.handlers.write_offs import NOTIFICATION_KIND
 from finance.storage.models import NotificationRow, ReceivableRow, audit_log
 from finance_ledger_fixtures import add_receivable
 from finance_testkit import ADMIN, FINANCE, FINANCE_MANAGER, SALES1, SALES2, SUPPORT
@@ -58,7 +59,12 @@ def test_a_request_defaults_to_all_outstanding_and_tells_finance_managers_once(
     assert receivable(finance, due["id"]).written_off_minor == 0  # nothing written off yet
     told = finance.run(
         SYSTEM,
-        lambda unit: [(n.user_id, n.subject_id) for n in unit.session.scalars(select(NotificationRow))],
+        lambda unit: [
+            (n.user_id, n.subject_id)
+            for n in unit.session.scalars(
+                select(NotificationRow).where(NotificationRow.kind == NOTIFICATION_KIND)
+            )
+        ],
     )
     assert told == [(FINANCE_MANAGER.user_id, asked["id"])]
     with pytest.raises(Conflict):  # one open request per receivable
