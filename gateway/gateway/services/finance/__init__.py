@@ -29,6 +29,7 @@ MODULE = ServiceModule(
     templates=Path(__file__).resolve().parent / "templates",
     capabilities=capabilities.CAPABILITIES,
     fake="gateway.services.finance.fake:FakeFinanceService",
+    seed="gateway.services.finance.seed:seed",
     customer_tabs=(
         CustomerTab(
             "finance",

@@ -45,7 +45,8 @@ LEADS = [
 ]  # fmt: skip
 
 
-async def _customer_id(customers: CustomersClient, owner: UserRecord, name: str) -> str | None:
+async def customer_id_of(customers: CustomersClient, owner: UserRecord, name: str) -> str | None:
+    """The id of the demo customer ``name`` as ``owner`` finds it (None: not seeded)."""
     page = await customers.list_customers(owner.caller, {"q": name}, None, 10)
     return next((c["id"] for c in page.get("items", []) if c.get("name") == name), None)
 
@@ -69,7 +70,7 @@ async def _seed(
 ) -> None:
     sales1, manager = users["sales1"], users["manager"]
     today = utcnow().date()
-    acme = await _customer_id(customers, sales1, "A科技有限公司")
+    acme = await customer_id_of(customers, sales1, "A科技有限公司")
     if acme is not None and not await _has_deals(sales, sales1, acme):
         deal = await sales.create_opportunity(
             sales1.caller,
@@ -90,7 +91,7 @@ async def _seed(
         report.note(f"sales: A科技有限公司 deal with quote {quote['number']} v1–v3 (v3 final, sent)")
     for name, owner_name, title, amount, stage, close_in in DEALS:
         owner = users[owner_name]
-        customer_id = await _customer_id(customers, owner, name)
+        customer_id = await customer_id_of(customers, owner, name)
         if customer_id is None or await _has_deals(sales, owner, customer_id):
             continue
         deal = await sales.create_opportunity(

@@ -17,6 +17,7 @@ MODULE = ServiceModule(
     templates=Path(__file__).resolve().parent / "templates",
     capabilities=capabilities.CAPABILITIES,
     fake="gateway.services.service_desk.fake:FakeServiceDeskService",
+    seed="gateway.services.service_desk.seed:seed",
     customer_tabs=(
         CustomerTab(
             "tickets", "工单 Tickets", "tickets:read", "tickets_customer_tab.html", web_tickets.customer_tab
