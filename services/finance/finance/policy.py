@@ -13,7 +13,7 @@ Framework-free: the search indexer and the gateway import this module.
 
 from __future__ import annotations
 
-from kernel.access import AccessPolicy, user
+from kernel.access import AccessPolicy, role, user
 from kernel.identity import Caller
 
 FINANCE_ROLES = ("finance",)
@@ -22,6 +22,9 @@ SHARED = user("customer_owner_id")
 RECEIVABLE = AccessPolicy.of("receivable", roles=FINANCE_ROLES, users=(SHARED,))
 PAYMENT = AccessPolicy.of("payment", roles=FINANCE_ROLES, users=(SHARED,))
 INVOICE = AccessPolicy.of("invoice", roles=FINANCE_ROLES, users=(SHARED,))
+
+# Bank imports and their lines name no customer until matched: finance (and admins) only.
+BANK = AccessPolicy("bank_line", (role("finance"),))
 
 READ: dict[str, AccessPolicy] = {p.kind: p for p in (RECEIVABLE, PAYMENT, INVOICE)}
 

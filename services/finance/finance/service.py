@@ -14,6 +14,7 @@ from nameko.rpc import RpcProxy
 from nameko.rpc import rpc as plain_rpc
 
 from finance.contracts import SERVICE
+from finance.entrypoints.bank import BankEntrypoints
 from finance.entrypoints.export import ExportEntrypoints
 from finance.handlers.replicas import CUSTOMERS
 from finance.storage.models import consumer, directory_users
@@ -22,7 +23,7 @@ from finance.storage.unit import FinanceUnit, sql_units
 ReplicaEntrypoints = replica_entrypoints(CUSTOMERS, directory_users, consumer)
 
 
-class FinanceService(ExportEntrypoints, ReplicaEntrypoints):  # type: ignore[valid-type,misc]
+class FinanceService(BankEntrypoints, ExportEntrypoints, ReplicaEntrypoints):  # type: ignore[valid-type,misc]
     name = SERVICE
 
     db = Database()

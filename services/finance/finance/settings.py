@@ -14,6 +14,11 @@ class FinanceSettings(service_settings("finance")):  # type: ignore[misc]
     business_timezone: str = "Asia/Shanghai"
     # The manager hears of an overdue instalment once it reaches this bucket (the owner from 1 day).
     overdue_manager_bucket: str = "31-60"
+    # Bank-statement import: lines per committed batch (a retry resumes after the last one), and
+    # the largest statement taken at once.
+    bank_import_batch_size: int = 500
+    bank_import_max_rows: int = 200_000
+    bank_import_max_bytes: int = 16 * 1024 * 1024
     # RPC to the customers service (customer lookups as the caller).
     customers_rpc_timeout_seconds: float = 10.0
 

@@ -15,10 +15,10 @@ from types import ModuleType
 from kernel.kinds import SearchKind
 from pydantic import BaseModel
 
-from finance.contracts import payments, receivables
+from finance.contracts import bank, payments, receivables
 from finance.contracts.common import EVENTS_EXCHANGE, SERVICE
 
-_AREAS: tuple[ModuleType, ...] = (receivables, payments)
+_AREAS: tuple[ModuleType, ...] = (receivables, payments, bank)
 
 EVENT_SCHEMAS: dict[str, type[BaseModel]] = {k: v for area in _AREAS for k, v in area.EVENT_SCHEMAS.items()}
 EVENT_TYPES: tuple[str, ...] = tuple(EVENT_SCHEMAS)
