@@ -14,7 +14,6 @@ CSV = (
     "date,payer,amount,reference\n"
     '2026-11-03,A科技有限公司,"12,345.67",SO-2026-000123\n'
     "2026/11/04,B贸易,￥1000,货款\n"  # the full-width yen sign GBK has
-
 )
 CHINESE = (
     "交易日期\t对方户名\t收入金额\t支出金额\t摘要\n2026-11-05\tA科技有限公司\t500.00\t\t货款SO-2026-000001\n"
