@@ -22,7 +22,7 @@ CHINESE = (
 
 def test_utf8_csv_reads_amounts_exactly_in_minor_units() -> None:
     statement = read_statement("s.csv", CSV.encode(), max_rows=100)
-    assert [(l.line_no, l.booked_on, l.payer, l.amount_minor, l.reference) for l in statement.lines] == [
+    assert [(x.line_no, x.booked_on, x.payer, x.amount_minor, x.reference) for x in statement.lines] == [
         (2, date(2026, 11, 3), "A科技有限公司", 1_234_567, "SO-2026-000123"),
         (3, date(2026, 11, 4), "B贸易", 100_000, "货款"),
     ]
@@ -61,7 +61,7 @@ def test_bad_rows_are_reported_by_line_and_the_rest_is_read() -> None:
         "合计,,1.5,,\n"
     )
     statement = read_statement("s.csv", text.encode(), max_rows=100)
-    assert [(l.line_no, l.amount_minor, l.reference) for l in statement.lines] == [
+    assert [(x.line_no, x.amount_minor, x.reference) for x in statement.lines] == [
         (8, 150, "INV-2026-000001 / Q4")
     ]
     assert [(p.line_no, p.status) for p in statement.problems] == [
@@ -86,7 +86,7 @@ def test_xlsx_with_date_and_number_cells() -> None:
     buffer = io.BytesIO()
     book.save(buffer)
     statement = read_statement("statement.xlsx", buffer.getvalue(), max_rows=100)
-    assert [(l.booked_on, l.amount_minor) for l in statement.lines] == [
+    assert [(x.booked_on, x.amount_minor) for x in statement.lines] == [
         (date(2026, 11, 3), 1_234_567),
         (date(2026, 11, 4), 10_000),
         (date(2025, 12, 9), 100_010),
