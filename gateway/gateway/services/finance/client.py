@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from finance.contracts import SERVICE
 
+from gateway.services.finance.client_bank import BankRpc
 from gateway.services.rpc_client import ServiceClient
 
 
-class FinanceClient(ServiceClient):
+class FinanceClient(BankRpc, ServiceClient):
     service_name = SERVICE
