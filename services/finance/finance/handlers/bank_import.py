@@ -53,7 +53,7 @@ from finance.settings import finance_settings
 from finance.storage.models import BankImportRow, BankLineRow, InvoiceRow, ReceivableRow, customer_refs
 from finance.storage.unit import FinanceUnit
 
-Progress = Callable[[int], None]
+Progress = Callable[[int, int], None]  # (rows done, rows in the file)
 OPEN = ("open", "partially_paid")
 LINE_FILTERS = ("status", "import_id")
 
@@ -104,7 +104,7 @@ def run_import(
     assert head is not None
     if head.status == "complete":
         if progress is not None:
-            progress(statement.rows)
+            progress(statement.rows, statement.rows)
         return import_report(unit, head, duplicate_file=True)
     unit.session.commit()  # the claim is visible: a concurrent import of this file waits on it
     size = batch_size or settings.bank_import_batch_size
@@ -115,10 +115,10 @@ def run_import(
         unit.session.commit()
         unit.session.expunge_all()  # a 100k-line file must not keep every row in memory
         if progress is not None:
-            progress(len(batch))
+            progress(start + len(batch), statement.rows)
     head = _complete(unit, import_id, statement, moment)
-    if progress is not None and statement.problems:
-        progress(len(statement.problems))
+    if progress is not None:
+        progress(statement.rows, statement.rows)
     return import_report(unit, head, duplicate_file=False)
 
 

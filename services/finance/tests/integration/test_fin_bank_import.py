@@ -154,7 +154,8 @@ def test_a_crash_mid_file_is_finished_by_importing_it_again(
 ) -> None:
     calls: list[int] = []
 
-    def crash_after_first_batch(done: int) -> None:
+    def crash_after_first_batch(done: int, total: int) -> None:
+        assert total == 6
         calls.append(done)
         if len(calls) == 1:
             raise RuntimeError("power cut")
@@ -238,3 +239,33 @@ def test_only_finance_imports_and_reviews(finance: FinanceApp, books: dict[str, 
     with pytest.raises(ValidationError) as caught:
         finance.run(FINANCE, bank_import.import_bank_statement, "s.csv", "not base64!")
     assert caught.value.errors[0]["field"] == "file"
+
+
+def test_the_cli_imports_with_a_progress_bar_and_writes_the_csv_report(
+    finance: FinanceApp,
+    books: dict[str, Any],
+    servers: Any,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import csv
+
+    from finance import bank_import as cli
+    from finance import settings as finance_settings_module
+
+    real = finance_settings_module.finance_settings()
+    test_settings = real.model_copy(update={"database_url": servers.finance_database_url})
+    monkeypatch.setattr(finance_settings_module, "finance_settings", lambda: test_settings)
+    statement = tmp_path / "十一月.csv"
+    statement.write_bytes(STATEMENT.encode("gbk"))
+    report_path = tmp_path / "out.csv"
+    assert cli.main([str(statement), "--as", "finance", "--report", str(report_path)]) == 0
+    rows = list(csv.DictReader(report_path.open(encoding="utf-8-sig")))
+    assert [(r["line_no"], r["status"]) for r in rows][:2] == [("2", "matched"), ("3", "matched")]
+    assert rows[0]["amount"] == "1600.00" and rows[0]["payment_id"]
+    err = capsys.readouterr().err
+    assert "matched 2" in err and "6/6" in err  # the summary, and tqdm's last state
+    assert cli.main([str(statement), "--report", "-"]) == 0
+    assert "imported before" in capsys.readouterr().err
+    assert payments_count(finance) == 2
