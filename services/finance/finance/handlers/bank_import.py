@@ -111,7 +111,7 @@ def run_import(
     lines = statement.lines
     for start in range(0, len(lines), size):
         batch = lines[start : start + size]
-        _import_batch(unit, import_id, batch, moment)
+        _import_batch(unit, import_id, batch)
         unit.session.commit()
         unit.session.expunge_all()  # a 100k-line file must not keep every row in memory
         if progress is not None:
@@ -221,7 +221,7 @@ def _lock_import(unit: FinanceUnit, import_id: str) -> BankImportRow:
     return row
 
 
-def _import_batch(unit: FinanceUnit, import_id: str, batch: Sequence[StatementLine], now: datetime) -> None:
+def _import_batch(unit: FinanceUnit, import_id: str, batch: Sequence[StatementLine]) -> None:
     head = _lock_import(unit, import_id)
     if head.status == "complete":
         return
@@ -245,34 +245,33 @@ def _import_batch(unit: FinanceUnit, import_id: str, batch: Sequence[StatementLi
         )
     }
     evidence = _Evidence.gather(unit, [line for line in todo if line.line_hash not in seen])
+    rows: list[BankLineRow] = []
     for line in todo:
         if line.line_hash in seen:
             earlier_import, earlier_line = seen[line.line_hash]
-            _store_duplicate(unit, import_id, line, earlier_import, earlier_line)
+            rows.append(_duplicate(import_id, line, earlier_import, earlier_line))
         else:
-            _store_matched(unit, import_id, line, evidence.of(line), now)
+            rows.append(_matched(unit, import_id, line, evidence.of(line)))
+    # Added together at the end: one multi-row INSERT, not one per line between the payments.
+    unit.session.add_all(rows)
     unit.session.flush()
 
 
-def _store_duplicate(
-    unit: FinanceUnit, import_id: str, line: StatementLine, earlier_import: str, earlier_line: int
-) -> None:
+def _duplicate(import_id: str, line: StatementLine, earlier_import: str, earlier_line: int) -> BankLineRow:
     # The original keeps the line's hash; this record of the repeat gets one of its own.
     own_hash = hashlib.sha256(f"{line.line_hash}|duplicate|{import_id}".encode()).hexdigest()
-    unit.session.add(
-        _line_row(
-            import_id,
-            line,
-            status="duplicate",
-            line_hash=own_hash,
-            note=f"already imported (import {earlier_import}, line {earlier_line})",
-        )
+    return _line_row(
+        import_id,
+        line,
+        status="duplicate",
+        line_hash=own_hash,
+        note=f"already imported (import {earlier_import}, line {earlier_line})",
     )
 
 
-def _store_matched(
-    unit: FinanceUnit, import_id: str, line: StatementLine, evidence: matching.Evidence, now: datetime
-) -> None:
+def _matched(
+    unit: FinanceUnit, import_id: str, line: StatementLine, evidence: matching.Evidence
+) -> BankLineRow:
     decision = matching.decide(line.amount_minor, line.currency, evidence)
     row = _line_row(
         import_id,
@@ -309,7 +308,7 @@ def _store_matched(
         else:
             row.customer_id = decision.customer_id
             row.payment_id = payment["id"]
-    unit.session.add(row)
+    return row
 
 
 def _line_row(
