@@ -1,6 +1,6 @@
 """Bank-statement import of 100k rows: what ``import_bank_statement`` costs, rows/s and memory.
 
-    python -m bench.finance_bank_import [--rows 100000] [--batch-size 500] [--quick]
+    python -m bench.finance_bank_import [--rows 100000] [--batch-size 50] [--quick]
 
 The finance schema is migrated into its own PostgreSQL schema (``bench_finance_bank``) of the
 bench database (``PANORAMA_BENCH_DATABASE_URL``), so nothing of the tests or ``make run`` is
@@ -198,11 +198,15 @@ def measure(settings: BenchSettings, books: Books, batch_size: int) -> dict[str,
     engine = make_engine(schema_url(settings), pool_size=2)
     app = FinanceApp(make_sessionmaker(engine), NoCustomers())
     shown = [0]
+    started = time.perf_counter()
 
     def progress(done: int, total: int) -> None:
-        if done - shown[0] >= max(total // 10, 1) or done == total:
+        if done - shown[0] >= max(total // 20, 1) or done == total:
             shown[0] = done
-            log(f"  {done:,}/{total:,} rows")
+            elapsed = time.perf_counter() - started
+            log(
+                f"  {done:,}/{total:,} rows, {elapsed:.0f} s, {done / elapsed:.0f} rows/s, load {os.getloadavg()[0]:.1f}"
+            )
 
     rss_before = peak_rss_mb()
     started = time.perf_counter()
@@ -257,7 +261,7 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--quick", action="store_true", help="5,000 rows: a sanity check")
     args = parser.parse_args(argv)

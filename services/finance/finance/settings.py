@@ -14,9 +14,10 @@ class FinanceSettings(service_settings("finance")):  # type: ignore[misc]
     business_timezone: str = "Asia/Shanghai"
     # The manager hears of an overdue instalment once it reaches this bucket (the owner from 1 day).
     overdue_manager_bucket: str = "31-60"
-    # Bank-statement import: lines per committed batch (a retry resumes after the last one), and
-    # the largest statement taken at once.
-    bank_import_batch_size: int = 500
+    # Bank-statement import: lines per committed batch (a retry resumes after the last one; each
+    # matched line is a savepoint, and PostgreSQL slows every session down once a transaction has
+    # more than 64 subtransactions), and the largest statement taken at once.
+    bank_import_batch_size: int = 50
     bank_import_max_rows: int = 200_000
     bank_import_max_bytes: int = 16 * 1024 * 1024
     # RPC to the customers service (customer lookups as the caller).

@@ -269,3 +269,16 @@ def test_the_cli_imports_with_a_progress_bar_and_writes_the_csv_report(
     assert cli.main([str(statement), "--report", "-"]) == 0
     assert "imported before" in capsys.readouterr().err
     assert payments_count(finance) == 2
+
+
+def test_the_same_file_imported_twice_at_once_pays_each_line_once(
+    finance: FinanceApp, books: dict[str, Any]
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda _: run(finance, STATEMENT, batch_size=1), range(2)))
+    assert payments_count(finance) == 2
+    assert all(r["matched"] == 2 for r in reports)
+    stored = finance.run(SYSTEM, lambda unit: unit.session.scalar(select(func.count()).select_from(BankLineRow)))
+    assert stored == 4  # matched, matched, ambiguous, unmatched: each once
