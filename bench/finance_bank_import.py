@@ -205,7 +205,8 @@ def measure(settings: BenchSettings, books: Books, batch_size: int) -> dict[str,
             shown[0] = done
             elapsed = time.perf_counter() - started
             log(
-                f"  {done:,}/{total:,} rows, {elapsed:.0f} s, {done / elapsed:.0f} rows/s, load {os.getloadavg()[0]:.1f}"
+                f"  {done:,}/{total:,} rows, {elapsed:.0f} s, {done / elapsed:.0f} rows/s,"
+                f" load {os.getloadavg()[0]:.1f}"
             )
 
     rss_before = peak_rss_mb()

@@ -280,5 +280,7 @@ def test_the_same_file_imported_twice_at_once_pays_each_line_once(
         reports = list(pool.map(lambda _: run(finance, STATEMENT, batch_size=1), range(2)))
     assert payments_count(finance) == 2
     assert all(r["matched"] == 2 for r in reports)
-    stored = finance.run(SYSTEM, lambda unit: unit.session.scalar(select(func.count()).select_from(BankLineRow)))
+    stored = finance.run(
+        SYSTEM, lambda unit: unit.session.scalar(select(func.count()).select_from(BankLineRow))
+    )
     assert stored == 4  # matched, matched, ambiguous, unmatched: each once
