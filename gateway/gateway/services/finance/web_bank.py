@@ -32,6 +32,7 @@ from gateway.web.templating import render
 router = APIRouter(include_in_schema=False)
 CAPABILITY = "bank_import:write"
 REVIEW_STATUSES = ("unmatched", "ambiguous")
+REPORT_PAGE_ROWS = 2000  # a page of a 100k-line report would be tens of MB of HTML
 # line status -> badge class of app.css
 BADGES = {
     "matched": "status-active",
@@ -114,7 +115,11 @@ async def report_page(
 ) -> Response:
     require(user, CAPABILITY)
     report = await finance.get_bank_import(user.caller, import_id[:64])
-    return render(request, "bank_report.html", {**_common(), "report": report, "duplicate": duplicate == "1"})
+    return render(
+        request,
+        "bank_report.html",
+        {**_common(), "report": report, "duplicate": duplicate == "1", "max_rows": REPORT_PAGE_ROWS},
+    )
 
 
 # -- review ------------------------------------------------------------------------------------------
