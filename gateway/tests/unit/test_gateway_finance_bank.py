@@ -219,3 +219,23 @@ def test_sales_see_no_bank_pages(client, bank, sales1):
     assert browser_login(client, "sales1").status_code == 303
     assert client.get("/payments/review").status_code == 403
     assert "nav-bank-import" not in client.get("/").text
+
+
+def test_the_manual_resolve_form_finds_the_customer_by_name(client, bank, finance, rpc):
+    assert browser_login(client, "finance").status_code == 303
+    token = csrf_of(client.get("/payments/review").text)
+    rpc.services["customers"].dispatch = lambda method, kwargs: (
+        {"items": [{"id": "c9", "name": "丙科技有限公司"}], "next_cursor": None}
+        if method == "list_customers"
+        else {}
+    )
+    done = client.post(
+        "/payments/review/l1/resolve",
+        data={"csrf_token": token, "customer": "丙科技", "receivable_id": "", "amount_minor": "7700"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert bank.last("resolve_bank_line")["data"] == {"customer_id": "c9", "allocations": []}
+    rpc.services["customers"].dispatch = lambda method, kwargs: {"items": [], "next_cursor": None}
+    missing = client.post("/payments/review/l1/resolve", data={"csrf_token": token, "customer": "无此公司"})
+    assert missing.status_code == 422 and "no customer found" in missing.text

@@ -22,6 +22,8 @@ from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import UploadFile
 
 from gateway.auth.permissions import require
+from gateway.services.customers.api import Customers
+from gateway.services.customers.client import CustomersClient
 from gateway.services.finance.api_bank import BankLineIgnore, BankLineResolve, Finance
 from gateway.services.finance.client import FinanceClient
 from gateway.web.csrf import CSRF_FIELD, verify_csrf
@@ -163,6 +165,24 @@ async def review_page(
     return render(request, "bank_review.html", context)
 
 
+async def customer_named(customers: CustomersClient, user: Any, text: str) -> str:
+    """The manual resolve form names the customer as the user knows it: an id, or a name that
+    finds exactly one customer."""
+    page = await customers.list_customers(user.caller, {"q": text[:200]}, None, 5)
+    found = page["items"]
+    exact = [c for c in found if c.get("id") == text or c.get("name") == text]
+    if len(exact) == 1:
+        return str(exact[0]["id"])
+    if len(found) == 1:
+        return str(found[0]["id"])
+    if not found:
+        raise ValidationError.for_field("customer_id", f"no customer found for {text!r}")
+    names = ", ".join(str(c.get("name")) for c in found)
+    raise ValidationError.for_field(
+        "customer_id", f"several customers match {text!r}: {names}; be more precise"
+    )
+
+
 def resolve_body(values: dict[str, str]) -> dict[str, Any]:
     """The resolve form: a customer, optionally one receivable and the amount for it (分)."""
     body: dict[str, Any] = {"customer_id": values.get("customer_id", "").strip()}
@@ -179,7 +199,7 @@ def resolve_body(values: dict[str, str]) -> dict[str, Any]:
 
 @router.post("/payments/review/{line_id}/{action}")
 async def review_action(
-    request: Request, line_id: str, action: str, user: WebUser, finance: Finance
+    request: Request, line_id: str, action: str, user: WebUser, finance: Finance, customers: Customers
 ) -> Response:
     if action not in ("resolve", "ignore"):
         return Response(status_code=404)
@@ -188,6 +208,8 @@ async def review_action(
     line_id = line_id[:64]
     try:
         if action == "resolve":
+            if not values.get("customer_id", "").strip() and values.get("customer", "").strip():
+                values["customer_id"] = await customer_named(customers, user, values["customer"].strip())
             body = BankLineResolve.model_validate(resolve_body(values))
             await finance.resolve_bank_line(
                 user.caller, line_id, body.model_dump(mode="json", exclude_none=True)
