@@ -284,3 +284,44 @@ def test_the_same_file_imported_twice_at_once_pays_each_line_once(
         SYSTEM, lambda unit: unit.session.scalar(select(func.count()).select_from(BankLineRow))
     )
     assert stored == 4  # matched, matched, ambiguous, unmatched: each once
+
+
+def test_an_invoice_number_in_the_reference_pays_its_receivable(
+    finance: FinanceApp, books: dict[str, Any]
+) -> None:
+    from decimal import Decimal
+
+    from finance.storage.models import InvoiceRow
+    from kernel.clock import utcnow
+    from kernel.ids import new_id
+
+    target = books["a2"]
+
+    def invoice(unit: FinanceUnit) -> None:
+        now = utcnow()
+        unit.session.add(
+            InvoiceRow(
+                id=new_id(),
+                number="INV-2026-000045",
+                order_id=target["order_id"],
+                receivable_id=target["id"],
+                title="A科技有限公司",
+                currency="CNY",
+                amount_minor=50_000,
+                tax_rate=Decimal("0.1300"),
+                tax_minor=5_752,
+                status="issued",
+                created_by="u-finance",
+                customer_id=target["customer_id"],
+                customer_name="A科技有限公司",
+                version=1,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+    finance.run(SYSTEM, invoice)
+    report = run(finance, HEADER + "2026-11-06,代付人,500.00,发票ＩＮＶ-2026-000045\n")
+    assert report["lines"][0]["status"] == "matched"
+    assert receivables(finance)[target["id"]] == ("paid", 50_000)
+    assert receivables(finance)[books["a1"]["id"]] == ("open", 0)  # the invoice named the second one
