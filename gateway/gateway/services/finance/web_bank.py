@@ -140,7 +140,7 @@ async def _review_context(
     query = {k: v for k, v in {"status": status, "import_id": import_id}.items() if v}
     return {
         **_common(),
-        "nav": "bank-review",
+        "nav": "bank-import",  # one nav entry for the import and its review list
         "lines": items,
         "status": status,
         "import_id": import_id,
