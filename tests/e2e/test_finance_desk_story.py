@@ -167,7 +167,9 @@ def test_a_ticket_is_worked_to_resolved_and_its_survey_answered_once(stack: Stac
             csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
             form = {"score": "5", "comment": "响应很快", **({"csrf_token": csrf.group(1)} if csrf else {})}
             answered = anonymous.post(f"/survey/{token}", data=form)
-            assert answered.status_code == 200 and 'data-testid="survey-thanks"' in answered.text, answered.text
+            assert answered.status_code == 200 and 'data-testid="survey-thanks"' in answered.text, (
+                answered.text
+            )
             again = anonymous.get(f"/survey/{token}")
             assert 'data-testid="survey-answered"' in again.text  # one answer per ticket
 

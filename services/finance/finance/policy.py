@@ -13,7 +13,7 @@ Framework-free: the search indexer and the gateway import this module.
 
 from __future__ import annotations
 
-from kernel.access import AccessPolicy, user
+from kernel.access import AccessPolicy, role, user
 from kernel.identity import Caller
 
 FINANCE_ROLES = ("finance",)
@@ -24,6 +24,9 @@ PAYMENT = AccessPolicy.of("payment", roles=FINANCE_ROLES, users=(SHARED,))
 INVOICE = AccessPolicy.of("invoice", roles=FINANCE_ROLES, users=(SHARED,))
 # A write-off is read like the receivable it settles (a seller sees their customer's bad debt).
 WRITE_OFF = AccessPolicy.of("write_off", roles=FINANCE_ROLES, users=(SHARED,))
+
+# Bank imports and their lines name no customer until matched: finance (and admins) only.
+BANK = AccessPolicy("bank_line", (role("finance"),))
 
 READ: dict[str, AccessPolicy] = {p.kind: p for p in (RECEIVABLE, PAYMENT, INVOICE, WRITE_OFF)}
 

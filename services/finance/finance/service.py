@@ -14,6 +14,7 @@ from nameko.rpc import RpcProxy
 from nameko.rpc import rpc as plain_rpc
 
 from finance.contracts import SERVICE
+from finance.entrypoints.bank import BankEntrypoints
 from finance.entrypoints.collections import CollectionsEntrypoints
 from finance.entrypoints.export import ExportEntrypoints
 from finance.entrypoints.invoices import InvoiceEntrypoints, WriteOffEntrypoints
@@ -29,6 +30,7 @@ ReplicaEntrypoints = replica_entrypoints(CUSTOMERS, directory_users, consumer)
 class FinanceService(
     ReceivableEntrypoints,
     PaymentEntrypoints,
+    BankEntrypoints,
     CollectionsEntrypoints,
     InvoiceEntrypoints,
     WriteOffEntrypoints,

@@ -32,6 +32,12 @@ class FinanceSettings(service_settings("finance")):  # type: ignore[misc]
     # PostgreSQL work_mem for the aging report and forecast transactions (SET LOCAL): a
     # by-customer report hashes one group per customer and currency.
     report_work_mem: str = Field(default="64MB", pattern=r"^[1-9][0-9]{0,5}(kB|MB|GB)$")
+    # Bank-statement import: lines per committed batch (a retry resumes after the last one; each
+    # matched line is a savepoint, and PostgreSQL slows every session down once a transaction has
+    # more than 64 subtransactions), and the largest statement taken at once.
+    bank_import_batch_size: int = 50
+    bank_import_max_rows: int = 200_000
+    bank_import_max_bytes: int = 16 * 1024 * 1024
     # RPC to the customers service (customer lookups as the caller).
     customers_rpc_timeout_seconds: float = 10.0
 

@@ -8,11 +8,13 @@ from finance.contracts import SERVICE
 
 from gateway.services import CustomerTab, NavLink, ServiceModule
 from gateway.services.finance import (
+    api_bank,
     api_collections,
     api_invoices,
     api_payments,
     api_receivables,
     capabilities,
+    web_bank,
     web_collections,
     web_invoices,
     web_payments,
@@ -22,10 +24,23 @@ from gateway.services.finance import (
 MODULE = ServiceModule(
     name=SERVICE,
     label="财务服务",
-    # Static /api/v1/receivables/<word> routes (aging, forecast, summary) go BEFORE api_receivables:
-    # it ends in /{id}.
-    api=(*api_collections.ROUTERS, *api_invoices.ROUTERS, *api_payments.ROUTERS, *api_receivables.ROUTERS),
-    web=(*web_collections.ROUTERS, *web_invoices.ROUTERS, *web_payments.ROUTERS, *web_receivables.ROUTERS),
+    # Static paths go before the routers ending in /{id}: /api/v1/receivables/<word> (aging,
+    # forecast, summary) before api_receivables, /payments/import and /payments/review before the
+    # /payments/{id} page.
+    api=(
+        *api_bank.ROUTERS,
+        *api_collections.ROUTERS,
+        *api_invoices.ROUTERS,
+        *api_payments.ROUTERS,
+        *api_receivables.ROUTERS,
+    ),
+    web=(
+        *web_bank.ROUTERS,
+        *web_collections.ROUTERS,
+        *web_invoices.ROUTERS,
+        *web_payments.ROUTERS,
+        *web_receivables.ROUTERS,
+    ),
     templates=Path(__file__).resolve().parent / "templates",
     capabilities=capabilities.CAPABILITIES,
     fake="gateway.services.finance.fake:FakeFinanceService",
@@ -63,6 +78,7 @@ MODULE = ServiceModule(
     nav=(
         NavLink("receivables", "/receivables", "应收 Receivables", capability="receivables:read"),
         NavLink("payments", "/payments", "回款 Payments", capability="payments:read"),
+        NavLink("bank-import", "/payments/import", "银行流水 Bank import", capability="bank_import:write"),
         NavLink("aging", "/receivables/aging", "账龄 Aging", capability="receivables:read"),
         NavLink("invoices", "/invoices", "发票 Invoices", capability="invoices:read"),
         NavLink("write-offs", "/write-offs", "坏账核销 Write-offs", capability="write_offs:approve"),

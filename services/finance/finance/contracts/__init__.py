@@ -15,10 +15,10 @@ from types import ModuleType
 from kernel.kinds import SearchKind
 from pydantic import BaseModel
 
-from finance.contracts import collections, invoices, payments, receivables, write_offs
+from finance.contracts import bank, collections, invoices, payments, receivables, write_offs
 from finance.contracts.common import EVENTS_EXCHANGE, SERVICE
 
-_AREAS: tuple[ModuleType, ...] = (receivables, payments, invoices, write_offs, collections)
+_AREAS: tuple[ModuleType, ...] = (receivables, payments, bank, invoices, write_offs, collections)
 
 EVENT_SCHEMAS: dict[str, type[BaseModel]] = {k: v for area in _AREAS for k, v in area.EVENT_SCHEMAS.items()}
 EVENT_TYPES: tuple[str, ...] = tuple(EVENT_SCHEMAS)

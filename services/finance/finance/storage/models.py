@@ -254,6 +254,11 @@ class BankImportRow(Base):
     summary: Mapped[dict[str, int]] = mapped_column(JSONB, default=dict)  # status → rows
     created_by: Mapped[str] = mapped_column(USER)
     created_at: Mapped[datetime] = mapped_column(TZ)
+    # processing until every line is stored: a retry of the same file resumes it (0002)
+    status: Mapped[str] = mapped_column(String(20), server_default="complete")
+    # rows that are no line (unreadable, not a receipt): [{line_no, status, message, payer, reference}]
+    problems: Mapped[list[dict[str, object]]] = mapped_column(JSONB, server_default="[]", default=list)
+    completed_at: Mapped[datetime | None] = mapped_column(TZ)
 
 
 class BankLineRow(Base):
@@ -277,6 +282,10 @@ class BankLineRow(Base):
     note: Mapped[str | None] = mapped_column(Text)
     resolved_by: Mapped[str | None] = mapped_column(USER)
     resolved_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+# Bank lines name receivables by their order number (0002).
+Index("ix_receivables_order_number", ReceivableRow.order_number)
 
 
 # -- credit risk and notifications -----------------------------------------------------------------
