@@ -134,7 +134,7 @@ def main() -> int:
     print(
         f"\n  Panorama is ready: http://{settings.host}:{settings.port}/\n"
         f"  API docs:          http://{settings.host}:{settings.port}/docs\n"
-        f"  Demo logins (password '{password}'): admin, manager, sales1, sales2, finance, support\n"
+        f"  Demo logins (password '{password}'): admin, manager, sales1, sales2, finance, finmgr, support\n"
         f"  Metrics:           http://{settings.host}:{settings.port}/metrics  "
         f"(services on {metrics_summary()})\n"
         "  Ctrl-C stops everything.\n",
