@@ -15,25 +15,20 @@ Progress on stderr, the Markdown table on stdout.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import os
 import random
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg2
 from kernel.db import make_engine, make_sessionmaker
-from kernel.identity import SYSTEM, Caller
-from kernel.migrate import upgrade
+from kernel.identity import SYSTEM
 from service_desk.app import ServiceDeskApp
 from service_desk.domain.sla import DEFAULT_TARGETS, add_business_time
 from service_desk.handlers import sla_watch
 from service_desk.handlers.ticket_state import business_calendar
-from sqlalchemy.engine import make_url
 
+from bench.inprocess import BenchSchema, NoCustomers, logger
 from bench.settings import BenchSettings
 
 SCHEMA = "bench_desk"
@@ -47,13 +42,7 @@ COLUMNS = (
 )
 
 
-def log(message: str) -> None:
-    print(f"[desk_sla_sweep] {message}", file=sys.stderr, flush=True)
-
-
-def schema_url(settings: BenchSettings) -> str:
-    url = make_url(settings.bench_database_url).update_query_dict({"options": f"-csearch_path={SCHEMA}"})
-    return url.render_as_string(hide_password=False)
+log = logger("desk_sla_sweep")
 
 
 def rows(n: int, seed: int) -> list[list[Any]]:
@@ -97,40 +86,21 @@ def rows(n: int, seed: int) -> list[list[Any]]:
     return out
 
 
+def bench_schema(settings: BenchSettings) -> BenchSchema:
+    return BenchSchema(settings, SCHEMA, "service_desk")
+
+
 def load(settings: BenchSettings, n: int, seed: int) -> None:
-    conn = psycopg2.connect(settings.bench_dsn)
-    conn.autocommit = True
+    schema = bench_schema(settings)
+    schema.recreate()
+    conn = schema.connect()
+    schema.add_users(conn, [("bench-lead", "bench-support", "{support,manager}")])
+    generated = rows(n, seed)
+    for start in range(0, n, CHUNK):
+        schema.copy(conn, "tickets", COLUMNS, generated[start : start + CHUNK])
     with conn.cursor() as cur:
-        cur.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        cur.execute(f"CREATE SCHEMA {SCHEMA}")
-    conn.close()
-    upgrade("service_desk", schema_url(settings))
-    conn = psycopg2.connect(settings.bench_dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"SET search_path TO {SCHEMA}")
-        cur.execute(
-            "INSERT INTO directory_users (id, username, team_id, roles, active, updated_at)"
-            " VALUES ('bench-lead', 'bench-lead', 'bench-support', '{support,manager}', true, now())"
-        )
-        generated = rows(n, seed)
-        for start in range(0, n, CHUNK):
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            for row in generated[start : start + CHUNK]:
-                writer.writerow(["" if v is None else v for v in row])
-            buffer.seek(0)
-            cur.copy_expert(f"COPY tickets ({COLUMNS}) FROM STDIN WITH (FORMAT csv)", buffer)
         cur.execute("VACUUM (ANALYZE) tickets")
     conn.close()
-
-
-class NoCustomers:
-    def get_customer(self, caller: Caller, customer_id: str) -> dict[str, Any]:
-        raise AssertionError("the SLA timer does not read customers")
-
-    def call(self, caller: Caller, method: str, **kwargs: Any) -> Any:
-        raise AssertionError("the SLA timer does not call customers")
 
 
 def sweep(app: ServiceDeskApp) -> dict[str, Any]:
@@ -156,8 +126,8 @@ def main() -> None:
     settings = BenchSettings()
     log(f"loading {args.tickets:,} open tickets into schema {SCHEMA}")
     load(settings, args.tickets, args.seed)
-    engine = make_engine(schema_url(settings), pool_size=2)
-    app = ServiceDeskApp(make_sessionmaker(engine), NoCustomers())
+    engine = make_engine(bench_schema(settings).url, pool_size=2)
+    app = ServiceDeskApp(make_sessionmaker(engine), NoCustomers("the SLA timer"))
     first = sweep(app)
     log(f"  first sweep: {first}")
     steady = sweep(app)

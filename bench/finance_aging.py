@@ -20,27 +20,21 @@ table on stdout. ``--quick``: 100,000 instalments, 5 runs.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import os
 import random
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import psycopg2
 from finance.app import FinanceApp
 from finance.handlers.aging import aging_report, collections_forecast
 from finance.handlers.overdue import scan_overdue
 from kernel.db import make_engine, make_sessionmaker
 from kernel.identity import SYSTEM, Caller
-from kernel.migrate import upgrade
-from psycopg2.extensions import connection as PgConnection
-from sqlalchemy.engine import make_url
 
+from bench.inprocess import BenchSchema, NoCustomers, logger, time_runs
 from bench.loadgen import percentile
 from bench.settings import BenchSettings
 
@@ -56,8 +50,7 @@ COLUMNS = (
 )
 
 
-def log(message: str) -> None:
-    print(f"[finance_aging] {message}", file=sys.stderr, flush=True)
+log = logger("finance_aging")
 
 
 def team_id(t: int) -> str:
@@ -136,57 +129,22 @@ def generate(n: int, seed: int) -> Iterator[list[list[Any]]]:
 
 
 # ---------------------------------------------------------------------------------- loading
-def schema_url(settings: BenchSettings) -> str:
-    url = make_url(settings.bench_database_url).update_query_dict({"options": f"-csearch_path={SCHEMA}"})
-    return url.render_as_string(hide_password=False)
-
-
-def connect(settings: BenchSettings) -> PgConnection:
-    conn = psycopg2.connect(settings.bench_dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"SET search_path TO {SCHEMA}")
-    return conn
-
-
-def _copy(conn: PgConnection, rows: list[list[Any]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])  # unquoted empty = NULL
-    buffer.seek(0)
-    with conn.cursor() as cur:
-        cur.copy_expert(f"COPY receivables ({COLUMNS}) FROM STDIN WITH (FORMAT csv)", buffer)
+def bench_schema(settings: BenchSettings) -> BenchSchema:
+    return BenchSchema(settings, SCHEMA, "finance")
 
 
 def load(settings: BenchSettings, n: int, seed: int) -> dict[str, float]:
-    conn = psycopg2.connect(settings.bench_dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        cur.execute(f"CREATE SCHEMA {SCHEMA}")
-    conn.close()
-    upgrade("finance", schema_url(settings))
-    conn = connect(settings)
+    schema = bench_schema(settings)
+    schema.recreate()
+    conn = schema.connect()
     started = time.perf_counter()
+    indexes = schema.drop_secondary_indexes(conn, ("receivables",))
+    schema.add_users(
+        conn,
+        [(seller_id(t, s), team_id(t), "{sales}") for t in range(TEAMS) for s in range(SELLERS_PER_TEAM)]
+        + [(manager_id(t), team_id(t), "{manager}") for t in range(TEAMS)],
+    )
     with conn.cursor() as cur:
-        cur.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = 'receivables'"
-            r" AND indexname NOT LIKE 'pk\_%%' AND indexname NOT LIKE 'uq\_%%'",
-            (SCHEMA,),
-        )
-        indexes = cur.fetchall()
-        for name, _ in indexes:
-            cur.execute(f"DROP INDEX {name}")
-        users = [
-            (seller_id(t, s), team_id(t), "{sales}") for t in range(TEAMS) for s in range(SELLERS_PER_TEAM)
-        ] + [(manager_id(t), team_id(t), "{manager}") for t in range(TEAMS)]
-        for user_id, team, roles in users:
-            cur.execute(
-                "INSERT INTO directory_users (id, username, team_id, roles, active, updated_at)"
-                " VALUES (%s, %s, %s, %s, true, now())",
-                (user_id, user_id, team, roles),
-            )
         cur.execute(
             "INSERT INTO customer_refs"
             " (id, name, name_folded, owner_id, team_id, deleted, version, updated_at)"
@@ -195,13 +153,12 @@ def load(settings: BenchSettings, n: int, seed: int) -> dict[str, float]:
             (CUSTOMERS - 1,),
         )
     for i, rows in enumerate(generate(n, seed)):
-        _copy(conn, rows)
+        schema.copy(conn, "receivables", COLUMNS, rows)
         if i % 4 == 3:
             log(f"  {min((i + 1) * CHUNK, n):,} instalments")
     copied = time.perf_counter()
+    schema.restore_indexes(conn, indexes)
     with conn.cursor() as cur:
-        for _, definition in indexes:
-            cur.execute(definition)
         indexed = time.perf_counter()
         cur.execute("VACUUM (ANALYZE) receivables")
         cur.execute("VACUUM (ANALYZE) customer_refs")
@@ -215,24 +172,8 @@ def load(settings: BenchSettings, n: int, seed: int) -> dict[str, float]:
     }
 
 
-def loaded_count(settings: BenchSettings) -> int:
-    try:
-        conn = connect(settings)
-    except psycopg2.Error:
-        return 0
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM receivables")
-            row = cur.fetchone()
-            return int(row[0]) if row else 0
-    except psycopg2.Error:
-        return 0
-    finally:
-        conn.close()
-
-
 def unsettled(settings: BenchSettings) -> int:
-    conn = connect(settings)
+    conn = bench_schema(settings).connect()
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT count(*) FROM receivables WHERE status IN ('open', 'partially_paid')")
@@ -243,16 +184,6 @@ def unsettled(settings: BenchSettings) -> int:
 
 
 # ---------------------------------------------------------------------------------- timing
-class NoCustomers:
-    """The aging report never asks the customers service; anything that does is a bench bug."""
-
-    def get_customer(self, caller: Caller, customer_id: str) -> dict[str, Any]:
-        raise AssertionError("the aging report does not read customers")
-
-    def call(self, caller: Caller, method: str, **kwargs: Any) -> Any:
-        raise AssertionError("the aging report does not call customers")
-
-
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -286,20 +217,9 @@ def scenarios() -> list[Scenario]:
     ]
 
 
-def time_runs(call: Callable[[], dict[str, Any]], runs: int) -> tuple[list[float], dict[str, Any]]:
-    result = call()
-    call()  # warm-up: plans cached, pages in shared buffers
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = call()
-        timings.append((time.perf_counter() - started) * 1000)
-    return sorted(timings), result
-
-
 def measure(settings: BenchSettings, runs: int) -> list[dict[str, Any]]:
-    engine = make_engine(schema_url(settings), pool_size=2)
-    app = FinanceApp(make_sessionmaker(engine), NoCustomers())
+    engine = make_engine(bench_schema(settings).url, pool_size=2)
+    app = FinanceApp(make_sessionmaker(engine), NoCustomers("the aging report"))
     rows = []
     for scenario in scenarios():
 
@@ -373,8 +293,8 @@ def main(argv: list[str] | None = None) -> None:
     settings.require_loopback()
     load_info = None
     n = args.instalments
-    if args.skip_load and loaded_count(settings):
-        n = loaded_count(settings)
+    if args.skip_load and bench_schema(settings).count("receivables"):
+        n = bench_schema(settings).count("receivables")
         log(f"reusing {n:,} instalments in schema {SCHEMA}")
     else:
         log(f"loading {n:,} instalments into schema {SCHEMA}")

@@ -29,23 +29,19 @@ import io
 import os
 import random
 import resource
-import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import psycopg2
 from finance.app import FinanceApp
 from finance.handlers.bank_import import run_import
 from kernel.db import make_engine, make_sessionmaker
 from kernel.identity import Caller
 from kernel.ids import new_id
-from kernel.migrate import upgrade
 from kernel.replicas import folded_company_name
-from psycopg2.extensions import connection as PgConnection
-from sqlalchemy.engine import make_url
 
+from bench.inprocess import BenchSchema, NoCustomers, logger
 from bench.settings import BenchSettings
 
 SCHEMA = "bench_finance_bank"
@@ -67,23 +63,7 @@ def yuan(amount_minor: int, grouped: bool = False) -> str:
     return f"{whole:,}.{cents:02d}" if grouped else f"{whole}.{cents:02d}"
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def schema_url(settings: BenchSettings) -> str:
-    url = make_url(settings.bench_database_url).update_query_dict({"options": f"-csearch_path={SCHEMA}"})
-    return url.render_as_string(hide_password=False)
-
-
-def _copy(conn: PgConnection, table: str, columns: str, rows: list[list[Any]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
-    buffer.seek(0)
-    with conn.cursor() as cur:
-        cur.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
+log = logger("finance_bank_import")
 
 
 @dataclass
@@ -158,21 +138,17 @@ def generate(rows: int, seed: int) -> Books:
     return Books(refs, receivables, buffer.getvalue().encode("utf-8-sig"), mix)
 
 
+def bench_schema(settings: BenchSettings) -> BenchSchema:
+    return BenchSchema(settings, SCHEMA, "finance")
+
+
 def load(settings: BenchSettings, books: Books) -> float:
-    conn = psycopg2.connect(settings.bench_dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        cur.execute(f"CREATE SCHEMA {SCHEMA}")
-    conn.close()
-    upgrade("finance", schema_url(settings))
+    schema = bench_schema(settings)
+    schema.recreate()
     started = time.perf_counter()
-    conn = psycopg2.connect(settings.bench_dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"SET search_path TO {SCHEMA}")
-    _copy(conn, "customer_refs", REF_COLUMNS, books.refs)
-    _copy(conn, "receivables", RECEIVABLE_COLUMNS, books.receivables)
+    conn = schema.connect()
+    schema.copy(conn, "customer_refs", REF_COLUMNS, books.refs)
+    schema.copy(conn, "receivables", RECEIVABLE_COLUMNS, books.receivables)
     with conn.cursor() as cur:
         cur.execute("VACUUM ANALYZE customer_refs")
         cur.execute("VACUUM ANALYZE receivables")
@@ -180,23 +156,13 @@ def load(settings: BenchSettings, books: Books) -> float:
     return time.perf_counter() - started
 
 
-class NoCustomers:
-    """Every matched customer is in the replica: a call to the customers service is a bench bug."""
-
-    def get_customer(self, caller: Caller, customer_id: str) -> dict[str, Any]:
-        raise AssertionError(f"customer {customer_id} is not in the bench replica")
-
-    def call(self, caller: Caller, method: str, **kwargs: Any) -> Any:
-        raise AssertionError("the import does not call the customers service")
-
-
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def measure(settings: BenchSettings, books: Books, batch_size: int) -> dict[str, Any]:
-    engine = make_engine(schema_url(settings), pool_size=2)
-    app = FinanceApp(make_sessionmaker(engine), NoCustomers())
+    engine = make_engine(bench_schema(settings).url, pool_size=2)
+    app = FinanceApp(make_sessionmaker(engine), NoCustomers("the bank import"))
     shown = [0]
     started = time.perf_counter()
 

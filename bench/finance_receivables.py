@@ -19,26 +19,20 @@ Markdown table on stdout.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import os
 import random
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import psycopg2
 from finance.app import FinanceApp
 from finance.handlers.receivable_reads import receivables_on, summary_on
 from kernel.db import make_engine, make_sessionmaker
 from kernel.identity import Caller
-from kernel.migrate import upgrade
-from psycopg2.extensions import connection as PgConnection
-from sqlalchemy.engine import make_url
 
+from bench.inprocess import BenchSchema, NoCustomers, logger
 from bench.loadgen import percentile
 from bench.settings import BenchSettings
 
@@ -54,8 +48,7 @@ COLUMNS = (
 )
 
 
-def log(message: str) -> None:
-    print(f"[finance_receivables] {message}", file=sys.stderr, flush=True)
+log = logger("finance_receivables")
 
 
 def team_id(t: int) -> str:
@@ -132,56 +125,23 @@ def generate(n: int, seed: int) -> Iterator[list[list[Any]]]:
 
 
 # ---------------------------------------------------------------------------------- loading
-def schema_url(settings: BenchSettings) -> str:
-    url = make_url(settings.bench_database_url).update_query_dict({"options": f"-csearch_path={SCHEMA}"})
-    return url.render_as_string(hide_password=False)
-
-
-def connect(settings: BenchSettings) -> PgConnection:
-    conn = psycopg2.connect(settings.bench_dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"SET search_path TO {SCHEMA}")
-    return conn
-
-
-def _copy(conn: PgConnection, rows: list[list[Any]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])  # unquoted empty = NULL
-    buffer.seek(0)
-    with conn.cursor() as cur:
-        cur.copy_expert(f"COPY receivables ({COLUMNS}) FROM STDIN WITH (FORMAT csv)", buffer)
+def bench_schema(settings: BenchSettings) -> BenchSchema:
+    return BenchSchema(settings, SCHEMA, "finance")
 
 
 def load(settings: BenchSettings, n: int, seed: int) -> dict[str, float]:
-    conn = psycopg2.connect(settings.bench_dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        cur.execute(f"CREATE SCHEMA {SCHEMA}")
-    conn.close()
-    upgrade("finance", schema_url(settings))
-    conn = connect(settings)
+    schema = bench_schema(settings)
+    schema.recreate()
+    conn = schema.connect()
     started = time.perf_counter()
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = 'receivables'"
-            r" AND indexname NOT LIKE 'pk\_%%' AND indexname NOT LIKE 'uq\_%%'",
-            (SCHEMA,),
-        )
-        indexes = cur.fetchall()
-        for name, _ in indexes:
-            cur.execute(f"DROP INDEX {name}")
+    indexes = schema.drop_secondary_indexes(conn, ("receivables",))
     for i, rows in enumerate(generate(n, seed)):
-        _copy(conn, rows)
+        schema.copy(conn, "receivables", COLUMNS, rows)
         if i % 4 == 3:
             log(f"  {min((i + 1) * CHUNK, n):,} receivables")
     copied = time.perf_counter()
+    schema.restore_indexes(conn, indexes)
     with conn.cursor() as cur:
-        for _, definition in indexes:
-            cur.execute(definition)
         indexed = time.perf_counter()
         cur.execute("VACUUM (ANALYZE) receivables")
     conn.close()
@@ -189,33 +149,7 @@ def load(settings: BenchSettings, n: int, seed: int) -> dict[str, float]:
     return {"generate_copy_s": copied - started, "index_s": indexed - copied, "vacuum_s": done - indexed}
 
 
-def loaded_count(settings: BenchSettings) -> int:
-    try:
-        conn = connect(settings)
-    except psycopg2.Error:
-        return 0
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM receivables")
-            row = cur.fetchone()
-            return int(row[0]) if row else 0
-    except psycopg2.Error:
-        return 0
-    finally:
-        conn.close()
-
-
 # ---------------------------------------------------------------------------------- timing
-class NoCustomers:
-    """Reading receivables never asks the customers service; anything that does is a bench bug."""
-
-    def get_customer(self, caller: Caller, customer_id: str) -> dict[str, Any]:
-        raise AssertionError("reads do not ask the customers service")
-
-    def call(self, caller: Caller, method: str, **kwargs: Any) -> Any:
-        raise AssertionError("reads do not call the customers service")
-
-
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -255,8 +189,8 @@ def scenarios() -> list[Scenario]:
 
 
 def measure(settings: BenchSettings, runs: int) -> list[dict[str, Any]]:
-    engine = make_engine(schema_url(settings), pool_size=2)
-    app = FinanceApp(make_sessionmaker(engine), NoCustomers())
+    engine = make_engine(bench_schema(settings).url, pool_size=2)
+    app = FinanceApp(make_sessionmaker(engine), NoCustomers("the receivables reads"))
     rows = []
     for scenario in scenarios():
         for _ in range(2):  # warm-up: plans cached, pages in shared buffers
@@ -319,8 +253,8 @@ def main(argv: list[str] | None = None) -> None:
     settings.require_loopback()
     load_info = None
     n = args.receivables
-    if args.skip_load and loaded_count(settings):
-        n = loaded_count(settings)
+    if args.skip_load and bench_schema(settings).count("receivables"):
+        n = bench_schema(settings).count("receivables")
         log(f"reusing {n:,} receivables in schema {SCHEMA}")
     else:
         log(f"loading {n:,} receivables into schema {SCHEMA}")

@@ -19,26 +19,20 @@ manager (their team) and a seller (own + shared, and ``owner=me``): p50 / p95 / 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import os
 import random
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import psycopg2
 from kernel.db import make_engine, make_sessionmaker
 from kernel.identity import Caller
-from kernel.migrate import upgrade
-from psycopg2.extensions import connection as PgConnection
 from sales.app import SalesApp
 from sales.handlers.analytics import funnel
-from sqlalchemy.engine import make_url
 
+from bench.inprocess import BenchSchema, NoCustomers, logger, time_runs
 from bench.loadgen import percentile
 from bench.settings import BenchSettings
 
@@ -57,8 +51,7 @@ OPP_COLUMNS = (
 MOVE_COLUMNS = "id, opportunity_id, from_stage, to_stage, at, actor_id, amount_minor"
 
 
-def log(message: str) -> None:
-    print(f"[sales_funnel] {message}", file=sys.stderr, flush=True)
+log = logger("sales_funnel")
 
 
 def team_id(t: int) -> str:
@@ -153,46 +146,16 @@ def generate(n: int, seed: int) -> Iterator[tuple[list[list[Any]], list[list[Any
 
 
 # ---------------------------------------------------------------------------------- loading
-def schema_url(settings: BenchSettings) -> str:
-    url = make_url(settings.bench_database_url).update_query_dict({"options": f"-csearch_path={SCHEMA}"})
-    return url.render_as_string(hide_password=False)
-
-
-def connect(settings: BenchSettings) -> PgConnection:
-    conn = psycopg2.connect(settings.bench_dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"SET search_path TO {SCHEMA}")
-    return conn
-
-
-def _copy(conn: PgConnection, table: str, columns: str, rows: list[list[Any]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])  # unquoted empty = NULL
-    buffer.seek(0)
-    with conn.cursor() as cur:
-        cur.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
+def bench_schema(settings: BenchSettings) -> BenchSchema:
+    return BenchSchema(settings, SCHEMA, "sales")
 
 
 def load(settings: BenchSettings, n: int, seed: int) -> dict[str, float]:
-    conn = psycopg2.connect(settings.bench_dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        cur.execute(f"CREATE SCHEMA {SCHEMA}")
-    conn.close()
-    upgrade("sales", schema_url(settings))
-    conn = connect(settings)
+    schema = bench_schema(settings)
+    schema.recreate()
+    conn = schema.connect()
     started = time.perf_counter()
     with conn.cursor() as cur:
-        cur.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = ANY(%s)"
-            r" AND indexname NOT LIKE 'pk\_%%' AND indexname NOT LIKE 'uq\_%%'",
-            (SCHEMA, list(LOADED_TABLES)),
-        )
-        indexes = cur.fetchall()
         cur.execute(
             "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
             " WHERE conrelid = 'opportunity_stage_changes'::regclass AND contype = 'f'"
@@ -200,28 +163,22 @@ def load(settings: BenchSettings, n: int, seed: int) -> dict[str, float]:
         foreign_keys = cur.fetchall()
         for name, _ in foreign_keys:
             cur.execute(f"ALTER TABLE opportunity_stage_changes DROP CONSTRAINT {name}")
-        for name, _ in indexes:
-            cur.execute(f"DROP INDEX {name}")
-        users = [
-            (seller_id(t, s), team_id(t), "{sales}") for t in range(TEAMS) for s in range(SELLERS_PER_TEAM)
-        ] + [(manager_id(t), team_id(t), "{manager}") for t in range(TEAMS)]
-        for user_id, team, roles in users:
-            cur.execute(
-                "INSERT INTO directory_users (id, username, team_id, roles, active, updated_at)"
-                " VALUES (%s, %s, %s, %s, true, now())",
-                (user_id, user_id, team, roles),
-            )
+    indexes = schema.drop_secondary_indexes(conn, LOADED_TABLES)
+    schema.add_users(
+        conn,
+        [(seller_id(t, s), team_id(t), "{sales}") for t in range(TEAMS) for s in range(SELLERS_PER_TEAM)]
+        + [(manager_id(t), team_id(t), "{manager}") for t in range(TEAMS)],
+    )
     total_moves = 0
     for i, (opps, moves) in enumerate(generate(n, seed)):
-        _copy(conn, "opportunities", OPP_COLUMNS, opps)
-        _copy(conn, "opportunity_stage_changes", MOVE_COLUMNS, moves)
+        schema.copy(conn, "opportunities", OPP_COLUMNS, opps)
+        schema.copy(conn, "opportunity_stage_changes", MOVE_COLUMNS, moves)
         total_moves += len(moves)
         if i % 4 == 3:
             log(f"  {min((i + 1) * CHUNK, n):,} opportunities, {total_moves:,} stage changes")
     copied = time.perf_counter()
+    schema.restore_indexes(conn, indexes)
     with conn.cursor() as cur:
-        for _, definition in indexes:
-            cur.execute(definition)
         for name, definition in foreign_keys:
             cur.execute(f"ALTER TABLE opportunity_stage_changes ADD CONSTRAINT {name} {definition}")
         indexed = time.perf_counter()
@@ -238,36 +195,7 @@ def load(settings: BenchSettings, n: int, seed: int) -> dict[str, float]:
     }
 
 
-def loaded_count(settings: BenchSettings) -> int:
-    try:
-        conn = connect(settings)
-    except psycopg2.Error:
-        return 0
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM opportunities")
-            row = cur.fetchone()
-            return int(row[0]) if row else 0
-    except psycopg2.Error:
-        return 0
-    finally:
-        conn.close()
-
-
 # ---------------------------------------------------------------------------------- timing
-class NoCustomers:
-    """The funnel never asks the customers service; anything that does is a bench bug."""
-
-    def get_customer(self, caller: Caller, customer_id: str) -> dict[str, Any]:
-        raise AssertionError("the funnel does not read customers")
-
-    def create_customer(self, caller: Caller, data: dict[str, Any], force: bool = False) -> dict[str, Any]:
-        raise AssertionError("the funnel does not create customers")
-
-    def call(self, caller: Caller, method: str, **kwargs: Any) -> Any:
-        raise AssertionError("the funnel does not call customers")
-
-
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -290,20 +218,9 @@ def scenarios() -> list[Scenario]:
     ]
 
 
-def time_runs(call: Callable[[], dict[str, Any]], runs: int) -> tuple[list[float], dict[str, Any]]:
-    result = call()
-    call()  # warm-up: plans cached, pages in shared buffers
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = call()
-        timings.append((time.perf_counter() - started) * 1000)
-    return sorted(timings), result
-
-
 def measure(settings: BenchSettings, runs: int) -> list[dict[str, Any]]:
-    engine = make_engine(schema_url(settings), pool_size=2)
-    app = SalesApp(make_sessionmaker(engine), NoCustomers())
+    engine = make_engine(bench_schema(settings).url, pool_size=2)
+    app = SalesApp(make_sessionmaker(engine), NoCustomers("the funnel"))
     rows = []
     for scenario in scenarios():
 
@@ -371,8 +288,9 @@ def main(argv: list[str] | None = None) -> None:
     settings.require_loopback()
     load_info = None
     n = args.opportunities
-    if args.skip_load and loaded_count(settings):
-        n = loaded_count(settings)
+    loaded = bench_schema(settings).count("opportunities")
+    if args.skip_load and loaded:
+        n = loaded
         log(f"reusing {n:,} opportunities in schema {SCHEMA}")
     else:
         log(f"loading {n:,} opportunities into schema {SCHEMA}")

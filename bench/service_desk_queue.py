@@ -20,28 +20,22 @@ Progress on stderr, the Markdown table on stdout. ``--quick``: 10k tickets, 10 r
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import os
 import random
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg2
 from kernel.db import make_engine, make_sessionmaker
 from kernel.identity import Caller
-from kernel.migrate import upgrade
-from psycopg2.extensions import connection as PgConnection
 from service_desk.app import ServiceDeskApp
 from service_desk.domain.sla import DEFAULT_TARGETS, BusinessCalendar, add_business_time
 from service_desk.handlers import ticket_reads
-from sqlalchemy.engine import make_url
 
+from bench.inprocess import BenchSchema, NoCustomers, logger, time_runs
 from bench.loadgen import percentile
 from bench.settings import BenchSettings
 
@@ -50,6 +44,7 @@ NOW = datetime(2026, 12, 2, 6, 0, tzinfo=UTC)  # a Wednesday, 14:00 in Shanghai
 TEAMS, AGENTS_PER_TEAM, SELLERS, CUSTOMERS = 2, 10, 200, 20_000
 CHUNK = 20_000
 CALENDAR = BusinessCalendar()
+OPEN_WHERE = "WHERE status IN ('new', 'in_progress', 'waiting_on_customer')"
 COLUMNS = (
     "id, number, customer_id, customer_name, customer_owner_id, customer_team_id, subject, description,"
     " channel, category, priority, status, assignee_id, team_id, created_by, first_response_due,"
@@ -58,8 +53,7 @@ COLUMNS = (
 )
 
 
-def log(message: str) -> None:
-    print(f"[service_desk_queue] {message}", file=sys.stderr, flush=True)
+log = logger("service_desk_queue")
 
 
 def team_id(t: int) -> str:
@@ -145,67 +139,27 @@ def generate(n_open: int, seed: int) -> Iterator[list[list[Any]]]:
 
 
 # ---------------------------------------------------------------------------------- loading
-def schema_url(settings: BenchSettings) -> str:
-    url = make_url(settings.bench_database_url).update_query_dict({"options": f"-csearch_path={SCHEMA}"})
-    return url.render_as_string(hide_password=False)
-
-
-def connect(settings: BenchSettings) -> PgConnection:
-    conn = psycopg2.connect(settings.bench_dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"SET search_path TO {SCHEMA}")
-    return conn
-
-
-def _copy(conn: PgConnection, rows: list[list[Any]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])  # unquoted empty = NULL
-    buffer.seek(0)
-    with conn.cursor() as cur:
-        cur.copy_expert(f"COPY tickets ({COLUMNS}) FROM STDIN WITH (FORMAT csv)", buffer)
+def bench_schema(settings: BenchSettings) -> BenchSchema:
+    return BenchSchema(settings, SCHEMA, "service_desk")
 
 
 def load(settings: BenchSettings, n_open: int, seed: int) -> dict[str, float]:
-    conn = psycopg2.connect(settings.bench_dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        cur.execute(f"CREATE SCHEMA {SCHEMA}")
-    conn.close()
-    upgrade("service_desk", schema_url(settings))
-    conn = connect(settings)
+    schema = bench_schema(settings)
+    schema.recreate()
+    conn = schema.connect()
     started = time.perf_counter()
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = 'tickets'"
-            r" AND indexname NOT LIKE 'pk\_%%' AND indexname NOT LIKE 'uq\_%%'",
-            (SCHEMA,),
-        )
-        indexes = cur.fetchall()
-        for name, _ in indexes:
-            cur.execute(f"DROP INDEX {name}")
-        users = [
-            (agent_id(t, a), team_id(t), "{support}") for t in range(TEAMS) for a in range(AGENTS_PER_TEAM)
-        ]
-        users += [(seller_id(s), sales_team(s), "{sales}") for s in range(SELLERS)]
-        for user_id, team, roles in users:
-            cur.execute(
-                "INSERT INTO directory_users (id, username, team_id, roles, active, updated_at)"
-                " VALUES (%s, %s, %s, %s, true, now())",
-                (user_id, user_id, team, roles),
-            )
+    indexes = schema.drop_secondary_indexes(conn, ("tickets",))
+    users = [(agent_id(t, a), team_id(t), "{support}") for t in range(TEAMS) for a in range(AGENTS_PER_TEAM)]
+    users += [(seller_id(s), sales_team(s), "{sales}") for s in range(SELLERS)]
+    schema.add_users(conn, users)
     loaded = 0
     for rows in generate(n_open, seed):
-        _copy(conn, rows)
+        schema.copy(conn, "tickets", COLUMNS, rows)
         loaded += len(rows)
         log(f"  {loaded:,} tickets")
     copied = time.perf_counter()
+    schema.restore_indexes(conn, indexes)
     with conn.cursor() as cur:
-        for _, definition in indexes:
-            cur.execute(definition)
         indexed = time.perf_counter()
         cur.execute("VACUUM (ANALYZE) tickets")
     conn.close()
@@ -218,35 +172,7 @@ def load(settings: BenchSettings, n_open: int, seed: int) -> dict[str, float]:
     }
 
 
-def open_count(settings: BenchSettings) -> int:
-    try:
-        conn = connect(settings)
-    except psycopg2.Error:
-        return 0
-    try:
-        with conn.cursor() as cur:
-            cur.execute(
-                "SELECT count(*) FROM tickets WHERE status IN ('new', 'in_progress', 'waiting_on_customer')"
-            )
-            row = cur.fetchone()
-            return int(row[0]) if row else 0
-    except psycopg2.Error:
-        return 0
-    finally:
-        conn.close()
-
-
 # ---------------------------------------------------------------------------------- timing
-class NoCustomers:
-    """The queue never asks the customers service; anything that does is a bench bug."""
-
-    def get_customer(self, caller: Caller, customer_id: str) -> dict[str, Any]:
-        raise AssertionError("the queue does not read customers")
-
-    def call(self, caller: Caller, method: str, **kwargs: Any) -> Any:
-        raise AssertionError("the queue does not call customers")
-
-
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -290,7 +216,7 @@ def explain_uses_queue_index(settings: BenchSettings, assignee: str | None) -> s
     where = "status IN ('new', 'in_progress', 'waiting_on_customer')"
     if assignee:
         where += f" AND assignee_id = '{assignee}'"
-    conn = connect(settings)
+    conn = bench_schema(settings).connect()
     try:
         with conn.cursor() as cur:
             cur.execute(
@@ -306,20 +232,9 @@ def explain_uses_queue_index(settings: BenchSettings, assignee: str | None) -> s
     return "none (sort)"
 
 
-def time_runs(call: Callable[[], dict[str, Any]], runs: int) -> tuple[list[float], dict[str, Any]]:
-    result = call()
-    call()  # warm-up: plans cached, pages in shared buffers
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = call()
-        timings.append((time.perf_counter() - started) * 1000)
-    return sorted(timings), result
-
-
 def measure(settings: BenchSettings, runs: int) -> list[dict[str, Any]]:
-    engine = make_engine(schema_url(settings), pool_size=2)
-    app = ServiceDeskApp(make_sessionmaker(engine), NoCustomers())
+    engine = make_engine(bench_schema(settings).url, pool_size=2)
+    app = ServiceDeskApp(make_sessionmaker(engine), NoCustomers("the ticket queue"))
     rows = []
     for scenario in scenarios():
         cursor = cursor_of_page(app, scenario)
@@ -390,8 +305,9 @@ def main(argv: list[str] | None = None) -> None:
     settings.require_loopback()
     load_info = None
     n_open = args.tickets
-    if args.skip_load and open_count(settings):
-        n_open = open_count(settings)
+    loaded = bench_schema(settings).count("tickets", OPEN_WHERE)
+    if args.skip_load and loaded:
+        n_open = loaded
         log(f"reusing {n_open:,} open tickets in schema {SCHEMA}")
     else:
         log(f"loading {n_open:,} open tickets (and {n_open // 2:,} done) into schema {SCHEMA}")
