@@ -398,3 +398,11 @@ def test_service_trouble_maps_to_clear_5xx_problems(client, as_sales1, rpc, setu
 def test_conflict_from_service_is_409(client, as_sales1, rpc):
     rpc.failures[("customers", "list_customers")] = Conflict("busy")
     assert client.get("/api/v1/customers", headers=as_sales1).status_code == 409
+
+
+def test_search_refuses_a_repeated_owner_and_an_empty_kind(client, as_sales1):
+    twice = client.get("/api/v1/search?q=x&owner=me&owner=u-other", headers=as_sales1)
+    assert twice.status_code == 422 and twice.json()["errors"][0]["field"] == "owner"
+    empty = client.get("/api/v1/search?q=x&kind=", headers=as_sales1)
+    assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "kind"
+    assert client.get("/api/v1/search?q=x&kind=ticket&kind=receivable", headers=as_sales1).status_code == 200

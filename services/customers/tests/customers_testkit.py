@@ -3,12 +3,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import pytest
 from customers.app import CustomerHub
 from kernel.db import make_engine, make_sessionmaker
+from kernel.envelope import Envelope, make_event
 from kernel.identity import SYSTEM, Caller
 from kernel.migrate import upgrade
 from kernel.testing import TestServers
@@ -116,3 +117,31 @@ def wait_until_serving(proxy: Any, service: subprocess.Popen[bytes], *, timeout:
                 err = service.stderr.read().decode() if service.stderr else ""
                 pytest.fail(f"customers service did not start:\n{err[-3000:]}")
             time.sleep(0.3)
+
+
+@pytest.fixture
+def customer(hub: CustomerHub) -> Callable[..., dict[str, Any]]:
+    """``customer(caller, name, **fields)``: a customer created through the customers use cases
+    (duplicate check forced through), for any service's tests."""
+
+    def create(caller: Caller, name: str, **fields: Any) -> dict[str, Any]:
+        state: dict[str, Any] = hub.create_customer(caller, {"name": name, **fields}, True)
+        return state
+
+    return create
+
+
+def user_events(users: Iterable[Mapping[str, Any]]) -> list[Envelope]:
+    """``user.upserted`` events of ``users`` as the gateway publishes them (for a service's replica)."""
+    return [
+        make_event(
+            type="user.upserted",
+            source="identity",
+            aggregate_type="user",
+            aggregate_id=user["id"],
+            version=1,
+            actor_id="system",
+            data={"active": True, "display_name": None, **user},
+        )
+        for user in users
+    ]

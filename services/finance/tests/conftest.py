@@ -1,2 +1,2 @@
-from customers_testkit import customers_engine, hub, servers, sessions  # noqa: F401  (fixtures)
-from finance_testkit import customer, finance, finance_engine, finance_sessions  # noqa: F401  (fixtures)
+from customers_testkit import customer, customers_engine, hub, servers, sessions  # noqa: F401  (fixtures)
+from finance_testkit import finance, finance_engine, finance_sessions  # noqa: F401  (fixtures)

@@ -9,13 +9,13 @@ callers plus a finance manager and a support agent, and an ``order.placed`` even
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
 from customers.app import CustomerHub
-from customers_testkit import ADMIN, FINANCE, MANAGER, SALES1, SALES2, USERS, InProcessCustomers
+from customers_testkit import ADMIN, FINANCE, MANAGER, SALES1, SALES2, USERS, InProcessCustomers, user_events
 from finance.app import FinanceApp
 from finance.storage.models import directory_users
 from kernel.envelope import Envelope, make_event
@@ -58,29 +58,9 @@ def finance_sessions(finance_engine: Engine) -> sessionmaker[Session]:
 def finance(finance_sessions: sessionmaker[Session], hub: CustomerHub) -> FinanceApp:
     """The finance use cases on a clean database, with the directory replica holding the users."""
     app = FinanceApp(finance_sessions, InProcessCustomers(hub))
-    for user in FINANCE_USERS:
-        event = make_event(
-            type="user.upserted",
-            source="identity",
-            aggregate_type="user",
-            aggregate_id=user["id"],
-            version=1,
-            actor_id="system",
-            data={"active": True, "display_name": None, **user},
-        )
+    for event in user_events(FINANCE_USERS):
         app.run(SYSTEM, lambda unit, e: user_upserted(unit.session, directory_users, e), event)
     return app
-
-
-@pytest.fixture
-def customer(hub: CustomerHub) -> Callable[..., dict[str, Any]]:
-    """``customer(caller, name, **fields)``: a customer created through the customers use cases."""
-
-    def create(caller: Caller, name: str, **fields: Any) -> dict[str, Any]:
-        state: dict[str, Any] = hub.create_customer(caller, {"name": name, **fields}, True)
-        return state
-
-    return create
 
 
 def order_event(

@@ -8,15 +8,13 @@ in process behind the sales service's customers port (no broker needed), and the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 from customers.app import CustomerHub
-from customers_testkit import ADMIN, FINANCE, MANAGER, SALES1, SALES2, USERS, InProcessCustomers
+from customers_testkit import ADMIN, FINANCE, MANAGER, SALES1, SALES2, USERS, InProcessCustomers, user_events
 from kernel.db import make_engine, make_sessionmaker
-from kernel.envelope import make_event
-from kernel.identity import SYSTEM, Caller
+from kernel.identity import SYSTEM
 from kernel.migrate import upgrade
 from kernel.testing import TestServers
 from sales.app import SalesApp
@@ -57,26 +55,6 @@ def sales_sessions(sales_engine: Engine) -> sessionmaker[Session]:
 def sales(sales_sessions: sessionmaker[Session], hub: CustomerHub) -> SalesApp:
     """The sales use cases on a clean database, with the directory replica holding ``USERS``."""
     app = SalesApp(sales_sessions, InProcessCustomers(hub))
-    for user in USERS:
-        event = make_event(
-            type="user.upserted",
-            source="identity",
-            aggregate_type="user",
-            aggregate_id=user["id"],
-            version=1,
-            actor_id="system",
-            data={"active": True, "display_name": None, **user},
-        )
+    for event in user_events(USERS):
         app.run(SYSTEM, replicas.user_upserted, event)
     return app
-
-
-@pytest.fixture
-def customer(hub: CustomerHub) -> Callable[..., dict[str, Any]]:
-    """``customer(caller, name, **fields)``: a customer created through the customers use cases."""
-
-    def create(caller: Caller, name: str, **fields: Any) -> dict[str, Any]:
-        state: dict[str, Any] = hub.create_customer(caller, {"name": name, **fields}, True)
-        return state
-
-    return create

@@ -110,7 +110,7 @@ def publish(amqp: Any) -> Publish:
         if isinstance(message, Envelope):
             body, key = message.to_json().encode("utf-8"), routing_key or message.type
         else:
-            body, key = message, routing_key or "search.test.raw"
+            body, key = message, routing_key or "customer.created"
         amqp.basic_publish(
             exchange=exchange,
             routing_key=key,

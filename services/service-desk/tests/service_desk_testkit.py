@@ -9,14 +9,12 @@ usual callers plus support agents.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 from customers.app import CustomerHub
-from customers_testkit import ADMIN, FINANCE, MANAGER, SALES1, SALES2, USERS, InProcessCustomers
+from customers_testkit import ADMIN, FINANCE, MANAGER, SALES1, SALES2, USERS, InProcessCustomers, user_events
 from kernel.db import make_sessionmaker
-from kernel.envelope import make_event
 from kernel.identity import SYSTEM, Caller
 from kernel.replicas import user_upserted
 from kernel.testing import TestServers, migrated_engine, truncate_tables
@@ -68,26 +66,6 @@ def desk_sessions(desk_engine: Engine) -> sessionmaker[Session]:
 def desk(desk_sessions: sessionmaker[Session], hub: CustomerHub) -> ServiceDeskApp:
     """The service-desk use cases on a clean database, with the directory replica holding the users."""
     app = ServiceDeskApp(desk_sessions, InProcessCustomers(hub))
-    for user in DESK_USERS:
-        event = make_event(
-            type="user.upserted",
-            source="identity",
-            aggregate_type="user",
-            aggregate_id=user["id"],
-            version=1,
-            actor_id="system",
-            data={"active": True, "display_name": None, **user},
-        )
+    for event in user_events(DESK_USERS):
         app.run(SYSTEM, lambda unit, e: user_upserted(unit.session, directory_users, e), event)
     return app
-
-
-@pytest.fixture
-def customer(hub: CustomerHub) -> Callable[..., dict[str, Any]]:
-    """``customer(caller, name, **fields)``: a customer created through the customers use cases."""
-
-    def create(caller: Caller, name: str, **fields: Any) -> dict[str, Any]:
-        state: dict[str, Any] = hub.create_customer(caller, {"name": name, **fields}, True)
-        return state
-
-    return create

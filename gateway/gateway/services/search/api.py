@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from kernel.errors import ValidationError
 
@@ -41,6 +41,7 @@ def _day(field: str, value: str | None) -> str | None:
 
 @router.get("", response_model=SearchResults, summary="Search everything (highlights, facets by kind)")
 async def search(
+    request: Request,
     client: Search,
     q: str = Query(min_length=1, max_length=200, description="Words, a phone number, an email..."),
     kind: list[str] | None = Kind,
@@ -51,7 +52,14 @@ async def search(
     cursor: Cursor = None,
     user: UserRecord = Depends(requires("search")),
 ) -> JSONResponse:
-    kinds = [k[:32] for k in kind] if kind else None
+    # A scalar given twice would silently mean its last value; an empty kind, no kind at all.
+    if len(request.query_params.getlist("owner")) > 1:
+        raise ValidationError.for_field("owner", "give one owner")
+    if kind and any(not k.strip() or len(k) > 32 for k in kind):
+        raise ValidationError.for_field(
+            "kind", "each kind is a non-empty name (customer, contact, ticket, ...)"
+        )
+    kinds = list(kind) if kind else None
     result = await client.search(
         user.caller,
         q,

@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from kernel.consumer import consumer_tables
 from kernel.db import NAMING_CONVENTION
+from kernel.notifications import notifications_table
 from kernel.numbers import document_counters_table
 from kernel.outbox import outbox_table
 from kernel.replicas import customer_refs_table, directory_users_table
@@ -149,18 +150,16 @@ class CareVisitRow(Base):
 class NotificationRow(Base):
     """Who was told what (SLA near-breach and breach), once per subject, kind and user."""
 
-    __tablename__ = "notifications"
-    id: Mapped[str] = mapped_column(ID, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40))
-    subject_id: Mapped[str] = mapped_column(ID)
-    user_id: Mapped[str] = mapped_column(USER, index=True)
-    customer_id: Mapped[str | None] = mapped_column(ID)
-    message: Mapped[str] = mapped_column(Text)
-    data: Mapped[dict[str, object]] = mapped_column(JSONB, default=dict)
-    created_at: Mapped[datetime] = mapped_column(TZ)
-    read_at: Mapped[datetime | None] = mapped_column(TZ)
-
-    __table_args__ = (UniqueConstraint("kind", "subject_id", "user_id"),)
+    __table__ = notifications_table(Base.metadata)
+    id: Mapped[str]
+    kind: Mapped[str]
+    subject_id: Mapped[str]
+    user_id: Mapped[str]
+    customer_id: Mapped[str | None]
+    message: Mapped[str]
+    data: Mapped[dict[str, object]]
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
 
 
 class ComplaintCounterRow(Base):
