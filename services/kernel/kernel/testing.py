@@ -7,7 +7,8 @@ databases and their own RabbitMQ virtual host, so a running `make run` stack is 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from pydantic import create_model
@@ -90,3 +91,58 @@ def truncate_tables(engine: Any, *, keep: frozenset[str] = frozenset()) -> None:
         tables = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars()
         names = ", ".join(sorted(t for t in tables if t not in keep | {"alembic_version"}))
         conn.execute(text(f"TRUNCATE {names}"))
+
+
+@contextmanager
+def running_service(name: str, rabbitmq_url: str, env: Mapping[str, str]) -> Iterator[None]:
+    """``python -m kernel.run <name> service`` on the test servers until the block ends: started,
+    answering ``ping`` over RPC, then terminated (killed if it hangs). ``env``: its database URLs."""
+    import os
+    import subprocess
+    import sys
+
+    import pytest
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    environment = {**os.environ, "PANORAMA_RABBITMQ_URL": rabbitmq_url, "PANORAMA_LOG_JSON": "false", **env}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kernel.run", name, "service"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        with ClusterRpcProxy({"AMQP_URI": rabbitmq_url}, timeout=10) as proxy:
+            deadline = time.monotonic() + 40
+            while True:
+                try:
+                    assert getattr(proxy, name).ping() == "pong"
+                    break
+                except Exception:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        err = proc.stderr.read().decode() if proc.stderr else ""
+                        pytest.fail(f"{name} service did not start:\n{err[-3000:]}")
+                    time.sleep(0.3)
+            yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def publish_event(channel: Any, exchange: str, event: Any) -> None:
+    """What a service's outbox relay does with an outbox row (``event``: a kernel Envelope)."""
+    import pika
+
+    channel.basic_publish(
+        exchange,
+        event.type,
+        event.to_json().encode(),
+        pika.BasicProperties(
+            content_type="application/json", content_encoding="utf-8", delivery_mode=2, message_id=event.id
+        ),
+        mandatory=True,
+    )

@@ -4,10 +4,6 @@ order version give one receivable per instalment; the cancellation reaches them 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
@@ -20,8 +16,7 @@ from finance.storage.models import ReceivableRow, consumer
 from finance_testkit import SALES1, order_event
 from kernel.envelope import Envelope
 from kernel.identity import SYSTEM
-from kernel.testing import TestServers, eventually
-from nameko.standalone.rpc import ClusterRpcProxy
+from kernel.testing import TestServers, eventually, publish_event, running_service
 from sqlalchemy import select
 
 pytestmark = pytest.mark.integration
@@ -50,51 +45,14 @@ def channel(servers: TestServers) -> Iterator[Any]:
 
 @pytest.fixture
 def finance_process(servers: TestServers, channel: Any, finance: FinanceApp) -> Iterator[None]:
-    env = {
-        **os.environ,
-        "PANORAMA_RABBITMQ_URL": servers.rabbitmq_url,
-        "PANORAMA_FINANCE_DATABASE_URL": servers.finance_database_url,
-        "PANORAMA_LOG_JSON": "false",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kernel.run", "finance", "service"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        with ClusterRpcProxy({"AMQP_URI": servers.rabbitmq_url}, timeout=10) as proxy:
-            deadline = time.monotonic() + 40
-            while True:
-                try:
-                    assert proxy.finance.ping() == "pong"
-                    break
-                except Exception:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        err = proc.stderr.read().decode() if proc.stderr else ""
-                        pytest.fail(f"finance service did not start:\n{err[-3000:]}")
-                    time.sleep(0.3)
-            yield
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with running_service(
+        "finance", servers.rabbitmq_url, {"PANORAMA_FINANCE_DATABASE_URL": servers.finance_database_url}
+    ):
+        yield
 
 
 def publish(channel: Any, event: Envelope) -> None:
-    """What the sales relay does with an outbox row."""
-    channel.basic_publish(
-        "sales.events",
-        event.type,
-        event.to_json().encode(),
-        pika.BasicProperties(
-            content_type="application/json", content_encoding="utf-8", delivery_mode=2, message_id=event.id
-        ),
-        mandatory=True,
-    )
+    publish_event(channel, "sales.events", event)
 
 
 def test_order_events_over_the_broker_make_receivables_exactly_once(

@@ -3,10 +3,6 @@ it): the same event delivered twice and a second event for the same order give o
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,8 +10,7 @@ import pika
 import pytest
 from kernel.envelope import Envelope, make_event
 from kernel.identity import SYSTEM
-from kernel.testing import TestServers, eventually
-from nameko.standalone.rpc import ClusterRpcProxy
+from kernel.testing import TestServers, eventually, publish_event, running_service
 from sales.handlers import opportunities as ops
 from sales.storage.models import OpportunityRow, consumer
 from sales_testkit import SALES1
@@ -45,52 +40,19 @@ def channel(servers: TestServers) -> Iterator[Any]:
 
 @pytest.fixture
 def sales_process(servers: TestServers, channel: Any) -> Iterator[None]:
-    env = {
-        **os.environ,
-        "PANORAMA_RABBITMQ_URL": servers.rabbitmq_url,
-        "PANORAMA_SALES_DATABASE_URL": servers.sales_database_url,
-        "PANORAMA_CUSTOMERS_DATABASE_URL": servers.customers_database_url,
-        "PANORAMA_LOG_JSON": "false",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kernel.run", "sales", "service"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        with ClusterRpcProxy({"AMQP_URI": servers.rabbitmq_url}, timeout=10) as proxy:
-            deadline = time.monotonic() + 40
-            while True:
-                try:
-                    assert proxy.sales.ping() == "pong"
-                    break
-                except Exception:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        err = proc.stderr.read().decode() if proc.stderr else ""
-                        pytest.fail(f"sales service did not start:\n{err[-3000:]}")
-                    time.sleep(0.3)
-            yield
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with running_service(
+        "sales",
+        servers.rabbitmq_url,
+        {
+            "PANORAMA_SALES_DATABASE_URL": servers.sales_database_url,
+            "PANORAMA_CUSTOMERS_DATABASE_URL": servers.customers_database_url,
+        },
+    ):
+        yield
 
 
 def publish(channel: Any, event: Envelope) -> None:
-    """What the sales relay does with an outbox row."""
-    channel.basic_publish(
-        "sales.events",
-        event.type,
-        event.to_json().encode(),
-        pika.BasicProperties(
-            content_type="application/json", content_encoding="utf-8", delivery_mode=2, message_id=event.id
-        ),
-        mandatory=True,
-    )
+    publish_event(channel, "sales.events", event)
 
 
 def test_order_placed_over_the_broker_makes_one_renewal(sales, customer, channel, sales_process):
