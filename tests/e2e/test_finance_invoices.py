@@ -141,6 +141,8 @@ def test_a_write_off_is_approved_by_the_finance_manager_only(stack: Stack, brows
         assert asked.status_code == 201 and asked.json()["amount_minor"] == 50_000
         write_off_id = asked.json()["id"]
         assert finance.post(f"/api/v1/write-offs/{write_off_id}/approve").status_code == 403
+        # The same decision through the receivable (§4: "write-off (+ approve)"): refused to the requester.
+        assert finance.post(f"/api/v1/receivables/{receivable_id}/write-off/approve").status_code == 403
     problems: list[str] = []
     page = _page(browser, problems)
     _login(page, stack, "finmgr")

@@ -317,3 +317,19 @@ def test_the_customer_page_has_an_invoices_tab(client, stub, finance, sales1, to
     tab = client.get(f"/customers/{customer_id}?tab=invoices")
     assert tab.status_code == 200 and 'data-testid="customer-invoices"' in tab.text and "¥113.00" in tab.text
     assert stub.last("list_invoices")["filters"] == {"customer_id": customer_id}
+
+
+def test_approve_through_the_receivable_takes_its_open_request(client, stub, finmgr, token_for):
+    approve = client.post(
+        "/api/v1/receivables/r1/write-off/approve", json={"note": "同意"}, headers=token_for(finmgr)
+    )
+    assert approve.status_code == 200
+    assert stub.last("list_write_offs")["filters"] == {"receivable_id": "r1", "status": "requested"}
+    assert stub.last("approve_write_off") == {"write_off_id": "wo1", "note": "同意"}
+    stub.write_off = None  # nothing waiting: the list is empty
+    real_dispatch = stub.dispatch
+    stub.dispatch = lambda method, kwargs: (  # type: ignore[method-assign]
+        {"items": [], "next_cursor": None} if method == "list_write_offs" else real_dispatch(method, kwargs)
+    )
+    missing = client.post("/api/v1/receivables/r2/write-off/approve", headers=token_for(finmgr))
+    assert missing.status_code == 404 and "no write-off request" in missing.json()["detail"]

@@ -7,6 +7,7 @@ GET / PATCH /api/v1/invoices/{id}                    (ETag / If-Match; drafts on
 POST /api/v1/invoices/{id}/issue | /paid | /void {reason}
 POST /api/v1/receivables/{id}/write-off {amount_minor?, reason}  → 201 (the request)
 POST /api/v1/write-offs/{id}/approve | /reject {note?}           (a finance manager, never the requester)
+POST /api/v1/receivables/{id}/write-off/approve {note?}           (the receivable's open request)
 GET  /api/v1/write-offs?status=&customer_id=&receivable_id=, GET /api/v1/write-offs/{id}
 """
 
@@ -18,6 +19,7 @@ from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import JSONResponse
 from finance.contracts import invoices as c
 from finance.contracts import write_offs as w
+from kernel.errors import NotFound
 
 from gateway.api.concurrency import expected_version, record_response
 from gateway.api.crud import CrudRoutes
@@ -179,6 +181,29 @@ CrudRoutes(receivable_write_offs, get_finance, "write_offs", WriteOffOut).create
     location="/api/v1/write-offs/{id}",
     path_ids=("receivable_id",),
 )
+
+
+@receivable_write_offs.post(
+    "/{receivable_id}/write-off/approve",
+    response_model=WriteOffOut,
+    summary="Approve the receivable's open write-off request (the same as /api/v1/write-offs/{id}/approve)",
+    responses={**NOT_FOUND, **CONFLICT},
+)
+async def approve_receivable_write_off(
+    receivable_id: RecordId,
+    service: Finance,
+    body: Annotated[WriteOffDecision | None, Body()] = None,
+    user: UserRecord = Depends(requires("write_offs:approve")),
+) -> JSONResponse:
+    # A receivable has at most one open request (the service enforces it): approve that one.
+    page = await service.list_write_offs(
+        user.caller, {"receivable_id": receivable_id, "status": "requested"}, None, 1
+    )
+    if not page["items"]:
+        raise NotFound(f"receivable {receivable_id} has no write-off request waiting for approval")
+    note = body.note if body is not None else None
+    return record_response(await service.approve_write_off(user.caller, page["items"][0]["id"], note))
+
 
 # -- /api/v1/write-offs ----------------------------------------------------------------------------
 write_offs = APIRouter(prefix="/api/v1/write-offs", tags=["write-offs"], responses=COMMON_ERRORS)
