@@ -4,7 +4,8 @@ history and what ops can run on production (``ledger_check`` RPC, admins).
 Per instalment: billed = paid + outstanding + written off with nothing negative, its status the
 one its balance gives, and what it was paid is exactly the sum of its allocations (from payments
 of its own customer and currency). Per payment: its allocated and refunded totals are the sums of
-its rows and together never exceed what was received. Per customer: billed = paid + outstanding +
+its rows and together never exceed what was received; what it has written off is exactly the sum of
+its approved write-offs. Per customer: billed = paid + outstanding +
 written off, and no credit below zero.
 
 The rules are SQL predicates, so on a production-sized ledger only the offending rows are read.
@@ -20,7 +21,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from finance.domain import ledger
-from finance.storage.models import AllocationRow, PaymentRow, ReceivableRow, RefundRow
+from finance.storage.models import AllocationRow, PaymentRow, ReceivableRow, RefundRow, WriteOffRow
 from finance.storage.unit import FinanceUnit
 
 
@@ -66,23 +67,32 @@ def _receivables(session: Session, customer_id: str | None) -> list[str]:
         .group_by(AllocationRow.receivable_id)
         .subquery()
     )
+    approved = (
+        select(WriteOffRow.receivable_id, func.sum(WriteOffRow.amount_minor).label("total"))
+        .where(WriteOffRow.status == "approved", _of(WriteOffRow.customer_id, customer_id))
+        .group_by(WriteOffRow.receivable_id)
+        .subquery()
+    )
     r = ReceivableRow
     allocated = func.coalesce(paid.c.total, 0)
+    written_off = func.coalesce(approved.c.total, 0)
     suspect = or_(
         r.paid_minor < 0,
         r.written_off_minor < 0,
         r.paid_minor + r.written_off_minor > r.amount_minor,
         r.status != _expected_status(),
         allocated != r.paid_minor,
+        written_off != r.written_off_minor,
     )
     rows = session.execute(
-        select(ReceivableRow, allocated)
+        select(ReceivableRow, allocated, written_off)
         .outerjoin(paid, paid.c.receivable_id == ReceivableRow.id)
+        .outerjoin(approved, approved.c.receivable_id == ReceivableRow.id)
         .where(_of(ReceivableRow.customer_id, customer_id), suspect)
         .order_by(ReceivableRow.id)
     ).all()
     found: list[str] = []
-    for row, allocated in rows:
+    for row, allocated, approved_total in rows:
         balance = ledger.Balance(row.amount_minor, row.paid_minor, row.written_off_minor)
         name = f"receivable {row.id} ({row.order_number}#{row.seq})"
         if min(balance.amount, balance.paid, balance.written_off, balance.outstanding) < 0:
@@ -95,6 +105,11 @@ def _receivables(session: Session, customer_id: str | None) -> list[str]:
             found.append(f"{name}: status {row.status}, its balance says {expected}")
         if int(allocated) != row.paid_minor:
             found.append(f"{name}: paid {row.paid_minor} but its allocations sum to {int(allocated)}")
+        if int(approved_total) != row.written_off_minor:
+            found.append(
+                f"{name}: written off {row.written_off_minor} "
+                f"but its approved write-offs sum to {int(approved_total)}"
+            )
     return found
 
 

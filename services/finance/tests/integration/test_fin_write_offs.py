@@ -12,13 +12,14 @@ import pytest
 from finance.app import FinanceApp
 from finance.domain.ledger import Balance
 from finance.handlers import payments, write_offs
+from finance.handlers.ledger_check import check_ledger
 from finance.handlers.write_offs import NOTIFICATION_KIND
 from finance.storage.models import NotificationRow, ReceivableRow, audit_log
 from finance_ledger_fixtures import add_receivable
 from finance_testkit import ADMIN, FINANCE, FINANCE_MANAGER, SALES1, SALES2, SUPPORT
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kernel.identity import SYSTEM
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 
 @pytest.fixture
@@ -222,3 +223,27 @@ def test_an_approval_racing_a_payment_never_over_settles(finance: FinanceApp, du
     assert len(refused) == 1 and isinstance(refused[0], Conflict | ValidationError)
     row = receivable(finance, due["id"])
     assert row.paid_minor + row.written_off_minor == row.amount_minor == 100_000
+
+
+def test_the_ledger_check_holds_written_off_to_the_approved_write_offs(
+    finance: FinanceApp, due: dict[str, Any]
+) -> None:
+    asked = finance.run(
+        FINANCE, write_offs.request_write_off, due["id"], {"amount_minor": 10_000, "reason": "坏账"}
+    )
+    assert (
+        finance.run(SYSTEM, lambda unit: check_ledger(unit.session)) == []
+    )  # requested: nothing written off
+    finance.run(FINANCE_MANAGER, write_offs.approve_write_off, asked["id"], None)
+    assert finance.run(SYSTEM, lambda unit: check_ledger(unit.session)) == []
+    # A write-off no approval accounts for (a bug, or a hand edit of the books) is reported.
+    finance.run(
+        SYSTEM,
+        lambda unit: unit.session.execute(
+            update(ReceivableRow)
+            .where(ReceivableRow.id == due["id"])
+            .values(written_off_minor=ReceivableRow.written_off_minor + 1)
+        ),
+    )
+    found = finance.run(SYSTEM, lambda unit: check_ledger(unit.session, due["customer_id"]))
+    assert any("approved write-offs sum to 10000" in line for line in found), found
