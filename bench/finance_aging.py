@@ -34,7 +34,16 @@ from finance.handlers.overdue import scan_overdue
 from kernel.db import make_engine, make_sessionmaker
 from kernel.identity import SYSTEM, Caller
 
-from bench.inprocess import BenchSchema, NoCustomers, logger, time_runs
+from bench.inprocess import (
+    BenchSchema,
+    NoCustomers,
+    logger,
+    manager_id,
+    sales_org,
+    seller_id,
+    team_id,
+    time_runs,
+)
 from bench.loadgen import percentile
 from bench.settings import BenchSettings
 
@@ -51,18 +60,6 @@ COLUMNS = (
 
 
 log = logger("finance_aging")
-
-
-def team_id(t: int) -> str:
-    return f"bench-team-{t:02d}"
-
-
-def seller_id(t: int, s: int) -> str:
-    return f"bench-sales-{t:02d}-{s:02d}"
-
-
-def manager_id(t: int) -> str:
-    return f"bench-manager-{t:02d}"
 
 
 # ---------------------------------------------------------------------------------- generation
@@ -141,8 +138,7 @@ def load(settings: BenchSettings, n: int, seed: int) -> dict[str, float]:
     indexes = schema.drop_secondary_indexes(conn, ("receivables",))
     schema.add_users(
         conn,
-        [(seller_id(t, s), team_id(t), "{sales}") for t in range(TEAMS) for s in range(SELLERS_PER_TEAM)]
-        + [(manager_id(t), team_id(t), "{manager}") for t in range(TEAMS)],
+        sales_org(TEAMS, SELLERS_PER_TEAM),
     )
     with conn.cursor() as cur:
         cur.execute(

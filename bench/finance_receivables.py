@@ -32,7 +32,7 @@ from finance.handlers.receivable_reads import receivables_on, summary_on
 from kernel.db import make_engine, make_sessionmaker
 from kernel.identity import Caller
 
-from bench.inprocess import BenchSchema, NoCustomers, logger
+from bench.inprocess import BenchSchema, NoCustomers, logger, seller_id, team_id
 from bench.loadgen import percentile
 from bench.settings import BenchSettings
 
@@ -49,14 +49,6 @@ COLUMNS = (
 
 
 log = logger("finance_receivables")
-
-
-def team_id(t: int) -> str:
-    return f"bench-team-{t:02d}"
-
-
-def seller_id(t: int, s: int) -> str:
-    return f"bench-sales-{t:02d}-{s:02d}"
 
 
 def customer_id(c: int) -> str:

@@ -155,3 +155,24 @@ class NoCustomers:
 
     def call(self, caller: Caller, method: str, **kwargs: Any) -> Any:
         raise AssertionError(f"{self.what} called customers.{method}")
+
+
+# -- the generated sales organisation the finance and sales benches share ----------------------------
+def team_id(t: int) -> str:
+    return f"bench-team-{t:02d}"
+
+
+def seller_id(t: int, s: int) -> str:
+    return f"bench-sales-{t:02d}-{s:02d}"
+
+
+def manager_id(t: int) -> str:
+    return f"bench-manager-{t:02d}"
+
+
+def sales_org(teams: int, sellers_per_team: int) -> list[tuple[str, str | None, str]]:
+    """The directory users of ``teams`` teams: their sellers and one manager each (``add_users``)."""
+    sellers = [
+        (seller_id(t, s), team_id(t), "{sales}") for t in range(teams) for s in range(sellers_per_team)
+    ]
+    return [*sellers, *((manager_id(t), team_id(t), "{manager}") for t in range(teams))]

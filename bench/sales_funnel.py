@@ -32,7 +32,16 @@ from kernel.identity import Caller
 from sales.app import SalesApp
 from sales.handlers.analytics import funnel
 
-from bench.inprocess import BenchSchema, NoCustomers, logger, time_runs
+from bench.inprocess import (
+    BenchSchema,
+    NoCustomers,
+    logger,
+    manager_id,
+    sales_org,
+    seller_id,
+    team_id,
+    time_runs,
+)
 from bench.loadgen import percentile
 from bench.settings import BenchSettings
 
@@ -52,18 +61,6 @@ MOVE_COLUMNS = "id, opportunity_id, from_stage, to_stage, at, actor_id, amount_m
 
 
 log = logger("sales_funnel")
-
-
-def team_id(t: int) -> str:
-    return f"bench-team-{t:02d}"
-
-
-def seller_id(t: int, s: int) -> str:
-    return f"bench-sales-{t:02d}-{s:02d}"
-
-
-def manager_id(t: int) -> str:
-    return f"bench-manager-{t:02d}"
 
 
 # ---------------------------------------------------------------------------------- generation
@@ -166,8 +163,7 @@ def load(settings: BenchSettings, n: int, seed: int) -> dict[str, float]:
     indexes = schema.drop_secondary_indexes(conn, LOADED_TABLES)
     schema.add_users(
         conn,
-        [(seller_id(t, s), team_id(t), "{sales}") for t in range(TEAMS) for s in range(SELLERS_PER_TEAM)]
-        + [(manager_id(t), team_id(t), "{manager}") for t in range(TEAMS)],
+        sales_org(TEAMS, SELLERS_PER_TEAM),
     )
     total_moves = 0
     for i, (opps, moves) in enumerate(generate(n, seed)):
