@@ -36,7 +36,6 @@ from bench import cpu, freshness, loadgen, procs, queries, report
 from bench.settings import BenchSettings
 
 READY_TIMEOUT = 120.0
-GATEWAY_DATABASE = "panorama_bench_gateway"
 # name -> what follows ``python -m``; the relay and the indexer are started by the caller.
 STACK: dict[str, procs.Target] = {
     "customers": ("kernel.run", "customers"),
@@ -56,7 +55,7 @@ class Gateway:
 
 
 def stack_env(settings: BenchSettings, port: int) -> dict[str, str]:
-    gateway_db = make_url(settings.bench_database_url).set(database=GATEWAY_DATABASE)
+    gateway_db = make_url(settings.bench_database_url).set(database=settings.bench_gateway_database)
     return {
         **procs.indexer_env(settings),
         **procs.relay_env(settings),
@@ -69,8 +68,12 @@ def stack_env(settings: BenchSettings, port: int) -> dict[str, str]:
 
 def reset_gateway_database(settings: BenchSettings) -> None:
     """A clean directory every run: the gateway migrates it on start, seed-demo fills it."""
-    freshness.ensure_database(settings.bench_dsn, GATEWAY_DATABASE)
-    dsn = make_url(settings.bench_dsn).set(database=GATEWAY_DATABASE).render_as_string(hide_password=False)
+    freshness.ensure_database(settings.bench_dsn, settings.bench_gateway_database)
+    dsn = (
+        make_url(settings.bench_dsn)
+        .set(database=settings.bench_gateway_database)
+        .render_as_string(hide_password=False)
+    )
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     try:

@@ -23,6 +23,8 @@ class BenchSettings(BaseSettings):
     bench_database_url: str = "postgresql+psycopg2://panorama:panorama@127.0.0.1:5432/panorama_test_bench"
     # … and the customers service of the freshness measurement gets its own database next to it.
     bench_customers_database: str = Field(default="panorama_bench_customers", pattern=r"^[a-z_][a-z0-9_]*$")
+    # … and so does the gateway of the through-the-front-door rows (reset every run).
+    bench_gateway_database: str = Field(default="panorama_bench_gateway", pattern=r"^[a-z_][a-z0-9_]*$")
 
     # RabbitMQ: a private virtual host (created by provisioning, see bench/README.md).
     rabbitmq_host: str = "127.0.0.1"
