@@ -42,8 +42,10 @@ lint: venv
 unit: venv
 	$(PY) -m pytest -p no:cacheprovider -m "not integration and not e2e"
 
+# `make bench CUSTOMERS=5000|100000|1000000` (default 100000); BENCH_ARGS passes any other option.
 bench: venv servers
-	set -a; source deploy/local/env.sh; set +a; $(PY) -m bench.run $(BENCH_ARGS)
+	set -a; source deploy/local/env.sh; set +a; \
+	  $(PY) -m bench.run $(if $(CUSTOMERS),--customers $(CUSTOMERS)) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache test-artifacts

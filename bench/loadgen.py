@@ -83,6 +83,27 @@ class RunResult:
     error_samples: list[str] = field(default_factory=list)
 
 
+def closing_later(factory: ClientFactory) -> tuple[ClientFactory, Callable[[], None]]:
+    """``factory`` whose clients are closed only when the returned function is called: lets a
+    caller read the servers' counters while every client's connection is still open."""
+    closers: list[Callable[[], None]] = []
+    lock = threading.Lock()
+
+    def held() -> tuple[SearchFn, Callable[[], None]]:
+        search, close = factory()
+        with lock:
+            closers.append(close)
+        return search, lambda: None
+
+    def close_all() -> None:
+        with lock:
+            pending, closers[:] = list(closers), []
+        for close in pending:
+            close()
+
+    return held, close_all
+
+
 def run_clients(
     factory: ClientFactory,
     queries: Sequence[str],

@@ -14,6 +14,16 @@ ENGINES = (
 )
 
 
+# Issue 11's goals: what one operation may cost, whatever the size of the book.
+THROUGHPUT_FACTOR = 1.5  # × pg_trgm's searches/s at 16 clients
+ES_CPU_PER_SEARCH_MS = 2.0  # at 100k customers
+CPU_PER_CREATE_MS = 7.0  # every Panorama process and server, summed
+BULK_EVENTS_PER_S = 5_000  # one indexer
+FRESHNESS_P99_S = 1.5
+# The load generator is not part of the system it measures.
+CLIENT_GROUP = "bench clients"
+
+
 def _n(value: float, digits: int = 0) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -30,7 +40,8 @@ def _met(flag: bool | None) -> str:
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     latency = results["latency"]
-    es1, es16, trgm1 = latency["elasticsearch"]["1"], latency["elasticsearch"]["16"], latency["pg_trgm"]["1"]
+    es1, es16 = latency["elasticsearch"]["1"], latency["elasticsearch"]["16"]
+    trgm1, trgm16 = latency["pg_trgm"]["1"], latency["pg_trgm"]["16"]
     fresh = results["freshness"]
     return [
         {
@@ -40,10 +51,11 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             "met": es1["p95_ms"] <= trgm1["p95_ms"],
         },
         {
-            "name": "ES at 16 clients",
-            "target": "≥ 600 searches/s, p95 ≤ 40 ms",
+            "name": "ES at 16 clients, against pg_trgm's throughput",
+            "target": f"≥ {THROUGHPUT_FACTOR} × {_n(trgm16['throughput_per_s'])} = "
+            f"{_n(THROUGHPUT_FACTOR * trgm16['throughput_per_s'])} searches/s",
             "result": f"{_n(es16['throughput_per_s'])} searches/s, p95 {_ms(es16['p95_ms'])} ms",
-            "met": es16["throughput_per_s"] >= 600 and es16["p95_ms"] <= 40,
+            "met": es16["throughput_per_s"] >= THROUGHPUT_FACTOR * trgm16["throughput_per_s"],
         },
         {
             "name": "Freshness write → searchable",
@@ -76,7 +88,117 @@ def gateway_goals(gateway: dict[str, Any] | None) -> list[dict[str, Any]]:
     ]
 
 
-def markdown(results: dict[str, Any]) -> str:
+def system_cpu_ms(cost: dict[str, float]) -> float:
+    """CPU ms of one request summed over every process but the bench's own client threads."""
+    return sum(ms for group, ms in cost.items() if group != CLIENT_GROUP)
+
+
+def cost_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, bool | None]]:
+    """Issue 11's table for one run: (measurement, Panorama, pg_trgm same run, goal, met)."""
+    latency = results["latency"]
+    es1, es16 = latency["elasticsearch"]["1"], latency["elasticsearch"]["16"]
+    trgm1, trgm16 = latency["pg_trgm"]["1"], latency["pg_trgm"]["16"]
+    es_cpu = (es16.get("cpu_ms_per_search") or {}).get("elasticsearch")
+    client_cpu = (es16.get("cpu_ms_per_search") or {}).get(CLIENT_GROUP)
+    trgm_cpu = (trgm16.get("cpu_ms_per_search") or {}).get("postgresql")
+    rows: list[tuple[str, str, str, str, bool | None]] = [
+        (
+            "search p50 / p95, 1 client",
+            f"{_ms(es1['p50_ms'])} / {_ms(es1['p95_ms'])} ms",
+            f"{_ms(trgm1['p50_ms'])} / {_ms(trgm1['p95_ms'])} ms",
+            "p95 ≤ pg_trgm's",
+            es1["p95_ms"] <= trgm1["p95_ms"],
+        ),
+        (
+            "searches/s, 16 clients",
+            f"{_n(es16['throughput_per_s'])} (p95 {_ms(es16['p95_ms'])} ms)",
+            f"{_n(trgm16['throughput_per_s'])} (p95 {_ms(trgm16['p95_ms'])} ms)",
+            f"≥ {THROUGHPUT_FACTOR} × pg_trgm's",
+            es16["throughput_per_s"] >= THROUGHPUT_FACTOR * trgm16["throughput_per_s"],
+        ),
+        (
+            "Elasticsearch CPU per search, 16 clients (the Python client's own in brackets)",
+            "–" if es_cpu is None else f"{_n(es_cpu, 2)} ms ({_n(client_cpu or 0.0, 2)} ms)",
+            "–" if trgm_cpu is None else f"PostgreSQL {_n(trgm_cpu, 2)} ms",
+            f"≤ {ES_CPU_PER_SEARCH_MS:g} ms at 100k customers",
+            None if es_cpu is None else es_cpu <= ES_CPU_PER_SEARCH_MS,
+        ),
+    ]
+    writes = ((results.get("gateway") or {}).get("create_customer") or {}).get("16")
+    cost = (writes or {}).get("cpu_ms_per_request") or {}
+    if cost:
+        parts = ", ".join(f"{group} {_n(ms, 2)}" for group, ms in cost.items() if group != CLIENT_GROUP)
+        total = system_cpu_ms(cost)
+        rows.append(
+            (
+                "CPU per `POST /api/v1/customers`, all processes summed (16 clients)",
+                f"{_n(total, 1)} ms ({parts})",
+                "–",
+                f"≤ {CPU_PER_CREATE_MS:g} ms",
+                total <= CPU_PER_CREATE_MS,
+            )
+        )
+    bulk, pg_load = results.get("bulk"), results.get("pg_load")
+    rows.append(
+        (
+            f"bulk indexing ({bulk['indexers']} indexer{'s' if bulk['indexers'] > 1 else ''})"
+            if bulk
+            else "bulk indexing",
+            f"{_n(bulk['load_rate'])} events/s" if bulk else "not run (--skip-load)",
+            f"COPY {_n(pg_load['copy_rate'])} rows/s" if pg_load else "–",
+            f"≥ {BULK_EVENTS_PER_S:,} events/s with 1 indexer",
+            None if not bulk or bulk["indexers"] != 1 else bulk["load_rate"] >= BULK_EVENTS_PER_S,
+        )
+    )
+    fresh = results["freshness"]
+    rows.append(
+        (
+            "freshness write → searchable p99",
+            f"{_n(fresh['p99_s'], 2)} s",
+            "– (reads its own table)",
+            f"≤ {FRESHNESS_P99_S:g} s",
+            fresh["timeouts"] == 0 and fresh["p99_s"] <= FRESHNESS_P99_S,
+        )
+    )
+    return rows
+
+
+def cost_table(results: dict[str, Any]) -> list[str]:
+    data, env = results["data"], results["environment"]
+    lines = [
+        f"Cost per operation at {data['customers']:,} customers ({data['events']:,} documents), "
+        f"{env['date']}, load average {env['load_average_1m']} at start:",
+        "",
+        "| | Panorama | PostgreSQL pg_trgm, same run | Goal | Met |",
+        "|---|---|---|---|---|",
+    ]
+    for name, ours, theirs, goal, met in cost_rows(results):
+        lines.append(f"| {name} | {ours} | {theirs} | {goal} | {_met(met)} |")
+    return lines
+
+
+def sized_results(directory: Path, current: dict[str, Any]) -> list[dict[str, Any]]:
+    """This run first, then the latest stored run of every other size (largest first)."""
+    size = current["data"]["customers"]
+    others = []
+    for path in directory.glob("customers-*.json"):
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if stored.get("data", {}).get("customers") not in (None, size) and "latency" in stored:
+            others.append(stored)
+    return [current, *sorted(others, key=lambda r: -int(r["data"]["customers"]))]
+
+
+def cost_tables(runs: list[dict[str, Any]]) -> list[str]:
+    lines = ["## Cost per operation, at each size run (issue 11's table; latest run of each size)", ""]
+    for run in runs:
+        lines += [*cost_table(run), ""]
+    return lines[:-1]
+
+
+def markdown(results: dict[str, Any], runs: list[dict[str, Any]] | None = None) -> str:
     env, data, cfg = results["environment"], results["data"], results["config"]
     es, pg = env["elasticsearch"], env["postgresql"]
     lines = [
@@ -93,6 +215,11 @@ def markdown(results: dict[str, Any]) -> str:
         f"- Data (seed {cfg['seed']}{', --quick' if cfg['quick'] else ''}): {data['customers']:,} customers, "
         f"{data['contacts']:,} contacts, {data['follow_ups']:,} follow-ups = {data['events']:,} events / "
         "documents / rows",
+        "",
+        "",
+        *cost_tables(runs or [results]),
+        "",
+        "## Details of this run",
         "",
         "| Measurement | Result | Target | Met |",
         "|---|---|---|---|",
@@ -263,10 +390,11 @@ def _finite(value: Any) -> Any:
 
 
 def write(results: dict[str, Any], directory: Path) -> str:
-    text = markdown(results)
+    """latest.md/json, plus customers-N.json: the latest run of each size, which later reports show."""
     directory.mkdir(parents=True, exist_ok=True)
+    text = markdown(results, sized_results(directory, results))
+    encoded = json.dumps(_finite(results), ensure_ascii=False, indent=2, sort_keys=True)
     (directory / "latest.md").write_text(text, encoding="utf-8")
-    (directory / "latest.json").write_text(
-        json.dumps(_finite(results), ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8"
-    )
+    (directory / "latest.json").write_text(encoded, encoding="utf-8")
+    (directory / f"customers-{results['data']['customers']}.json").write_text(encoded, encoding="utf-8")
     return text

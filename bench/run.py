@@ -25,7 +25,19 @@ from search.es import make_client
 from search.query import SearchEngine
 from search.settings import SearchSettings
 
-from bench import bulkload, datagen, envinfo, freshness, gateway, loadgen, pgbaseline, procs, queries, report
+from bench import (
+    bulkload,
+    cpu,
+    datagen,
+    envinfo,
+    freshness,
+    gateway,
+    loadgen,
+    pgbaseline,
+    procs,
+    queries,
+    report,
+)
 from bench.settings import BenchSettings
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -42,7 +54,12 @@ def progress(message: str) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
-    parser.add_argument("--customers", type=int, default=None, help="customers to generate (default 100000)")
+    parser.add_argument(
+        "--customers",
+        type=int,
+        default=None,
+        help="customers to generate: 5000, 100000, 1000000 … (default 100000)",
+    )
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_CUSTOMERS} customers, short runs")
     parser.add_argument("--skip-load", action="store_true", help="reuse the loaded ES index and PG tables")
     parser.add_argument("--seed", type=int, default=datagen.DEFAULT_SEED)
@@ -105,13 +122,23 @@ def latency(
     for key, factory in factories.items():
         stats[key] = {}
         for clients in (1, 16):
-            run = loadgen.run_clients(factory, queries.QUERIES, clients=clients, seconds=seconds)
+            held, close_held = loadgen.closing_later(factory)
+            before = cpu.snapshot()
+            try:
+                run = loadgen.run_clients(held, queries.QUERIES, clients=clients, seconds=seconds)
+                # The warm-up round of every client ran inside the CPU window too: count it.
+                searches = run.stats.count + run.stats.errors + len(queries.QUERIES) * clients
+                # Read before the connections close: an exited PostgreSQL backend takes its CPU time along.
+                cpu_ms = cpu.per_request(before, cpu.snapshot(), searches)
+            finally:
+                close_held()
             s = run.stats
             progress(
                 f"{key} × {clients}: p50 {s.p50:.1f} ms, p95 {s.p95:.1f} ms, p99 {s.p99:.1f} ms, "
-                f"{s.throughput:,.0f}/s, {s.errors} errors {run.error_samples[:1] or ''}"
+                f"{s.throughput:,.0f}/s, {s.errors} errors {run.error_samples[:1] or ''}; "
+                f"CPU ms/search {cpu_ms}"
             )
-            stats[key][str(clients)] = s.as_dict()
+            stats[key][str(clients)] = {**s.as_dict(), "cpu_ms_per_search": cpu_ms}
             if clients == 1:
                 single[key] = run
     return stats, single
