@@ -286,7 +286,9 @@ def fingerprint(params: SearchParams, caller: Caller) -> str:
     )
 
 
-def search_body(params: SearchParams, caller: Caller) -> dict[str, Any]:
+def search_body(
+    params: SearchParams, caller: Caller, total_hits_cap: int = TOTAL_HITS_CAP
+) -> dict[str, Any]:
     filters, must_not = base_filters(caller)
     if params.owner_id:
         filters.append({"term": {"owner_id": params.owner_id}})
@@ -305,7 +307,7 @@ def search_body(params: SearchParams, caller: Caller) -> dict[str, Any]:
         "sort": SORT,
         "size": params.limit + 1,  # one extra tells whether a next page exists
         "_source": SOURCE_FIELDS,
-        "track_total_hits": TOTAL_HITS_CAP,
+        "track_total_hits": total_hits_cap,
     }
     if params.facets:
         # Facets count every kind the query matches; the kind choice narrows the hits only.
@@ -358,9 +360,10 @@ def _preference(caller: Caller) -> str | None:
 class SearchEngine:
     """Validates, builds, runs, shapes. The only place that talks to Elasticsearch for reads."""
 
-    def __init__(self, es: Elasticsearch, alias: str) -> None:
+    def __init__(self, es: Elasticsearch, alias: str, total_hits_cap: int = TOTAL_HITS_CAP) -> None:
         self.es = es
         self.alias = alias
+        self.total_hits_cap = total_hits_cap
 
     def search(
         self,
@@ -375,7 +378,7 @@ class SearchEngine:
         facets: Any = False,
     ) -> dict[str, Any]:
         params = validate_search(q, kinds, owner_id, date_from, date_to, limit, cursor, facets)
-        body = search_body(params, caller)
+        body = search_body(params, caller, self.total_hits_cap)
         response = self.es.search(
             index=self.alias,
             body=body,
