@@ -254,24 +254,31 @@ def highlight_clauses(clauses: list[dict[str, Any]], folded: str = "") -> list[d
 
 
 def _highlight(marking: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Highlight only the fields a marking clause names: the others cannot light up."""
-    fields = {next(iter(next(iter(c.values())))) for c in marking}
-    if not fields:
+    """Highlight only the fields a marking clause names (the others cannot light up), each with
+    only its own clauses: the same marks as one shared query (fields are matched one by one
+    anyway), but the highlighter no longer prepares every field's clauses for every field and
+    hit, which measured ~30 % of a CJK search's time."""
+    by_field: dict[str, list[dict[str, Any]]] = {}
+    for clause in marking:
+        by_field.setdefault(next(iter(next(iter(clause.values())))), []).append(clause)
+    if not by_field:
         return None
     return {
         "encoder": "html",
         "pre_tags": ["<em>"],
         "post_tags": ["</em>"],
         "fields": {
-            field: (
-                {"fragment_size": 120, "number_of_fragments": 1}
-                if field == "body"
-                else {"number_of_fragments": 0}
-            )
+            field: {
+                **(
+                    {"fragment_size": 120, "number_of_fragments": 1}
+                    if field == "body"
+                    else {"number_of_fragments": 0}
+                ),
+                "highlight_query": {"bool": {"should": by_field[field]}},
+            }
             for field in HIGHLIGHT_FIELDS
-            if field in fields
+            if field in by_field
         },
-        "highlight_query": {"bool": {"should": marking}},
     }
 
 
