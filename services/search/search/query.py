@@ -312,7 +312,10 @@ def search_body(
     body: dict[str, Any] = {
         "query": ranked({"bool": boolean}),
         "sort": SORT,
-        "size": params.limit + 1,  # one extra tells whether a next page exists
+        # A first page learns whether a next one exists from the count; a later page (whose
+        # count is of the whole query, not of what is left) from one extra hit, fetched and
+        # highlighted for nothing.
+        "size": params.limit + 1 if params.cursor else params.limit,
         "_source": SOURCE_FIELDS,
         "track_total_hits": total_hits_cap,
     }
@@ -393,7 +396,9 @@ class SearchEngine:
             # The same caller's searches go to the same shard copies, whose caches they warmed.
             preference=_preference(caller),
         )
-        page = shape_search(response.body, params.limit, params.q, facets=params.facets)
+        page = shape_search(
+            response.body, params.limit, params.q, facets=params.facets, probed=params.cursor is not None
+        )
         last_sort = page.pop("_last_sort")
         page["next_cursor"] = encode_cursor(last_sort, fingerprint(params, caller)) if last_sort else None
         return page

@@ -69,7 +69,7 @@ def test_search_body_filters_inside_the_query_and_facets_ignore_the_kind_choice(
     assert boolean["minimum_should_match"] == 1
     assert body["post_filter"] == {"terms": {"kind": ["contact"]}}
     assert body["aggs"]["kind"]["terms"]["field"] == "kind"
-    assert body["size"] == 21
+    assert body["size"] == 20  # a first page: whether more exist comes from the count
     assert body["highlight"]["encoder"] == "html"
     assert [next(iter(s)) for s in body["sort"]] == ["_score", "updated_at", "doc_id"]
     assert body["track_total_hits"] == TOTAL_HITS_CAP
@@ -150,6 +150,7 @@ def test_cursor_becomes_search_after():
     cursor = encode_cursor([1.5, 1700000000000, "customer:1"], fingerprint(params, SALES))
     body = search_body(validate_search("x", limit=5, cursor=cursor), SALES)
     assert body["search_after"] == [1.5, 1700000000000, "customer:1"]
+    assert body["size"] == 6  # a later page: one extra hit tells whether more exist
 
 
 def test_text_clauses_per_query_shape():
