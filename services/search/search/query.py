@@ -293,9 +293,7 @@ def fingerprint(params: SearchParams, caller: Caller) -> str:
     )
 
 
-def search_body(
-    params: SearchParams, caller: Caller, total_hits_cap: int = TOTAL_HITS_CAP
-) -> dict[str, Any]:
+def search_body(params: SearchParams, caller: Caller, total_hits_cap: int = TOTAL_HITS_CAP) -> dict[str, Any]:
     filters, must_not = base_filters(caller)
     if params.owner_id:
         filters.append({"term": {"owner_id": params.owner_id}})

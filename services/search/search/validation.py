@@ -119,7 +119,9 @@ def validate_search(
     if not isinstance(facets, bool):
         errors.add("facets", "must be true or false")
     errors.raise_if_any()
-    return SearchParams(query, kind_filter, owner_id or None, start, end, size, cursor or None, facets is True)
+    return SearchParams(
+        query, kind_filter, owner_id or None, start, end, size, cursor or None, facets=facets is True
+    )
 
 
 def validate_suggest(q: Any, limit: Any = 8) -> SuggestParams:

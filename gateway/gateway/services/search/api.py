@@ -39,7 +39,7 @@ def _day(field: str, value: str | None) -> str | None:
         raise ValidationError.for_field(field, "is not a calendar date (YYYY-MM-DD)") from None
 
 
-@router.get("", response_model=SearchResults, summary="Search everything (highlights; facets by kind on request)")
+@router.get("", response_model=SearchResults, summary="Search everything (highlights; facets on request)")
 async def search(
     request: Request,
     client: Search,

@@ -99,7 +99,7 @@ async def search_context(
 
 
 def total_label(total: int, lower_bound: bool) -> str:
-    """"1,000+" when the service stopped counting at its cap, else the exact count."""
+    """The total as shown: "1,000+" when the service stopped counting at its cap, else exact."""
     return f"{total:,}+" if lower_bound else f"{total:,}"
 
 
