@@ -335,7 +335,14 @@ def suggest_body(params: SuggestParams, caller: Caller) -> dict[str, Any]:
     filters.append({"exists": {"field": "name_prefix"}})  # only named records: not follow-up notes
     folded = fold(params.q)
     squeezed = enrich.compact(params.q)
-    should: list[dict[str, Any]] = [_phrase("title", folded, 2.0, prefix=True)]
+    should: list[dict[str, Any]] = []
+    if not _ONE_TOKEN.match(folded) or folded.isascii():
+        # Words inside a name ("trad" → Acme Trading, "远悦" → 杭州远悦科技). Not for a lone
+        # ideograph, the first keystroke of a Chinese name: as a phrase it is "contains this
+        # character", thousands of names to score for no telling order; its names-starting-with
+        # suggestions come from name_prefix, and the search beside the dropdown still finds it
+        # anywhere.
+        should.append(_phrase("title", folded, 2.0, prefix=True))
     if squeezed:
         should.append(_prefix("name_prefix", squeezed, 5.0))
         if _PINYIN_QUERY.match(squeezed):
@@ -356,7 +363,7 @@ def suggest_body(params: SuggestParams, caller: Caller) -> dict[str, Any]:
         "sort": SORT,
         "size": params.limit,
         "track_total_hits": False,  # typeahead shows no count
-        "_source": ["kind", "id", "customer_id", "orig"],
+        "_source": ["kind", "id", "customer_id", "orig.title", "orig.customer_name"],  # what it shows
     }
 
 

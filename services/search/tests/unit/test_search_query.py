@@ -179,6 +179,15 @@ def test_suggest_body():
     assert boolean_of(body)["filter"] == [*acl_filters(SALES), {"exists": {"field": "name_prefix"}}]
     assert {"name_prefix", "pinyin", "initials", "title"} <= fields_of(boolean_of(body)["should"])
     assert body["collapse"] == {"field": "id"}
+    assert body["track_total_hits"] is False and "highlight" not in body and "aggs" not in body
+
+
+def test_suggest_for_a_lone_ideograph_is_names_starting_with_it():
+    lone = boolean_of(suggest_body(validate_suggest("科", 8), ADMIN))["should"]
+    assert fields_of(lone) == {"name_prefix"}
+    # Two ideographs, or Latin, also complete words inside a name (杭州远悦科技 for 远悦).
+    assert "title" in fields_of(boolean_of(suggest_body(validate_suggest("远悦", 8), ADMIN))["should"])
+    assert "title" in fields_of(boolean_of(suggest_body(validate_suggest("t", 8), ADMIN))["should"])
 
 
 @pytest.mark.parametrize(
