@@ -2,7 +2,9 @@
 
 Elasticsearch is queried through ``search.query.SearchEngine.search`` — the function behind the
 ``search`` RPC — with an admin caller, so neither side filters by ACL (the PostgreSQL baseline
-has none) and both return a first page of 20.
+has none) and both return a first page of 20. It is the RPC's common path: ranked and highlighted,
+counted up to ``search.query.TOTAL_HITS_CAP`` (past it ``total`` is a lower bound), no facets (the
+search page asks for those; the REST default and the typeahead dropdown do not).
 """
 
 from __future__ import annotations
@@ -54,5 +56,8 @@ def es_factory(engine: SearchEngine) -> Callable[[], tuple[Callable[[str], int],
 def es_server_took(engine: SearchEngine, q: str, repeats: int = 5) -> list[int]:
     """Elasticsearch's own ``took`` (ms) for the exact body the query layer sends: what of the
     client-side latency is spent inside the server."""
-    body = search_body(validate_search(q, limit=PAGE), ADMIN)
-    return [int(engine.es.search(index=engine.alias, body=body)["took"]) for _ in range(repeats)]
+    body = search_body(validate_search(q, limit=PAGE), ADMIN, engine.total_hits_cap)
+    return [
+        int(engine.es.search(index=engine.alias, body=body, filter_path=["took"])["took"])
+        for _ in range(repeats)
+    ]

@@ -406,3 +406,18 @@ def test_search_refuses_a_repeated_owner_and_an_empty_kind(client, as_sales1):
     empty = client.get("/api/v1/search?q=x&kind=", headers=as_sales1)
     assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "kind"
     assert client.get("/api/v1/search?q=x&kind=ticket&kind=receivable", headers=as_sales1).status_code == 200
+
+
+def test_search_facets_only_when_asked_and_a_capped_total_says_so(client, as_sales1, rpc):
+    rpc.search.extra_hits.append({"kind": "customer", "id": "c-f", "title": "A科技有限公司"})
+    plain = client.get("/api/v1/search?q=A科技", headers=as_sales1)
+    assert plain.status_code == 200 and plain.json()["facets"] == {}
+    assert rpc.search.calls[-1]["facets"] is False
+    asked = client.get("/api/v1/search?q=A科技&facets=true", headers=as_sales1).json()
+    assert asked["facets"]["kind"]["customer"] >= 1 and rpc.search.calls[-1]["facets"] is True
+    assert asked["total_is_lower_bound"] is False
+    rpc.search.total_hits_cap = 0  # every hit is past the cap
+    capped = client.get("/api/v1/search?q=A科技", headers=as_sales1).json()
+    assert capped["total"] == 0 and capped["total_is_lower_bound"] is True and capped["items"]
+    bad = client.get("/api/v1/search?q=x&facets=maybe", headers=as_sales1)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "facets"

@@ -253,6 +253,30 @@ def test_full_search_page(sales1_browser, a_tech):
     assert 'data-testid="search-result"' in page.text
 
 
+def test_the_search_page_asks_for_facets_and_the_dropdown_does_not(sales1_browser, a_tech, rpc):
+    page = sales1_browser.get("/search?q=A科技")
+    assert rpc.search.calls[-1]["facets"] is True
+    assert 'data-testid="search-facets"' in page.text and 'data-testid="search-group-count"' in page.text
+    dropdown = sales1_browser.get("/ui/search?q=A科技", headers={"HX-Request": "true"})
+    assert rpc.search.calls[-1]["facets"] is False
+    assert 'data-testid="search-result"' in dropdown.text
+    assert 'data-testid="search-group-count"' not in dropdown.text  # no count it was not given
+
+
+def test_a_total_past_the_cap_shows_as_a_lower_bound(sales1_browser, a_tech, rpc):
+    for n in range(3):
+        rpc.search.extra_hits.append(
+            {"kind": "contact", "id": f"c-{n}", "customer_id": a_tech["id"], "title": f"zzcap {n}"}
+        )
+    rpc.search.total_hits_cap = 2
+    page = sales1_browser.get("/search?q=zzcap").text
+    assert 'data-testid="search-total">共 2+ 条' in page
+    dropdown = sales1_browser.get("/ui/search?q=zzcap", headers={"HX-Request": "true"}).text
+    assert "查看全部 2+ 条结果" in dropdown
+    rpc.search.total_hits_cap = 1000
+    assert 'data-testid="search-total">共 3 条' in sales1_browser.get("/search?q=zzcap").text
+
+
 def test_unknown_customer_is_a_friendly_404_page(sales1_browser):
     page = sales1_browser.get("/customers/nope")
     assert page.status_code == 404

@@ -36,6 +36,16 @@ _PINYIN_QUERY = re.compile(r"^[a-z0-9]{2,}$")
 # ones typo tolerance is for. CJK, digits (phones, tax ids) and e-mails stay exact.
 _LATIN_WORDS = re.compile(r"^[a-z\u00c0-\u024f][a-z\u00c0-\u024f\s.,'&()-]*$")
 _LATIN_WORD = re.compile(r"[a-z\u00c0-\u024f]{4,}")
+# A folded query that the standard analyser turns into exactly one token (one Latin/digit word, or
+# one ideograph): its phrase and its all-words match are the same term query.
+_ONE_TOKEN = re.compile(r"^(?:[a-z0-9]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])$")
+# Ideographs are one token each, so a phrase-prefix whose last word is one expands to that
+# ideograph only: the same query as the phrase.
+_ENDS_IN_IDEOGRAPH = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]$")
+# One run of letters, digits and ideographs with no separator: every token of it is adjacent to the
+# next, so marking its words marks the same characters as marking the phrase (the ideographs'
+# marks are merged back into one by results._merge_adjacent).
+_ONE_RUN = re.compile(r"^[^\W_]+$")
 SOURCE_FIELDS = [
     "kind",
     "id",
@@ -49,6 +59,21 @@ SOURCE_FIELDS = [
 # Phones and e-mails are marked in Python from the named query that matched (results.py): their
 # indexed forms (digit suffixes, lower case) are not what the user typed.
 HIGHLIGHT_FIELDS = ("title", "alt_names", "customer_name", "body", "tax_id")
+# Exact counts up to here; past it ``total`` is a lower bound (``total_is_lower_bound``) and
+# Elasticsearch may stop counting, which is what lets it skip non-competitive documents.
+TOTAL_HITS_CAP = 1000
+# The parts of a response the shaping reads: less JSON to build, send and parse per search.
+SEARCH_FILTER_PATH = [
+    "hits.total",
+    "hits.hits._source",
+    "hits.hits._score",
+    "hits.hits.sort",
+    "hits.hits.highlight",
+    "hits.hits.matched_queries",
+    "aggregations.kind.buckets.key",
+    "aggregations.kind.buckets.doc_count",
+]
+SUGGEST_FILTER_PATH = ["hits.hits._source"]
 SORT = [{"_score": "desc"}, {"updated_at": {"order": "desc", "missing": "_last"}}, {"doc_id": "asc"}]
 
 # Boosts: identities (constant score) ≫ own name text ≫ parent name / body text.
@@ -120,21 +145,33 @@ def typo_tolerant(folded: str) -> bool:
 
 
 def text_clauses(q: str) -> list[dict[str, Any]]:
-    """``should`` clauses for one free-text query (at least one must match)."""
+    """``should`` clauses for one free-text query (at least one must match).
+
+    Clauses that would be the same Lucene query are sent once with their boosts summed, which
+    keeps every score as it was: a one-token query's phrase and all-words matches are one term
+    query, and a phrase-prefix ending on an ideograph is the phrase itself."""
     folded = fold(q)
     if not folded:
         return []
     squeezed = enrich.compact(q)
+    one_token = bool(_ONE_TOKEN.match(folded))
+    prefix_is_phrase = bool(_ENDS_IN_IDEOGRAPH.search(folded))
+    title_phrase = B_TITLE_PHRASE + (B_TITLE_PHRASE / 2 if prefix_is_phrase else 0)
     clauses: list[dict[str, Any]] = [
-        _phrase("title", folded, B_TITLE_PHRASE),
-        _phrase("title", folded, B_TITLE_PHRASE / 2, prefix=True),
-        _phrase("alt_names", folded, B_ALT_PHRASE),
-        _words("title", folded, B_TITLE_WORDS),
-        _phrase("customer_name", folded, B_PARENT_PHRASE),
-        _phrase("body", folded, B_BODY_PHRASE),
-        _words("body", folded, B_BODY_WORDS),
-        _term("tags", folded, B_PREFIX),
+        _phrase("title", folded, title_phrase + (B_TITLE_WORDS if one_token else 0)),
     ]
+    if not prefix_is_phrase:
+        clauses.append(_phrase("title", folded, B_TITLE_PHRASE / 2, prefix=True))
+    clauses.append(_phrase("alt_names", folded, B_ALT_PHRASE))
+    if not one_token:
+        clauses.append(_words("title", folded, B_TITLE_WORDS))
+    clauses += [
+        _phrase("customer_name", folded, B_PARENT_PHRASE),
+        _phrase("body", folded, B_BODY_PHRASE + (B_BODY_WORDS if one_token else 0)),
+    ]
+    if not one_token:
+        clauses.append(_words("body", folded, B_BODY_WORDS))
+    clauses.append(_term("tags", folded, B_PREFIX))
     if typo_tolerant(folded):
         clauses.append(_fuzzy(FUZZY_FIELD, folded))
     keys = enrich.name_keys([q])
@@ -193,11 +230,16 @@ def ranked(query: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def highlight_clauses(clauses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def highlight_clauses(clauses: list[dict[str, Any]], folded: str = "") -> list[dict[str, Any]]:
     """The clauses that can mark text in a highlighted field. Highlighting with the whole query
     made Elasticsearch rewrite every prefix clause for every hit and field: ~40 % of a search's
     CPU on 100k customers, for highlights that came out identical. Fuzzy clauses are left out
-    too: highlighting them made a search 3-5x slower; a typo match shows the record's name as is."""
+    too: highlighting them made a search 3-5x slower; a typo match shows the record's name as is.
+
+    For a query that is one run without separators ("科技", "acme"), a field's phrase is left
+    out where the same field's all-words match is kept: the words mark the same characters
+    (a superset the phrase's union with them already showed), and checking phrase positions per
+    hit and field was about half of the highlighting time of a CJK query."""
     kept = []
     for clause in clauses:
         ((kind, spec),) = clause.items()
@@ -205,7 +247,39 @@ def highlight_clauses(clauses: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         if next(iter(spec)) in HIGHLIGHT_FIELDS:
             kept.append(clause)
+    if _ONE_RUN.match(folded):
+        worded = {next(iter(c["match"])) for c in kept if "match" in c}
+        kept = [c for c in kept if not ("match_phrase" in c and next(iter(c["match_phrase"])) in worded)]
     return kept
+
+
+def _highlight(marking: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Highlight only the fields a marking clause names (the others cannot light up), each with
+    only its own clauses: the same marks as one shared query (fields are matched one by one
+    anyway), but the highlighter no longer prepares every field's clauses for every field and
+    hit, which measured ~30 % of a CJK search's time."""
+    by_field: dict[str, list[dict[str, Any]]] = {}
+    for clause in marking:
+        by_field.setdefault(next(iter(next(iter(clause.values())))), []).append(clause)
+    if not by_field:
+        return None
+    return {
+        "encoder": "html",
+        "pre_tags": ["<em>"],
+        "post_tags": ["</em>"],
+        "fields": {
+            field: {
+                **(
+                    {"fragment_size": 120, "number_of_fragments": 1}
+                    if field == "body"
+                    else {"number_of_fragments": 0}
+                ),
+                "highlight_query": {"bool": {"should": by_field[field]}},
+            }
+            for field in HIGHLIGHT_FIELDS
+            if field in by_field
+        },
+    }
 
 
 def base_filters(caller: Caller) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -219,43 +293,37 @@ def fingerprint(params: SearchParams, caller: Caller) -> str:
     )
 
 
-def search_body(params: SearchParams, caller: Caller) -> dict[str, Any]:
+def search_body(params: SearchParams, caller: Caller, total_hits_cap: int = TOTAL_HITS_CAP) -> dict[str, Any]:
     filters, must_not = base_filters(caller)
     if params.owner_id:
         filters.append({"term": {"owner_id": params.owner_id}})
     if params.date_from or params.date_to:
         bounds = {"gte": params.date_from, "lte": params.date_to}
         filters.append({"range": {"updated_at": {k: v for k, v in bounds.items() if v}}})
+    if params.kinds and not params.facets:
+        # Nothing to count beside the hits: the kind choice is one more filter of the query.
+        filters.append({"terms": {"kind": list(params.kinds)}})
     boolean: dict[str, Any] = {"filter": filters, "must_not": must_not}
     clauses = text_clauses(params.q)
     if clauses:
         boolean.update(should=clauses, minimum_should_match=1)
     body: dict[str, Any] = {
         "query": ranked({"bool": boolean}),
-        # Facets count every kind the query matches; the kind choice narrows the hits only.
-        "aggs": {"kind": {"terms": {"field": "kind", "size": max(len(KNOWN_KINDS), 10)}}},
-        "highlight": {
-            "encoder": "html",
-            "pre_tags": ["<em>"],
-            "post_tags": ["</em>"],
-            "fields": {
-                field: (
-                    {"fragment_size": 120, "number_of_fragments": 1}
-                    if field == "body"
-                    else {"number_of_fragments": 0}
-                )
-                for field in HIGHLIGHT_FIELDS
-            },
-        },
         "sort": SORT,
-        "size": params.limit + 1,  # one extra tells whether a next page exists
+        # A first page learns whether a next one exists from the count; a later page (whose
+        # count is of the whole query, not of what is left) from one extra hit, fetched and
+        # highlighted for nothing.
+        "size": params.limit + 1 if params.cursor else params.limit,
         "_source": SOURCE_FIELDS,
-        "track_total_hits": True,
+        "track_total_hits": total_hits_cap,
     }
-    marking = highlight_clauses(clauses)
-    if marking:
-        body["highlight"]["highlight_query"] = {"bool": {"should": marking}}
-    if params.kinds:
+    if params.facets:
+        # Facets count every kind the query matches; the kind choice narrows the hits only.
+        body["aggs"] = {"kind": {"terms": {"field": "kind", "size": max(len(KNOWN_KINDS), 10)}}}
+    highlight = _highlight(highlight_clauses(clauses, fold(params.q)))
+    if highlight:
+        body["highlight"] = highlight
+    if params.kinds and params.facets:
         body["post_filter"] = {"terms": {"kind": list(params.kinds)}}
     if params.cursor:
         body["search_after"] = decode_cursor(params.cursor, fingerprint(params, caller))
@@ -267,7 +335,14 @@ def suggest_body(params: SuggestParams, caller: Caller) -> dict[str, Any]:
     filters.append({"exists": {"field": "name_prefix"}})  # only named records: not follow-up notes
     folded = fold(params.q)
     squeezed = enrich.compact(params.q)
-    should: list[dict[str, Any]] = [_phrase("title", folded, 2.0, prefix=True)]
+    should: list[dict[str, Any]] = []
+    if not _ONE_TOKEN.match(folded) or folded.isascii():
+        # Words inside a name ("trad" → Acme Trading, "远悦" → 杭州远悦科技). Not for a lone
+        # ideograph, the first keystroke of a Chinese name: as a phrase it is "contains this
+        # character", thousands of names to score for no telling order; its names-starting-with
+        # suggestions come from name_prefix, and the search beside the dropdown still finds it
+        # anywhere.
+        should.append(_phrase("title", folded, 2.0, prefix=True))
     if squeezed:
         should.append(_prefix("name_prefix", squeezed, 5.0))
         if _PINYIN_QUERY.match(squeezed):
@@ -287,16 +362,23 @@ def suggest_body(params: SuggestParams, caller: Caller) -> dict[str, Any]:
         "collapse": {"field": "id"},
         "sort": SORT,
         "size": params.limit,
-        "_source": ["kind", "id", "customer_id", "orig"],
+        "track_total_hits": False,  # typeahead shows no count
+        "_source": ["kind", "id", "customer_id", "orig.title", "orig.customer_name"],  # what it shows
     }
+
+
+def _preference(caller: Caller) -> str | None:
+    # Any string not starting with "_" (those are Elasticsearch's own preference keywords).
+    return f"caller:{caller.user_id}" if caller.user_id else None
 
 
 class SearchEngine:
     """Validates, builds, runs, shapes. The only place that talks to Elasticsearch for reads."""
 
-    def __init__(self, es: Elasticsearch, alias: str) -> None:
+    def __init__(self, es: Elasticsearch, alias: str, total_hits_cap: int = TOTAL_HITS_CAP) -> None:
         self.es = es
         self.alias = alias
+        self.total_hits_cap = total_hits_cap
 
     def search(
         self,
@@ -308,16 +390,30 @@ class SearchEngine:
         date_to: Any = None,
         limit: Any = 20,
         cursor: Any = None,
+        facets: Any = False,
     ) -> dict[str, Any]:
-        params = validate_search(q, kinds, owner_id, date_from, date_to, limit, cursor)
-        body = search_body(params, caller)
-        response = self.es.search(index=self.alias, body=body)
-        page = shape_search(response.body, params.limit, params.q)
+        params = validate_search(q, kinds, owner_id, date_from, date_to, limit, cursor, facets)
+        body = search_body(params, caller, self.total_hits_cap)
+        response = self.es.search(
+            index=self.alias,
+            body=body,
+            filter_path=SEARCH_FILTER_PATH,
+            # The same caller's searches go to the same shard copies, whose caches they warmed.
+            preference=_preference(caller),
+        )
+        page = shape_search(
+            response.body, params.limit, params.q, facets=params.facets, probed=params.cursor is not None
+        )
         last_sort = page.pop("_last_sort")
         page["next_cursor"] = encode_cursor(last_sort, fingerprint(params, caller)) if last_sort else None
         return page
 
     def suggest(self, caller: Caller, q: Any, limit: Any = 8) -> list[dict[str, Any]]:
         params = validate_suggest(q, limit)
-        response = self.es.search(index=self.alias, body=suggest_body(params, caller))
+        response = self.es.search(
+            index=self.alias,
+            body=suggest_body(params, caller),
+            filter_path=SUGGEST_FILTER_PATH,
+            preference=_preference(caller),
+        )
         return shape_suggest(response.body)

@@ -149,23 +149,39 @@ def _kind_rank(kind: str) -> tuple[int, str]:
     return (KNOWN_KINDS.index(kind) if kind in KNOWN_KINDS else len(KNOWN_KINDS), kind)
 
 
-def shape_search(body: dict[str, Any], limit: int, q: str = "") -> dict[str, Any]:
-    hits = body["hits"]["hits"]
+def shape_search(
+    body: dict[str, Any], limit: int, q: str = "", facets: bool = True, probed: bool = True
+) -> dict[str, Any]:
+    """``facets`` is ``{}`` when they were not asked for (the key stays: one response shape).
+    ``total`` is exact up to the query's cap; past it, it is the cap and ``total_is_lower_bound``
+    says so (Elasticsearch's ``relation: gte``). ``probed``: the query asked for ``limit + 1``
+    hits, the extra one telling whether more exist; otherwise (a first page) the count tells."""
+    hits = body.get("hits", {}).get("hits", [])  # filter_path drops an empty list
     page = hits[:limit]
-    buckets = body.get("aggregations", {}).get("kind", {}).get("buckets", [])
-    counts = {bucket["key"]: bucket["doc_count"] for bucket in buckets}
+    total = body.get("hits", {}).get("total") or {"value": 0, "relation": "eq"}
+    shaped: dict[str, Any] = {}
+    if facets:
+        buckets = body.get("aggregations", {}).get("kind", {}).get("buckets", [])
+        counts = {bucket["key"]: bucket["doc_count"] for bucket in buckets}
+        # In registry order (the customer hub first), not by count: tabs that do not jump around.
+        shaped = {"kind": dict(sorted(counts.items(), key=lambda kv: _kind_rank(kv[0])))}
+    lower_bound = total.get("relation") == "gte"
+    if probed:
+        more = len(hits) > limit
+    else:
+        more = bool(page) and len(page) == limit and (lower_bound or total["value"] > limit)
     return {
         "items": [_item(hit, q) for hit in page],
-        # In registry order (the customer hub first), not by count: tabs that do not jump around.
-        "facets": {"kind": dict(sorted(counts.items(), key=lambda kv: _kind_rank(kv[0])))},
-        "total": body["hits"]["total"]["value"],
-        "_last_sort": page[-1]["sort"] if len(hits) > limit else None,
+        "facets": shaped,
+        "total": total["value"],
+        "total_is_lower_bound": lower_bound,
+        "_last_sort": page[-1]["sort"] if more else None,
     }
 
 
 def shape_suggest(body: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
-    for hit in body["hits"]["hits"]:
+    for hit in body.get("hits", {}).get("hits", []):  # filter_path drops an empty list
         source = hit.get("_source") or {}
         orig = source.get("orig") or {}
         out.append(

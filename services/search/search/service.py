@@ -67,9 +67,10 @@ class SearchService:
         date_to: Any = None,
         limit: Any = 20,
         cursor: Any = None,
+        facets: Any = False,
     ) -> dict[str, Any]:
         return self.engine.search(
-            Caller.from_payload(caller), q, kinds, owner_id, date_from, date_to, limit, cursor
+            Caller.from_payload(caller), q, kinds, owner_id, date_from, date_to, limit, cursor, facets
         )
 
     @rpc(expected_exceptions=(ValidationError, PermissionDenied))

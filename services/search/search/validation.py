@@ -25,6 +25,7 @@ class SearchParams:
     date_to: str | None
     limit: int
     cursor: str | None
+    facets: bool = False  # count hits per kind (an aggregation): only where they are shown
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ def validate_search(
     date_to: Any = None,
     limit: Any = 20,
     cursor: Any = None,
+    facets: Any = False,
 ) -> SearchParams:
     errors = FieldErrors()
     query = _query(errors, q)
@@ -112,8 +114,14 @@ def validate_search(
     size = _limit(errors, limit, MAX_LIMIT)
     if cursor is not None and (not isinstance(cursor, str) or not cursor or len(cursor) > 2000):
         errors.add("cursor", "is not a cursor returned by this search")
+    if facets is None:
+        facets = False
+    if not isinstance(facets, bool):
+        errors.add("facets", "must be true or false")
     errors.raise_if_any()
-    return SearchParams(query, kind_filter, owner_id or None, start, end, size, cursor or None)
+    return SearchParams(
+        query, kind_filter, owner_id or None, start, end, size, cursor or None, facets=facets is True
+    )
 
 
 def validate_suggest(q: Any, limit: Any = 8) -> SuggestParams:

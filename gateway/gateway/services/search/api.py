@@ -39,7 +39,7 @@ def _day(field: str, value: str | None) -> str | None:
         raise ValidationError.for_field(field, "is not a calendar date (YYYY-MM-DD)") from None
 
 
-@router.get("", response_model=SearchResults, summary="Search everything (highlights, facets by kind)")
+@router.get("", response_model=SearchResults, summary="Search everything (highlights; facets on request)")
 async def search(
     request: Request,
     client: Search,
@@ -50,6 +50,11 @@ async def search(
     date_to: str | None = Query(None, pattern=DAY, description="YYYY-MM-DD"),
     limit: int = Query(20, ge=1, le=100),
     cursor: Cursor = None,
+    facets: bool = Query(
+        False,
+        description="Count the hits per kind (`facets.kind`); left out unless asked, since counting "
+        "every kind costs more than the page itself",
+    ),
     user: UserRecord = Depends(requires("search")),
 ) -> JSONResponse:
     # A scalar given twice would silently mean its last value; an empty kind, no kind at all.
@@ -69,6 +74,7 @@ async def search(
         date_to=_day("date_to", date_to),
         limit=limit,
         cursor=cursor,
+        facets=facets,
     )
     return JSONResponse(result)
 

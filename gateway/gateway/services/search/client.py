@@ -28,6 +28,7 @@ class SearchClient(ServiceClient):
         date_to: str | None = None,
         limit: int = 20,
         cursor: str | None = None,
+        facets: bool | None = None,  # hits per kind: only where they are shown
     ) -> dict[str, Any]: ...
 
     async def suggest(self, caller: Caller, q: str, limit: int = 8) -> list[dict[str, Any]]:

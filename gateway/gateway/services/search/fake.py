@@ -17,6 +17,8 @@ class FakeSearchService:
     def __init__(self, customers: FakeCustomersService) -> None:
         self.customers = customers
         self.extra_hits: list[dict[str, Any]] = []
+        self.total_hits_cap = 1000  # as the real service: past it, the total is a lower bound
+        self.calls: list[dict[str, Any]] = []  # what each search was asked (q, kinds, facets)
 
     def _documents(self) -> list[dict[str, Any]]:
         docs = []
@@ -65,8 +67,16 @@ class FakeSearchService:
         return docs
 
     def search(
-        self, caller: Caller, q: str, kinds: Any = None, limit: int = 20, cursor: Any = None, **_: Any
+        self,
+        caller: Caller,
+        q: str,
+        kinds: Any = None,
+        limit: int = 20,
+        cursor: Any = None,
+        facets: bool = False,
+        **_: Any,
     ) -> dict:
+        self.calls.append({"q": q, "kinds": kinds, "facets": facets})
         decode_cursor(cursor)  # the real service refuses a cursor it did not sign the same way
         hits = []
         for doc in self._documents() + self.extra_hits:
@@ -85,13 +95,20 @@ class FakeSearchService:
             marks = ("title_html", "customer_name_html", "snippet_field")
             hit = {k: doc.get(k) for k in shown + marks} | {"snippet": snippet, "score": 1.0}
             hits.append(hit | {k: doc[k] for k in ("version", "is_final") if k in doc})  # a kind's own
-        facets: dict[str, int] = {}
+        counts: dict[str, int] = {}
         for hit in hits:
-            facets[hit["kind"]] = facets.get(hit["kind"], 0) + 1
-        return {"items": hits[:limit], "facets": {"kind": facets}, "total": len(hits), "next_cursor": None}
+            counts[hit["kind"]] = counts.get(hit["kind"], 0) + 1
+        return {
+            "items": hits[:limit],
+            "facets": {"kind": counts} if facets else {},
+            "total": min(len(hits), self.total_hits_cap),
+            "total_is_lower_bound": len(hits) > self.total_hits_cap,
+            "next_cursor": None,
+        }
 
     def suggest(self, caller: Caller, q: str, limit: int = 8) -> list[dict[str, Any]]:
         found = self.search(caller, q, limit=limit)["items"]
+        self.calls.pop()  # a suggestion is not a search
         return [{k: h[k] for k in ("kind", "id", "customer_id", "title", "customer_name")} for h in found]
 
     def dispatch(self, method: str, kwargs: dict[str, Any]) -> Any:

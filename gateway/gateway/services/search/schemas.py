@@ -35,8 +35,15 @@ class SearchHit(ResponseModel):
 
 class SearchResults(ResponseModel):
     items: list[SearchHit]
-    facets: dict[str, dict[str, int]] = Field(default_factory=dict, examples=[{"kind": {"customer": 3}}])
-    total: int
+    facets: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        examples=[{"kind": {"customer": 3}}],
+        description="Hits per kind, with `facets=true` only (empty otherwise)",
+    )
+    total: int = Field(description="Hits counted: exact, or a lower bound when `total_is_lower_bound`")
+    total_is_lower_bound: bool = Field(
+        default=False, description="True when counting stopped at a cap: there are at least `total` hits"
+    )
     next_cursor: str | None = None
 
 

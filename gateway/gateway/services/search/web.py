@@ -47,6 +47,7 @@ async def search_context(
     cursor: str | None = None,
     limit: int = 20,
     with_suggestions: bool = False,
+    facets: bool = False,
 ) -> dict[str, Any]:
     q = q.strip()
     context: dict[str, Any] = {
@@ -56,6 +57,7 @@ async def search_context(
         "suggestions": [],
         "facets": {},
         "total": 0,
+        "total_label": "0",
         "next_cursor": None,
         "error": None,
     }
@@ -66,11 +68,12 @@ async def search_context(
     try:
         if with_suggestions:
             result, suggestions = await asyncio.gather(
-                search.search(caller, q, kinds=kinds, limit=limit, cursor=cursor),
+                search.search(caller, q, kinds=kinds, limit=limit, cursor=cursor, facets=facets),
                 search.suggest(caller, q, 5),
             )
         else:
-            result, suggestions = await search.search(caller, q, kinds=kinds, limit=limit, cursor=cursor), []
+            result = await search.search(caller, q, kinds=kinds, limit=limit, cursor=cursor, facets=facets)
+            suggestions = []
     except ServiceUnavailable:
         context["error"] = "搜索服务未启动 search service unavailable"
         return context
@@ -89,9 +92,15 @@ async def search_context(
             sorted(((result.get("facets") or {}).get("kind") or {}).items(), key=lambda f: _kind_rank(f[0]))
         ),
         total=result.get("total") or len(items),
+        total_label=total_label(result.get("total") or len(items), bool(result.get("total_is_lower_bound"))),
         next_cursor=result.get("next_cursor"),
     )
     return context
+
+
+def total_label(total: int, lower_bound: bool) -> str:
+    """The total as shown: "1,000+" when the service stopped counting at its cap, else exact."""
+    return f"{total:,}+" if lower_bound else f"{total:,}"
 
 
 @router.get("/search")
@@ -103,8 +112,9 @@ async def search_page(
     kind: str | None = Query(None, max_length=32),
     cursor: str | None = Query(None, max_length=2048),
 ) -> Response:
+    # The page shows a tab per kind with its count: the one place that asks for facets.
     context = await search_context(
-        user, search, q, kind=kind, cursor=cursor, limit=50, with_suggestions=False
+        user, search, q, kind=kind, cursor=cursor, limit=50, with_suggestions=False, facets=True
     )
     return render(request, "search.html", {"nav": "search", **context})
 

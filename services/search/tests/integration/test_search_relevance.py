@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from kernel.identity import Caller
 from kernel.ids import new_id
+from search.query import SearchEngine
 from search_support import contact_data, customer_data, event, follow_up_data, task_data, wait_for
 
 pytestmark = pytest.mark.integration
@@ -121,10 +122,13 @@ def test_finance_sees_customer_basics_but_not_sales_work(world, engine):
 
 
 def test_facets_ignore_the_kind_filter_and_cursor_pages_everything(world, engine):
-    page = engine.search(SALES1, "", kinds=["contact"], limit=10)
+    page = engine.search(SALES1, "", kinds=["contact"], limit=10, facets=True)
     assert ids_of(page) == [world["zhang"]["id"]]
-    assert page["total"] == 1
+    assert page["total"] == 1 and page["total_is_lower_bound"] is False
     assert page["facets"]["kind"] == {"customer": 2, "contact": 1, "task": 1}
+    # Not asked for: no aggregation, the same hits and count.
+    plain = engine.search(SALES1, "", kinds=["contact"], limit=10)
+    assert plain["facets"] == {} and ids_of(plain) == ids_of(page) and plain["total"] == 1
 
     seen: list[str] = []
     cursor = None
@@ -135,6 +139,15 @@ def test_facets_ignore_the_kind_filter_and_cursor_pages_everything(world, engine
         if cursor is None:
             break
     assert sorted(seen) == sorted({world[k]["id"] for k in ("akeji", "acme", "zhang", "task")})
+
+
+def test_past_the_cap_the_total_is_a_lower_bound(world, engine):
+    capped = SearchEngine(engine.es, engine.alias, total_hits_cap=2)
+    page = capped.search(SALES1, "", limit=10)
+    assert page["total"] == 2 and page["total_is_lower_bound"] is True
+    assert len(page["items"]) == 4  # the hits themselves are not capped
+    exact = capped.search(SALES1, "", kinds=["contact"], limit=10)
+    assert exact["total"] == 1 and exact["total_is_lower_bound"] is False
 
 
 def test_owner_and_date_filters(world, engine):

@@ -62,10 +62,10 @@ def test_search_and_suggest_over_rpc(rpc, publish):
     publish(event("customer", "created", record))
     page = wait_for(lambda: rpc.search(OWNER.to_payload(), "rpc probe")["items"], what="the record over RPC")
     assert page[0]["id"] == record["id"] and page[0]["title"] == name
-    full = rpc.search(OWNER.to_payload(), q="科技", kinds=["customer"], limit=5)
-    assert (
-        set(full) == {"items", "facets", "total", "next_cursor"} and full["facets"]["kind"]["customer"] >= 1
-    )
+    full = rpc.search(OWNER.to_payload(), q="科技", kinds=["customer"], limit=5, facets=True)
+    assert set(full) == {"items", "facets", "total", "total_is_lower_bound", "next_cursor"}
+    assert full["facets"]["kind"]["customer"] >= 1 and full["total_is_lower_bound"] is False
+    assert rpc.search(OWNER.to_payload(), q="科技", kinds=["customer"], limit=5)["facets"] == {}
     assert rpc.suggest(OWNER.to_payload(), "rpc pr")[0]["id"] == record["id"]
 
 
@@ -77,6 +77,7 @@ def test_search_and_suggest_over_rpc(rpc, publish):
         ({"q": "a", "kinds": ["planet"]}, "kinds"),
         ({"q": "a", "date_from": "yesterday"}, "date_from"),
         ({"q": "a", "cursor": "garbage!"}, "cursor"),
+        ({"q": "a", "facets": "yes"}, "facets"),
     ],
 )
 def test_bad_input_is_a_validation_error_naming_the_field(rpc, kwargs, field):

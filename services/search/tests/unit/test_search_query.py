@@ -5,7 +5,17 @@ from kernel.errors import ValidationError
 from kernel.identity import Caller
 from search.acl import acl_filters
 from search.cursor import encode_cursor
-from search.query import fingerprint, search_body, suggest_body, text_clauses
+from search.query import (
+    B_BODY_PHRASE,
+    B_BODY_WORDS,
+    B_TITLE_PHRASE,
+    B_TITLE_WORDS,
+    TOTAL_HITS_CAP,
+    fingerprint,
+    search_body,
+    suggest_body,
+    text_clauses,
+)
 from search.validation import validate_search, validate_suggest
 
 SALES = Caller("u1", ("sales",), "t1")
@@ -24,6 +34,16 @@ def fields_of(clauses: list[dict[str, Any]]) -> set[str]:
     return out
 
 
+def marking_of(highlight: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every field's highlight clauses, after checking each field marks with its own only."""
+    clauses = []
+    for field, spec in highlight["fields"].items():
+        own = spec["highlight_query"]["bool"]["should"]
+        assert fields_of(own) == {field}
+        clauses += own
+    return clauses
+
+
 def boolean_of(body: dict[str, Any]) -> dict[str, Any]:
     """The filtering bool query (inside the kinds' ranking boosts)."""
     query = body["query"]
@@ -38,7 +58,8 @@ def test_acl_filter_is_the_callers_principals_and_admin_has_none():
 
 def test_search_body_filters_inside_the_query_and_facets_ignore_the_kind_choice():
     body = search_body(
-        validate_search("A科技", kinds=["contact"], owner_id="u9", date_from="2026-01-01"), SALES
+        validate_search("A科技", kinds=["contact"], owner_id="u9", date_from="2026-01-01", facets=True),
+        SALES,
     )
     boolean = boolean_of(body)
     assert {"terms": {"acl": ["user:u1", "role:sales"]}} in boolean["filter"]
@@ -48,19 +69,75 @@ def test_search_body_filters_inside_the_query_and_facets_ignore_the_kind_choice(
     assert boolean["minimum_should_match"] == 1
     assert body["post_filter"] == {"terms": {"kind": ["contact"]}}
     assert body["aggs"]["kind"]["terms"]["field"] == "kind"
-    assert body["size"] == 21
+    assert body["size"] == 20  # a first page: whether more exist comes from the count
     assert body["highlight"]["encoder"] == "html"
     assert [next(iter(s)) for s in body["sort"]] == ["_score", "updated_at", "doc_id"]
+    assert body["track_total_hits"] == TOTAL_HITS_CAP
+
+
+def test_without_facets_there_is_no_aggregation_and_the_kind_choice_is_a_query_filter():
+    body = search_body(validate_search("A科技", kinds=["contact"]), SALES)
+    assert "aggs" not in body and "post_filter" not in body
+    assert {"terms": {"kind": ["contact"]}} in boolean_of(body)["filter"]
+    assert body["track_total_hits"] == TOTAL_HITS_CAP  # counted up to the cap only
+
+
+@pytest.mark.parametrize("facets", ["yes", 1, [True]])
+def test_facets_must_be_a_boolean(facets):
+    with pytest.raises(ValidationError) as err:
+        validate_search("x", facets=facets)
+    assert [e["field"] for e in err.value.errors] == ["facets"]
+
+
+def clause_boost(clauses: list[dict[str, Any]], kind: str, field: str) -> float | None:
+    found = [c[kind][field]["boost"] for c in clauses if kind in c and field in c[kind]]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def test_a_one_token_query_sends_its_phrase_and_words_match_once_with_the_boosts_summed():
+    # One Latin word: phrase == all words == one term query; the prefix still expands.
+    acme = text_clauses("Acm")  # (3 letters: no fuzzy clause, itself a `match` on the title)
+    assert clause_boost(acme, "match", "title") is None and clause_boost(acme, "match", "body") is None
+    assert clause_boost(acme, "match_phrase", "title") == B_TITLE_PHRASE + B_TITLE_WORDS
+    assert clause_boost(acme, "match_phrase", "body") == B_BODY_PHRASE + B_BODY_WORDS
+    assert clause_boost(acme, "match_phrase_prefix", "title") == B_TITLE_PHRASE / 2
+    # Two words: the phrase and the words are different queries, both kept.
+    two = text_clauses("acm co")
+    assert clause_boost(two, "match", "title") == B_TITLE_WORDS
+    assert clause_boost(two, "match_phrase", "title") == B_TITLE_PHRASE
+
+
+def test_a_phrase_prefix_ending_on_an_ideograph_is_the_phrase_sent_once():
+    clauses = text_clauses("科技")
+    assert clause_boost(clauses, "match_phrase_prefix", "title") is None
+    assert clause_boost(clauses, "match_phrase", "title") == B_TITLE_PHRASE * 1.5
+    assert clause_boost(clauses, "match", "title") == B_TITLE_WORDS  # two ideographs: two tokens
+    assert clause_boost(text_clauses("科技 a"), "match_phrase_prefix", "title") == B_TITLE_PHRASE / 2
+
+
+def test_highlighting_a_run_without_separators_marks_words_not_phrases_of_the_same_field():
+    run = search_body(validate_search("科技"), ADMIN)["highlight"]
+    marking = marking_of(run)
+    assert {(next(iter(c)), next(iter(next(iter(c.values()))))) for c in marking} == {
+        ("match", "title"),
+        ("match_phrase", "alt_names"),
+        ("match_phrase", "customer_name"),
+        ("match", "body"),
+    }
+    assert set(run["fields"]) == {"title", "alt_names", "customer_name", "body"}  # not tax_id
+    spaced = marking_of(search_body(validate_search("云帆 科技"), ADMIN)["highlight"])
+    assert {"match_phrase": {"title": {"query": "云帆 科技", "boost": B_TITLE_PHRASE * 1.5}}} in spaced
 
 
 def test_highlighting_uses_only_the_clauses_that_can_mark_a_highlighted_field():
     body = search_body(validate_search("yfkj"), ADMIN)  # pinyin: several prefix clauses
-    marking = body["highlight"]["highlight_query"]["bool"]["should"]
+    marking = marking_of(body["highlight"])
     kinds = {next(iter(clause)) for clause in marking}
     assert "prefix" not in kinds and "constant_score" not in kinds
     assert fields_of(marking) <= set(body["highlight"]["fields"])
     assert {"match_phrase", "match_phrase_prefix"} <= kinds  # the text matches still light up
-    assert "highlight_query" not in search_body(validate_search(""), ADMIN)["highlight"]
+    assert "highlight" not in search_body(validate_search(""), ADMIN)
 
 
 def test_admin_query_has_no_acl_clause_and_empty_query_matches_everything_visible():
@@ -73,6 +150,7 @@ def test_cursor_becomes_search_after():
     cursor = encode_cursor([1.5, 1700000000000, "customer:1"], fingerprint(params, SALES))
     body = search_body(validate_search("x", limit=5, cursor=cursor), SALES)
     assert body["search_after"] == [1.5, 1700000000000, "customer:1"]
+    assert body["size"] == 6  # a later page: one extra hit tells whether more exist
 
 
 def test_text_clauses_per_query_shape():
@@ -91,7 +169,8 @@ def test_text_clauses_per_query_shape():
 
 def test_query_text_is_folded_like_the_index():
     phrase = text_clauses("Ａ科技")[0]
-    assert phrase == {"match_phrase": {"title": {"query": "a科技", "boost": 6.0}}}
+    # (its phrase-prefix, ending on an ideograph, is the same query: one clause, boosts summed)
+    assert phrase == {"match_phrase": {"title": {"query": "a科技", "boost": 9.0}}}
 
 
 def test_suggest_body():
@@ -100,6 +179,15 @@ def test_suggest_body():
     assert boolean_of(body)["filter"] == [*acl_filters(SALES), {"exists": {"field": "name_prefix"}}]
     assert {"name_prefix", "pinyin", "initials", "title"} <= fields_of(boolean_of(body)["should"])
     assert body["collapse"] == {"field": "id"}
+    assert body["track_total_hits"] is False and "highlight" not in body and "aggs" not in body
+
+
+def test_suggest_for_a_lone_ideograph_is_names_starting_with_it():
+    lone = boolean_of(suggest_body(validate_suggest("科", 8), ADMIN))["should"]
+    assert fields_of(lone) == {"name_prefix"}
+    # Two ideographs, or Latin, also complete words inside a name (杭州远悦科技 for 远悦).
+    assert "title" in fields_of(boolean_of(suggest_body(validate_suggest("远悦", 8), ADMIN))["should"])
+    assert "title" in fields_of(boolean_of(suggest_body(validate_suggest("t", 8), ADMIN))["should"])
 
 
 @pytest.mark.parametrize(
@@ -176,7 +264,7 @@ def test_cjk_digits_emails_and_short_words_stay_exact(q):
 def test_fuzzy_clauses_do_not_drive_highlighting():
     body = search_body(validate_search("Acme Robotcs"), ADMIN)
     assert fuzzy_clauses("Acme Robotcs")
-    marking = body["highlight"]["highlight_query"]["bool"]["should"]
+    marking = marking_of(body["highlight"])
     assert all("fuzziness" not in next(iter(next(iter(c.values())).values())) for c in marking)
 
 

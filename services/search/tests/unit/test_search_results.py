@@ -1,3 +1,5 @@
+from typing import Any
+
 from search.results import mark_email, mark_phone, shape_search, shape_suggest, snippet
 
 
@@ -122,6 +124,23 @@ def test_shape_search_trims_the_probe_hit_and_keeps_the_last_sort():
         "score": 2.5, "updated_at": "2026-01-01T00:00:00Z", "status": "active",
     }  # fmt: skip
     assert shape_search(body, 3)["_last_sort"] is None
+
+
+def test_a_first_page_knows_from_the_count_whether_a_next_page_exists():
+    def first_page(total: dict[str, Any], hits: list[dict[str, Any]], limit: int) -> Any:
+        return shape_search({"hits": {"total": total, "hits": hits}}, limit, probed=False)["_last_sort"]
+
+    two = [hit("1"), hit("2")]
+    assert first_page({"value": 3, "relation": "eq"}, two, 2) == [2.5, 1, "2"]  # a third exists
+    assert first_page({"value": 2, "relation": "eq"}, two, 2) is None  # exactly one page
+    assert first_page({"value": 2, "relation": "gte"}, two, 2) == [2.5, 1, "2"]  # counting stopped
+    assert first_page({"value": 1, "relation": "eq"}, two[:1], 2) is None
+    assert first_page({"value": 0, "relation": "eq"}, [], 2) is None
+    capped = {"hits": {"total": {"value": 1000, "relation": "gte"}, "hits": two}}
+    lower = shape_search(capped, 2, facets=False)
+    assert lower["total_is_lower_bound"] is True and lower["facets"] == {}
+    # filter_path leaves out an empty hit list
+    assert shape_search({"hits": {"total": {"value": 0, "relation": "eq"}}}, 2)["items"] == []
 
 
 def test_shape_suggest():

@@ -14,7 +14,7 @@ def test_search_passes_a_typed_caller_to_the_engine():
         "items": []
     }
     service.engine.search.assert_called_once_with(
-        Caller("u1", ("sales",), "t1"), "科技", ["task"], None, None, None, 20, None
+        Caller("u1", ("sales",), "t1"), "科技", ["task"], None, None, None, 20, None, False
     )
 
 
