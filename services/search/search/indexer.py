@@ -30,6 +30,7 @@ def config_from_settings(settings: SearchSettings) -> IndexerConfig:
         extra_queue_arguments=dict(topology.extra_queue_arguments),
         prefetch=settings.search_indexer_prefetch,
         batch_size=settings.search_indexer_batch_size,
+        max_in_flight=settings.search_indexer_max_in_flight,
         flush_after=settings.search_indexer_flush_ms / 1000,
         backoff_initial=settings.search_indexer_backoff_initial_seconds,
         backoff_max=settings.search_indexer_backoff_max_seconds,
