@@ -36,6 +36,7 @@ class Cell:
     indexers: int
     rate: float
     cpu_ms_per_event: float
+    es_ms_per_event: float
     load: float
 
 
@@ -100,22 +101,34 @@ def measure(
     )
     print(
         f"  batch {batch_size:>5} × in flight {in_flight} × {indexers} indexer(s): "
-        f"{cell.rate:8,.0f} events/s, indexer CPU {cell.cpu_ms_per_event:.3f} ms/event, load {cell.load:.1f}",
+        f"{cell.rate:8,.0f} events/s, indexer CPU {cell.cpu_ms_per_event:.3f} ms/event, "
+        f"ES index+refresh {cell.es_ms_per_event:.3f} ms/event, load {cell.load:.1f}",
         file=sys.stderr,
         flush=True,
     )
     return cell
 
 
+def plateaued(series: list[Cell], plateau: float) -> bool:
+    """The last two cells each failed to beat everything before them by ``plateau``."""
+    if len(series) < 3:
+        return False
+    return all(
+        series[i].rate < max(c.rate for c in series[:i]) * (1 + plateau)
+        for i in (len(series) - 2, len(series) - 1)
+    )
+
+
 def table(cells: list[Cell]) -> str:
     rows = [
-        "| batch size | in flight | indexers | events/s | indexer CPU ms/event | load avg |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| batch size | in flight | indexers | events/s | indexer CPU ms/event "
+        "| ES index+refresh ms/event | load avg |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in cells:
         rows.append(
             f"| {c.batch_size} | {c.in_flight} | {c.indexers} | {c.rate:,.0f} | "
-            f"{c.cpu_ms_per_event:.3f} | {c.load:.1f} |"
+            f"{c.cpu_ms_per_event:.3f} | {c.es_ms_per_event:.3f} | {c.load:.1f} |"
         )
     return "\n".join(rows)
 
@@ -133,24 +146,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     started = time.monotonic()
     cells: list[Cell] = []
-    best_of_rows: list[Cell] = []
+    # Doubling stops at a plateau: two doublings in a row that beat the best so far by less than
+    # ``--plateau`` (one alone is within the noise of a shared machine).
+    row_bests: list[Cell] = []
     for in_flight in args.in_flight:
-        row_best: Cell | None = None
+        row: list[Cell] = []
         for batch_size in args.batch_sizes:
             cell = measure(
                 es, settings, messages, batch_size=batch_size, in_flight=in_flight, indexers=1,
                 flush_ms=args.flush_ms,
             )  # fmt: skip
             cells.append(cell)
-            if row_best is not None and cell.rate < row_best.rate * (1 + args.plateau):
-                row_best = max(row_best, cell, key=lambda c: c.rate)
+            row.append(cell)
+            if plateaued(row, args.plateau):
                 break
-            row_best = cell if row_best is None else max(row_best, cell, key=lambda c: c.rate)
-        assert row_best is not None
-        if best_of_rows and row_best.rate < max(c.rate for c in best_of_rows) * (1 + args.plateau):
-            best_of_rows.append(row_best)
+        row_bests.append(max(row, key=lambda c: c.rate))
+        if plateaued(row_bests, args.plateau):
             break
-        best_of_rows.append(row_best)
     best = max(cells, key=lambda c: c.rate)
     if args.indexers > 1:
         cells.append(
