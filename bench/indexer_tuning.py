@@ -96,9 +96,8 @@ def measure(
     finally:
         if broker.is_open:
             broker.close()
-    cell = Cell(
-        batch_size, in_flight, indexers, result.drain_rate, result.cpu_ms_per_event, os.getloadavg()[0]
-    )
+    rates = (result.drain_rate, result.cpu_ms_per_event, result.es_ms_per_event)
+    cell = Cell(batch_size, in_flight, indexers, *rates, os.getloadavg()[0])
     print(
         f"  batch {batch_size:>5} × in flight {in_flight} × {indexers} indexer(s): "
         f"{cell.rate:8,.0f} events/s, indexer CPU {cell.cpu_ms_per_event:.3f} ms/event, "
