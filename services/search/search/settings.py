@@ -39,8 +39,12 @@ class SearchSettings(KernelSettings):
     search_queue: str = "search.indexer"
     # Every service whose contracts export SEARCH_KINDS (kernel.registry).
     search_exchanges: list[str] = Field(default_factory=registry.search_exchanges)
-    # Chosen by measurement (``python -m bench.indexer_tuning``: batch size and bulk requests in
-    # flight doubled until events/s stopped growing; the table is in bench/README.md).
+    # Measured with ``python -m bench.indexer_tuning`` (batch size and bulk requests in flight
+    # doubled until events/s stops growing). On the 2-core bench box the indexer is CPU-bound
+    # (~0.33 ms of its own CPU per event, most of it document building) and shares the cores with
+    # Elasticsearch: batches of 250–500 were best, 1000+ no better, and a second request in flight
+    # lets ES index one batch while the next is built, which only pays where there are spare cores.
+    # 500 × 2 keeps the broker's next batch arriving (prefetch = batch × (in flight + 1)).
     search_indexer_prefetch: int = Field(default=1500, ge=2, le=65535)
     search_indexer_batch_size: int = Field(default=500, ge=1)
     search_indexer_max_in_flight: int = Field(default=2, ge=1, le=16)
