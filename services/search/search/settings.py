@@ -20,6 +20,11 @@ class SearchSettings(KernelSettings):
 
     # Index layout: readers use the alias, concrete indices are "<alias>-<utc timestamp>".
     search_alias: str = Field(default="panorama-search", pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    # Chosen against the freshness target (write → searchable p99 ≤ 1.5 s, ``bench.run`` freshness
+    # rows, 2-core box shared with other work). Measured: 500ms → p50 0.40 / p99 0.73 s (load ~13-21)
+    # and 0.59 / 1.84 s (load ~23-25); 1s → 0.64 / 1.27 s (load ~16-21) and 0.80 / 1.96 s (load ~20-25).
+    # A write waits up to one interval, so 1s leaves ~0.2 s for relay, indexer and ES under load,
+    # while its bulk-load gain (fewer refreshes) did not show above the noise: 500ms it stays.
     search_refresh_interval: str = "500ms"
     search_shards: int = Field(default=1, ge=1)
     search_replicas: int = Field(default=0, ge=0)
