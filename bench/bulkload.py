@@ -4,14 +4,21 @@ Messages are published exactly as the customers outbox relay publishes them (per
 ``message_id`` = event id, routing key = event type). Publishing uses AMQP transactions committed
 every ``TX_BATCH`` messages, so every message is on the broker when ``publish`` returns; the load
 clock stops when the alias counts every event as a searchable document.
+
+Two measurements: ``bulk_load`` publishes while the indexer runs (the clock starts at the first
+publish, so it can never beat the publisher's own rate: check ``publish_rate``), and
+``drain_load`` fills the queue first and only then starts the indexer(s), timing from their first
+consumer registration to the last document searchable: the indexer's own throughput.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pika
 from elasticsearch import Elasticsearch, NotFoundError
@@ -20,7 +27,9 @@ from pika.adapters.blocking_connection import BlockingChannel
 from search.es import settings_index_body
 from search.indices import building_alias, ensure_index, indices_behind
 from search.settings import SearchSettings
+from search.topology import QueueTopology
 
+from bench import procs
 from bench.procs import consumer_count, require_alive
 
 EXCHANGE = "customers.events"
@@ -172,6 +181,85 @@ def bulk_load(
     progress(f"published {len(messages):,} events in {publish_seconds:.1f}s; waiting for the indexer")
     done = wait_indexed(es, alias, len(messages), indexers, progress)
     return BulkResult(len(messages), publish_seconds, done - started, len(indexers))
+
+
+@dataclass(frozen=True)
+class DrainResult:
+    events: int
+    drain_seconds: float  # first indexer consuming → every event searchable
+    indexers: int
+    indexer_cpu_seconds: float  # user + system of the indexer processes while draining
+    es_index_ms: float  # the new index's indexing + refresh time (ES _stats), all of the drain
+
+    @property
+    def drain_rate(self) -> float:
+        return self.events / self.drain_seconds
+
+    @property
+    def cpu_ms_per_event(self) -> float:
+        return 1000.0 * self.indexer_cpu_seconds / self.events
+
+    @property
+    def es_ms_per_event(self) -> float:
+        return self.es_index_ms / self.events
+
+
+def prefill(
+    connection: pika.BlockingConnection, queue: str, messages: list[Message], progress: Progress
+) -> float:
+    """Declare the indexer's queue as the indexer would, then publish everything into it."""
+    channel = connection.channel()
+    QueueTopology(queue, (EXCHANGE,)).declare_on(channel)
+    seconds = publish(channel, messages, progress)
+    channel.close()
+    return seconds
+
+
+def drain_load(
+    *,
+    es: Elasticsearch,
+    connection: pika.BlockingConnection,
+    alias: str,
+    queue: str,
+    messages: list[Message],
+    indexer_env: dict[str, str],
+    indexers: int,
+    progress: Progress,
+) -> DrainResult:
+    """Pre-fill the queue, then time ``indexers`` fresh ``search.indexer`` processes draining it.
+    The queue and index must be empty (``reset_queue``, ``reset_index``)."""
+    prefill(connection, queue, messages, progress)
+    progress(f"queue holds {len(messages):,} events; starting {indexers} indexer(s)")
+    with procs.running(procs.INDEXER, indexer_env, "indexer-drain", indexers) as processes:
+        deadline = time.monotonic() + 60.0
+        # Consumers register after import and connect; a fast indexer may already be working by
+        # the time we see it (the clock starts late by at most one poll, 10 ms).
+        while (consumer_count(connection, queue) or 0) < 1:
+            require_alive(processes, "search.indexer")
+            if time.monotonic() > deadline:
+                raise RuntimeError("search.indexer did not start consuming within 60s")
+            connection.process_data_events(time_limit=0.01)
+        started = time.perf_counter()
+        cpu_before = sum(_cpu_seconds(p.pid) for p in processes)
+        done = wait_indexed(es, alias, len(messages), processes, progress)
+        cpu = sum(_cpu_seconds(p.pid) for p in processes) - cpu_before
+    return DrainResult(len(messages), done - started, indexers, cpu, es_work_ms(es, alias))
+
+
+def es_work_ms(es: Elasticsearch, alias: str) -> float:
+    """Milliseconds the index behind ``alias`` spent indexing and refreshing since it was created:
+    Elasticsearch's side of a load, per index, so other users of the shared server do not count."""
+    primaries = es.indices.stats(index=alias, metric=["indexing", "refresh"]).body["_all"]["primaries"]
+    return float(primaries["indexing"]["index_time_in_millis"] + primaries["refresh"]["total_time_in_millis"])
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process (Linux /proc); 0 when unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def index_shape(es: Elasticsearch, alias: str) -> dict[str, int]:

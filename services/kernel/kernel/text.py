@@ -14,6 +14,37 @@ import opencc
 
 _T2S = opencc.OpenCC("t2s")
 
+
+def _t2s_triggers(converter: opencc.OpenCC) -> frozenset[str] | None:
+    """Characters without which ``converter`` leaves a text unchanged: the keys of its character
+    table, plus the characters of any rewritten phrase that has none of those (a phrase can only
+    match where all its characters are). None (always convert) if the package's tables are not
+    laid out as expected."""
+    try:
+        converter.convert("")  # loads the tables
+        tables = [table for group in converter._dict_chain_data for _longest, _shortest, table in group]
+        characters = {key for table in tables for key in table if len(key) == 1}
+        for table in tables:
+            for key, value in table.items():
+                if len(key) > 1 and key != value and characters.isdisjoint(key):
+                    characters.update(key)
+        return frozenset(characters)
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+_T2S_TRIGGERS = _t2s_triggers(_T2S)
+
+
+def t2s(text: str) -> str:
+    """Traditional → Simplified. OpenCC's pure-Python conversion is the costliest step of indexing
+    a document; a text without a single character it could rewrite (nearly all Simplified and
+    Latin text) comes back unchanged, so it is not handed over at all."""
+    if _T2S_TRIGGERS is not None and _T2S_TRIGGERS.isdisjoint(text):
+        return text
+    return str(_T2S.convert(text))
+
+
 # Longest first so 股份有限公司 is stripped before 有限公司.
 COMPANY_SUFFIXES = sorted(
     {
@@ -61,7 +92,7 @@ _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """NFKC + Traditional→Simplified + lower case: the form every comparison uses."""
-    return _T2S.convert(unicodedata.normalize("NFKC", text)).lower().strip()
+    return t2s(unicodedata.normalize("NFKC", text)).lower().strip()
 
 
 def strip_company_suffix(folded: str) -> str:

@@ -15,8 +15,7 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-import opencc
-from kernel.text import digits_only, fold, strip_company_suffix
+from kernel.text import digits_only, fold, strip_company_suffix, t2s
 from pypinyin import Style, lazy_pinyin
 
 # Bounds keep one document's keyword arrays small whatever a user typed into a name.
@@ -25,7 +24,6 @@ MAX_TERMS = 64  # entries per keyword array
 MAX_PHONE_DIGITS = 20
 MIN_PHONE_SUFFIX = 4
 
-_T2S = opencc.OpenCC("t2s")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 _PHONE_LIKE = re.compile(r"^\+?[\d\s\-().]+$")
@@ -34,7 +32,7 @@ _PHONE_LIKE = re.compile(r"^\+?[\d\s\-().]+$")
 @lru_cache(maxsize=65536)
 def normalize(text: str) -> str:
     """NFKC (full width → half width) and Traditional → Simplified, case kept for display."""
-    return _T2S.convert(unicodedata.normalize("NFKC", text)).strip()
+    return t2s(unicodedata.normalize("NFKC", text)).strip()
 
 
 def compact(text: str) -> str:
@@ -70,6 +68,27 @@ def _boundary_suffixes(units: list[str]) -> list[str]:
     return ["".join(units[i:]) for i in range(len(units))]
 
 
+@lru_cache(maxsize=65536)
+def _stripped(name: str) -> str:
+    # Every name goes through this three times per document, and names repeat across documents
+    # (a customer's name is on each of its contacts, deals, tickets...): cached, like ``fold``.
+    return strip_company_suffix(fold(name))
+
+
+@lru_cache(maxsize=65536)
+def _name_pinyin(stripped: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, str]]:
+    """Pinyin of one suffix-stripped CJK name. pypinyin's phrase lookup is most of the indexer's
+    per-event CPU, so each name is converted once per style and the result kept (a pure function
+    of the name: the cached answer is the one a fresh call would give)."""
+    full = _units(stripped, Style.NORMAL)
+    initials = _units(stripped, Style.FIRST_LETTER)
+    return (
+        tuple(_boundary_suffixes(full)),
+        tuple(_boundary_suffixes(initials)),
+        ("".join(full), "".join(initials)),
+    )
+
+
 def pinyin_terms(names: Iterable[str]) -> tuple[list[str], list[str], list[str]]:
     """(full pinyin suffixes, initials suffixes, whole full+initials strings) of the
     suffix-stripped names that contain CJK. The whole strings let a match from the first
@@ -78,12 +97,13 @@ def pinyin_terms(names: Iterable[str]) -> tuple[list[str], list[str], list[str]]
     initials: list[str] = []
     starts: list[str] = []
     for name in names:
-        stripped = strip_company_suffix(fold(name))
+        stripped = _stripped(name)
         if not has_cjk(stripped):
             continue
-        full += _boundary_suffixes(_units(stripped, Style.NORMAL))
-        initials += _boundary_suffixes(_units(stripped, Style.FIRST_LETTER))
-        starts += ["".join(_units(stripped, Style.NORMAL)), "".join(_units(stripped, Style.FIRST_LETTER))]
+        name_full, name_initials, name_starts = _name_pinyin(stripped)
+        full += name_full
+        initials += name_initials
+        starts += name_starts
     return _bounded(full), _bounded(initials), _bounded(starts)
 
 
@@ -92,13 +112,13 @@ def name_prefix_terms(names: Iterable[str]) -> list[str]:
     terms: list[str] = []
     for name in names:
         folded = fold(name)
-        terms += [_NON_ALNUM.sub("", folded), _NON_ALNUM.sub("", strip_company_suffix(folded))]
+        terms += [_NON_ALNUM.sub("", folded), _NON_ALNUM.sub("", _stripped(name))]
     return _bounded(terms)
 
 
 def name_keys(names: Iterable[str]) -> list[str]:
     """Identity of a name (company suffix and punctuation removed): an exact hit ranks first."""
-    return _bounded(_NON_ALNUM.sub("", strip_company_suffix(fold(name))) for name in names)
+    return _bounded(_NON_ALNUM.sub("", _stripped(name)) for name in names)
 
 
 def phone_digits(phone: str) -> str:

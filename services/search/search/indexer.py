@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -30,6 +31,7 @@ def config_from_settings(settings: SearchSettings) -> IndexerConfig:
         extra_queue_arguments=dict(topology.extra_queue_arguments),
         prefetch=settings.search_indexer_prefetch,
         batch_size=settings.search_indexer_batch_size,
+        max_in_flight=settings.search_indexer_max_in_flight,
         flush_after=settings.search_indexer_flush_ms / 1000,
         backoff_initial=settings.search_indexer_backoff_initial_seconds,
         backoff_max=settings.search_indexer_backoff_max_seconds,
@@ -65,9 +67,14 @@ def main() -> None:
     signal.signal(signal.SIGINT, request_stop)
     if settings.search_indexer_metrics_port > 0:
         start_http_server(settings.search_indexer_metrics_port, addr="127.0.0.1")
-    es = make_client(settings)
+    es = make_client(settings, connections=max(10, settings.search_indexer_max_in_flight + 2))
     if not wait_for_index(es, settings, stop):
         return
+    # Everything loaded so far (pypinyin's and OpenCC's dictionaries: ~300k objects) lives as long
+    # as the process: out of the collector's sight, each full collection no longer walks it
+    # (~10 % of the per-event CPU of a bulk load).
+    gc.collect()
+    gc.freeze()
     BulkIndexer(config_from_settings(settings), EsWriter(es, settings.search_alias)).run(stop)
 
 

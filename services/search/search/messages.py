@@ -6,7 +6,6 @@ that fails the kernel schema, a kind or event type search does not know, data a 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from kernel.envelope import Envelope
@@ -39,14 +38,24 @@ def record_from_envelope(envelope: Envelope) -> Record:
     )
 
 
+def _invalid_json(exc: PydanticValidationError) -> str | None:
+    """The parse error when the body is not JSON at all (pydantic reports it as ``json_invalid``)."""
+    errors = exc.errors(include_url=False)
+    if errors and errors[0]["type"] == "json_invalid":
+        return str(errors[0]["msg"]).removeprefix("Invalid JSON: ")
+    return None
+
+
 def decode(body: bytes) -> IndexOp | Poison:
-    try:
-        json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return Poison(_short(f"invalid json: {exc}"))
+    # One parse: pydantic reads the JSON and validates the envelope in a single pass (a separate
+    # ``json.loads`` first cost as much as the validation itself); undecodable bytes and broken
+    # JSON come back as a ``json_invalid`` error and are still reported as invalid JSON.
     try:
         envelope = Envelope.from_json(body)
     except PydanticValidationError as exc:
+        not_json = _invalid_json(exc)
+        if not_json is not None:
+            return Poison(_short(f"invalid json: {not_json}"))
         return Poison(
             _short(
                 f"invalid envelope: {exc.error_count()} error(s): {exc.errors()[0]['loc']} "

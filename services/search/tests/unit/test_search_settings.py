@@ -28,7 +28,8 @@ def test_defaults_follow_the_brief(monkeypatch):
     for name in [n for n in os.environ if n.startswith("PANORAMA_SEARCH_")]:
         monkeypatch.delenv(name)
     settings = SearchSettings()
-    assert settings.search_indexer_prefetch == 500 and settings.search_indexer_batch_size == 250
+    assert settings.search_indexer_prefetch == 1500 and settings.search_indexer_batch_size == 500
+    assert settings.search_indexer_max_in_flight == 2
     assert settings.search_indexer_flush_ms == 50 and settings.search_indexer_backoff_max_seconds == 10
     # Derived from the service registry: every service whose contracts export search kinds.
     assert settings.search_exchanges == registry.search_exchanges()
@@ -38,9 +39,17 @@ def test_defaults_follow_the_brief(monkeypatch):
     assert settings.search_reindex_sources["sales"] == ["lead", "opportunity", "quote", "contract", "order"]
 
 
-def test_batch_must_fit_half_the_prefetch():
-    with pytest.raises(ValidationError):
+def test_prefetch_must_hold_every_batch_in_flight_and_the_next():
+    with pytest.raises(ValidationError, match="search_indexer_prefetch"):
         SearchSettings(search_indexer_prefetch=100, search_indexer_batch_size=60)
+    with pytest.raises(ValidationError, match="search_indexer_max_in_flight"):
+        SearchSettings(
+            search_indexer_prefetch=300, search_indexer_batch_size=100, search_indexer_max_in_flight=3
+        )
+    fits = SearchSettings(
+        search_indexer_prefetch=400, search_indexer_batch_size=100, search_indexer_max_in_flight=3
+    )
+    assert fits.search_indexer_max_in_flight == 3
 
 
 def test_alias_must_be_an_index_name():
