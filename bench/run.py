@@ -66,6 +66,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--indexers", type=int, default=1, help="search.indexer processes (default 1)")
     parser.add_argument("--seconds", type=float, default=None, help="seconds per latency row (default 10)")
     parser.add_argument("--freshness-samples", type=int, default=None, help="default 200 (--quick: 30)")
+    parser.add_argument(
+        "--live-load",
+        action="store_true",
+        help="index while publishing (the relay's way) instead of draining a pre-filled queue",
+    )
     parser.add_argument("--skip-gateway", action="store_true", help="no HTTP rows through the gateway")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where latest.md/json go")
     args = parser.parse_args(argv)
@@ -159,11 +164,13 @@ def per_query(
             )
             trgm_used += trgm_plan.uses_index
             seq_used += seq_plan.uses_index
+            page = es_engine.search(queries.ADMIN, probe.q, limit=queries.PAGE)
             rows.append(
                 {
                     "q": probe.q,
                     "what": probe.what,
-                    "es_hits": es_engine.search(queries.ADMIN, probe.q, limit=queries.PAGE)["total"],
+                    "es_hits": page["total"],
+                    "es_hits_lower_bound": page.get("total_is_lower_bound", False),
                     "es_took_p50_ms": loadgen.median(queries.es_server_took(es_engine, probe.q)),
                     "pg_hits": pgbaseline.hit_count(trgm_conn, probe.q),
                     "es_p50_ms": loadgen.median(single["elasticsearch"].per_query_ms[probe.q]),
@@ -225,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             "indexer_prefetch": s_settings.search_indexer_prefetch,
             "indexer_batch_size": s_settings.search_indexer_batch_size,
             "indexer_flush_ms": s_settings.search_indexer_flush_ms,
+            "indexer_max_in_flight": s_settings.search_indexer_max_in_flight,
         },
         "data": {
             "customers": len(data.customers),
@@ -251,14 +259,38 @@ def main(argv: list[str] | None = None) -> int:
             messages = bulkload.serialize(data.events())
             bulkload.reset_queue(broker, settings.bench_queue)
             index = bulkload.reset_index(es, s_settings)
-            progress(
-                f"fresh index {index} behind {settings.bench_alias}; starting {args.indexers} indexer(s)"
-            )
+            progress(f"fresh index {index} behind {settings.bench_alias}")
+            if not args.live_load:
+                drained = bulkload.drain_load(
+                    es=es,
+                    connection=broker,
+                    alias=settings.bench_alias,
+                    queue=settings.bench_queue,
+                    messages=messages,
+                    indexer_env=procs.indexer_env(settings),
+                    indexers=args.indexers,
+                    progress=progress,
+                )
+                del messages
+                results["bulk"] = {
+                    "mode": "drain",
+                    "events": drained.events,
+                    "indexers": drained.indexers,
+                    "load_seconds": drained.drain_seconds,
+                    "load_rate": drained.drain_rate,
+                    "indexer_cpu_ms_per_event": drained.cpu_ms_per_event,
+                    "es_ms_per_event": drained.es_ms_per_event,
+                }
+                progress(
+                    f"bulk drain: {drained.drain_rate:,.0f} events/s, indexer CPU "
+                    f"{drained.cpu_ms_per_event:.3f} ms/event, ES {drained.es_ms_per_event:.3f} ms/event"
+                )
+        progress(f"starting {args.indexers} indexer(s)")
         indexers = stack.enter_context(
             procs.running(procs.INDEXER, procs.indexer_env(settings), "indexer", args.indexers)
         )
         bulkload.wait_for_consumers(broker, settings.bench_queue, indexers)
-        if not args.skip_load:
+        if not args.skip_load and args.live_load:
             bulk = bulkload.bulk_load(
                 es=es,
                 connection=broker,
@@ -269,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             del messages
             results["bulk"] = {
+                "mode": "live",
                 "events": bulk.events,
                 "indexers": bulk.indexers,
                 "publish_seconds": bulk.publish_seconds,
@@ -277,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
                 "load_rate": bulk.load_rate,
             }
             progress(f"bulk load: {bulk.load_rate:,.0f} events/s (publish {bulk.publish_rate:,.0f}/s)")
+        if not args.skip_load:
             close_quietly(broker)  # idle from here on: do not let its heartbeats lapse mid-run
             progress("loading the PostgreSQL baseline tables (COPY)")
             pg_load = pgbaseline.load(dsn, data, progress)
