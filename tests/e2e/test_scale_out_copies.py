@@ -21,11 +21,14 @@ import pytest
 from e2e_stack import Stack
 from event_ledger import EventLedger, Published
 from kernel.testing import TestServers, eventually
-from scale_burst import INSTALMENTS, USERS, Story, answers, burst
+from scale_burst import INSTALMENTS, USERS, Story, answers, burst, warm_up
+
+# Three bursts and a second copy of a dozen processes: minutes on a busy two-core box.
+pytestmark = pytest.mark.timeout(900)
 
 COPIES = 2
-STORIES = 12
-WORKERS = 6
+STORIES = 8
+WORKERS = 4
 SETTLE_SECONDS = 90
 
 
@@ -90,6 +93,7 @@ def one_copy(stack: Stack) -> list[Any]:
     """The burst on one copy of everything: the answers two copies must give too."""
     assert stack.copies == 1
     bearer = tokens(stack)
+    warm_up([stack.base_url], bearer, 1)
     ledger = EventLedger(TestServers().rabbitmq_url, stack.queue)
     try:
         stories = burst([stack.base_url], bearer, STORIES, WORKERS)
@@ -107,6 +111,7 @@ def one_copy(stack: Stack) -> list[Any]:
 def two_copies(stack: Stack, one_copy: list[Any]) -> Iterator[Stack]:
     stack.add_copies(COPIES)
     try:
+        warm_up(stack.base_urls, tokens(stack), COPIES)
         yield stack
     finally:
         stack.stop_copies()
