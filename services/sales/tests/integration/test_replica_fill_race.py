@@ -40,6 +40,7 @@ def test_two_fills_of_one_customer_at_once_keep_one_row_and_the_newer_version(sa
     def rows(unit: Any) -> list[tuple[str, int]]:
         count = unit.session.scalar(select(func.count()).where(CustomerRefRow.id == acme["id"]))
         ref = replicas.CUSTOMERS.held(unit.session, acme["id"])
+        assert ref is not None
         return [(ref.name, ref.version)] * count
 
     assert sales.run(SYSTEM, rows) == [("A科技集团", newer["version"])]
