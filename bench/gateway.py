@@ -11,6 +11,11 @@ duplicate guard is exercised but never fires); searches are ``GET /api/v1/search
 administrator (no ACL narrowing, like the direct Elasticsearch rows) over the same query set.
 
     python -m bench.gateway [--seconds 10] [--clients 1,16]     # alone, after a `bench.run` load
+    python -m bench.gateway --copies 2                          # scale-out on one box
+
+``--copies N`` runs N copies of every process here (customers, search, the relay, the indexer and
+the gateway, each gateway copy on its own port); client thread k talks to gateway copy k mod N,
+as a round-robin load balancer would spread keep-alive connections. The default is one copy.
 """
 
 from __future__ import annotations
@@ -52,6 +57,12 @@ class Gateway:
     base_url: str
     writer_token: str
     reader_token: str
+    # Every gateway copy's URL, the first being ``base_url``; clients are spread over them.
+    base_urls: tuple[str, ...] = ()
+
+    def url_for(self, client: int) -> str:
+        """The gateway copy client thread ``client`` talks to (round robin)."""
+        return self.base_urls[client % len(self.base_urls)] if self.base_urls else self.base_url
 
 
 def stack_env(settings: BenchSettings, port: int) -> dict[str, str]:
@@ -115,23 +126,35 @@ def token(base_url: str, username: str, password: str) -> str:
 
 
 @contextmanager
-def running_gateway(settings: BenchSettings, progress: Callable[[str], None]) -> Iterator[Gateway]:
-    """customers + search + gateway on the bench servers, demo users seeded; yields their tokens."""
+def running_gateway(
+    settings: BenchSettings, progress: Callable[[str], None], copies: int = 1
+) -> Iterator[Gateway]:
+    """customers + search + gateway on the bench servers, demo users seeded; yields their tokens.
+    ``copies``: that many copies of each process, every gateway copy on a port of its own."""
     reset_gateway_database(settings)
-    port = free_port()
-    env = stack_env(settings, port)
-    base_url = f"http://127.0.0.1:{port}"
+    ports = [free_port() for _ in range(copies)]
+    envs = [stack_env(settings, port) for port in ports]
+    env = envs[0]
+    base_urls = tuple(f"http://127.0.0.1:{port}" for port in ports)
+    base_url = base_urls[0]
     with ExitStack() as stack:
         processes = [
             process
             for name, target in STACK.items()
-            for process in stack.enter_context(procs.running(target, env, name))
+            if name != "gateway"
+            for process in stack.enter_context(procs.running(target, env, name, count=copies))
         ]
-        wait_ready(base_url, processes)
-        progress(f"gateway stack ready at {base_url}; seeding the demo directory")
+        for copy, copy_env in enumerate(envs):  # one at a time: each needs its own port
+            name = "gateway" if copy == 0 else f"gateway-copy{copy + 1}"
+            processes += stack.enter_context(procs.running(STACK["gateway"], copy_env, name))
+        for url in base_urls:
+            wait_ready(url, processes)
+        progress(f"gateway stack ready at {', '.join(base_urls)}; seeding the demo directory")
         procs.run_module("gateway.cli", ["seed-demo"], env)
         password = os.environ.get("PANORAMA_DEMO_PASSWORD", "panorama")  # what seed-demo used
-        yield Gateway(base_url, token(base_url, "sales1", password), token(base_url, "admin", password))
+        yield Gateway(
+            base_url, token(base_url, "sales1", password), token(base_url, "admin", password), base_urls
+        )
         procs.require_alive(processes, "gateway stack")
 
 
@@ -149,8 +172,9 @@ def write_factory(gateway: Gateway) -> loadgen.ClientFactory:
     threads = itertools.count()
 
     def factory() -> tuple[Callable[[str], int], Callable[[], None]]:
-        client = _client(gateway.base_url, gateway.writer_token)
-        prefix = f"压测{run}{next(threads):02d}"
+        thread = next(threads)
+        client = _client(gateway.url_for(thread), gateway.writer_token)
+        prefix = f"压测{run}{thread:02d}"
         serial = itertools.count()
 
         def create(_: str) -> int:
@@ -167,8 +191,10 @@ def write_factory(gateway: Gateway) -> loadgen.ClientFactory:
 
 
 def search_factory(gateway: Gateway) -> loadgen.ClientFactory:
+    threads = itertools.count()
+
     def factory() -> tuple[Callable[[str], int], Callable[[], None]]:
-        client = _client(gateway.base_url, gateway.reader_token)
+        client = _client(gateway.url_for(next(threads)), gateway.reader_token)
 
         def search(q: str) -> int:
             response = client.get("/api/v1/search", params={"q": q, "limit": queries.PAGE})
@@ -217,7 +243,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.gateway", description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", default="1,16", help="comma-separated client counts (default 1,16)")
+    parser.add_argument(
+        "--copies", type=int, default=1, help="copies of every process, gateway included (default 1)"
+    )
     args = parser.parse_args(argv)
+    if args.copies < 1:
+        parser.error("--copies must be at least 1")
     clients = tuple(int(c) for c in args.clients.split(","))
     settings = BenchSettings()
     settings.require_loopback()
@@ -226,13 +257,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[bench.gateway] {message}", file=sys.stderr, flush=True)
 
     with ExitStack() as stack:
-        stack.enter_context(procs.running(procs.INDEXER, procs.indexer_env(settings), "indexer"))
-        stack.enter_context(procs.running(procs.RELAY, procs.relay_env(settings), "relay"))
+        copies = args.copies
+        stack.enter_context(procs.running(procs.INDEXER, procs.indexer_env(settings), "indexer", copies))
+        stack.enter_context(procs.running(procs.RELAY, procs.relay_env(settings), "relay", copies))
         freshness.prepare_hub(
             settings.bench_dsn, settings.bench_customers_database, settings.customers_database_url, []
         )
-        gateway = stack.enter_context(running_gateway(settings, progress))
+        gateway = stack.enter_context(running_gateway(settings, progress, copies))
         results = measure(gateway, args.seconds, clients, progress)
+    if args.copies > 1:
+        print(f"{args.copies} copies of customers, search, the relay, the indexer and the gateway:\n")
     print("\n".join(report.gateway_table(results)))
     return 0
 

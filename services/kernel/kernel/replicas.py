@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import ARRAY, Boolean, Column, DateTime, Integer, MetaData, String, Table, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from kernel.clock import utcnow
@@ -185,7 +186,16 @@ class CustomerReplica:
             **{column: state.get(column) for column in self.copy},
         }
         if held is None:
-            session.execute(self.table.insert().values(id=state["id"], **values))
+            # Two fills of one customer at once (an RPC read-through and its event's consumer, or
+            # two service copies) both found no row to lock: the second waits for the first's
+            # insert, then stores over the row it can now lock, the newer version winning.
+            inserted = session.execute(
+                pg_insert(self.table)
+                .values(id=state["id"], **values)
+                .on_conflict_do_nothing(index_elements=[self.table.c.id])
+            )
+            if not inserted.rowcount:  # type: ignore[attr-defined]
+                return self.store(session, state)
         else:
             session.execute(self.table.update().where(self.table.c.id == state["id"]).values(**values))
         return CustomerRef(
