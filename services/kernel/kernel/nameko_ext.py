@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import time
 from typing import Any
 
 import eventlet
+import kombu.serialization
+from kombu import Connection
+from kombu.pools import producers
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_RETRY_POLICY,
+    DEFAULT_TRANSPORT_OPTIONS,
+    LOGIN_METHOD_CONFIG_KEY,
+    NON_PERSISTENT,
+)
+from nameko.exceptions import UnserializableValueError, serialize
 from nameko.extensions import DependencyProvider
+from nameko.rpc import Rpc, get_rpc_exchange
 from nameko.runners import ServiceRunner
 from prometheus_client import Counter, Histogram, start_http_server
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,6 +56,78 @@ RPC_DURATION = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 _metrics_server_started = False
+
+
+class ReplyingRpc(Rpc):
+    """nameko's ``@rpc`` with a cheaper reply: what nameko's ``Responder`` sends, sent for less.
+
+    nameko publishes every reply with publisher confirms (a broker round trip per call, waited on
+    by the worker), persistent, through a fresh ``Publisher`` and kombu ``Connection`` object, and
+    serialises the payload twice (a "can it serialise?" check, then the real publish). A reply is
+    worth nothing after a broker restart (the caller's exclusive reply queue is gone with it) and
+    a confirm only says the broker took it, not that the caller got it, which the caller's own
+    timeout covers either way. So the reply is serialised once, published transient and without
+    confirms, on one pooled producer per process; the request is acknowledged after the publish,
+    as before. Same wire shape: ``{"result": ..., "error": {exc_type, exc_path, exc_args, value}}``.
+    """
+
+    def handle_result(self, message: Any, worker_ctx: Any, result: Any, exc_info: Any) -> Any:
+        result, exc_info = send_reply(self.container.config, message, result, exc_info)
+        self.rpc_consumer.queue_consumer.ack_message(message)
+        return result, exc_info
+
+
+_reply_connections: dict[tuple[str, Any, Any], Connection] = {}
+
+
+def _reply_connection(config: dict[str, Any]) -> Connection:
+    key = (
+        config[AMQP_URI_CONFIG_KEY],
+        repr(config.get(AMQP_SSL_CONFIG_KEY)),
+        config.get(LOGIN_METHOD_CONFIG_KEY),
+    )
+    connection = _reply_connections.get(key)
+    if connection is None:
+        connection = Connection(
+            key[0],
+            transport_options={**DEFAULT_TRANSPORT_OPTIONS, "confirm_publish": False},
+            ssl=config.get(AMQP_SSL_CONFIG_KEY),
+            login_method=key[2],
+        )
+        _reply_connections[key] = connection
+    return connection
+
+
+def send_reply(config: dict[str, Any], message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
+    """Publish the reply to ``message`` (encoded as the request was); returns what nameko's
+    ``Responder.send_response`` does: the result and error the caller was sent."""
+    error = serialize(exc_info[1]) if exc_info is not None else None
+    serializer = kombu.serialization.registry.type_to_name[message.properties["content_type"]]
+    try:
+        content_type, encoding, body = kombu.serialization.dumps(
+            {"result": result, "error": error}, serializer
+        )
+    except Exception:
+        # As nameko: a result that cannot be serialised becomes an error the caller can read.
+        exc_info = sys.exc_info()
+        error = serialize(UnserializableValueError(result))
+        result = None
+        content_type, encoding, body = kombu.serialization.dumps(
+            {"result": None, "error": error}, serializer
+        )
+    with producers[_reply_connection(config)].acquire(block=True) as producer:
+        producer.publish(
+            body,
+            exchange=get_rpc_exchange(config),
+            routing_key=message.properties["reply_to"],
+            correlation_id=message.properties.get("correlation_id"),
+            content_type=content_type,
+            content_encoding=encoding,
+            delivery_mode=NON_PERSISTENT,
+            retry=True,
+            retry_policy=DEFAULT_RETRY_POLICY,
+        )
+    return result, exc_info
 
 
 class Database(DependencyProvider):
