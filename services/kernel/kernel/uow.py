@@ -201,7 +201,9 @@ class SqlUnitOfWork(UnitOfWork):
 
     Events and audit lines are kept until the unit flushes or commits, then written together by
     one statement (the audit rows in a data-modifying CTE of the outbox INSERT): a create used to
-    spend a round trip on each. Nothing reads them back inside the unit that wrote them.
+    spend a round trip on each. Nothing reads them back inside the unit that wrote them. Rows a
+    repository hands to ``insert_new`` (a new record the unit will not read back or change) join
+    that statement too.
     """
 
     def __init__(
@@ -219,6 +221,12 @@ class SqlUnitOfWork(UnitOfWork):
         self._audit_log = audit_log
         self._events: list[Envelope] = []
         self._audit_rows: list[dict[str, Any]] = []
+        self._new_rows: dict[Table, list[dict[str, Any]]] = {}
+
+    def insert_new(self, table: Table, values: dict[str, Any]) -> None:
+        """Insert ``values`` into ``table`` with this unit's events (written before them, in the
+        same statement); not visible to this unit's queries before it flushes."""
+        self._new_rows.setdefault(table, []).append(values)
 
     def _store_event(self, event: Envelope) -> None:
         self._events.append(event)
@@ -227,17 +235,20 @@ class SqlUnitOfWork(UnitOfWork):
         self._audit_rows.append(entry.to_row())
 
     def _write_records(self) -> None:
-        events, audit_rows = self._events, self._audit_rows
-        self._events, self._audit_rows = [], []
+        events, audit_rows, new_rows = self._events, self._audit_rows, self._new_rows
+        self._events, self._audit_rows, self._new_rows = [], [], {}
+        inserts = [insert(table).values(rows) for table, rows in new_rows.items()]
+        if audit_rows:
+            inserts.append(insert(self._audit_log).values(audit_rows))
         if not events:
-            if audit_rows:
-                self.session.execute(insert(self._audit_log).values(audit_rows))
+            for stmt in inserts:
+                self.session.execute(stmt)
             return
         # Multi-row VALUES: the outbox's sequence numbers follow the order the events were recorded.
-        stmt = self._outbox.insert_statement(events)
-        if audit_rows:
-            stmt = stmt.add_cte(insert(self._audit_log).values(audit_rows).cte("audit_lines"))
-        self.session.execute(stmt)
+        outbox_insert = self._outbox.insert_statement(events)
+        for n, stmt in enumerate(inserts):
+            outbox_insert = outbox_insert.add_cte(stmt.cte(f"w{n}"))
+        self.session.execute(outbox_insert)
 
     def flush(self) -> None:
         self._write_records()
@@ -248,7 +259,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.session.commit()
 
     def rollback(self) -> None:
-        self._events, self._audit_rows = [], []
+        self._events, self._audit_rows, self._new_rows = [], [], {}
         self.session.rollback()
 
     def close(self) -> None:

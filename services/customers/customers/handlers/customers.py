@@ -58,7 +58,7 @@ def create_customer(unit: CustomersUnit, data: Any, force: bool = False) -> dict
         version=1,
         **values,
     )
-    unit.customers.add(row)
+    unit.customers.insert(row)  # one statement with its event and audit line
     state = states.customer_state(row)
     unit.record("customer", "created", state, customer_id=row.id, changes=rules.diff({}, state))
     return state

@@ -247,7 +247,7 @@ class SqlAuditLog:
 class SqlCustomersUnit(SqlUnitOfWork, CustomersUnit):
     def __init__(self, sessions: sessionmaker[Session], caller: Caller) -> None:
         super().__init__(sessions, caller, service=c.SERVICE, outbox=outbox, audit_log=audit_log)
-        self.customers = SqlCustomers(self.session)
+        self.customers = SqlCustomers(self.session, self.insert_new)
         self.contacts = SqlContacts(self.session)
         self.follow_ups = SqlFollowUps(self.session)
         self.tasks = SqlTasks(self.session)
