@@ -112,9 +112,7 @@ def send_reply(config: dict[str, Any], message: Any, result: Any, exc_info: Any)
         exc_info = sys.exc_info()
         error = serialize(UnserializableValueError(result))
         result = None
-        content_type, encoding, body = kombu.serialization.dumps(
-            {"result": None, "error": error}, serializer
-        )
+        content_type, encoding, body = kombu.serialization.dumps({"result": None, "error": error}, serializer)
     with producers[_reply_connection(config)].acquire(block=True) as producer:
         producer.publish(
             body,
