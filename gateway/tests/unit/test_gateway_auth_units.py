@@ -10,6 +10,7 @@ import pytest
 from gateway.auth.directory import Directory
 from gateway.auth.replication import UserReplicator
 from gateway.auth.throttle import MemoryLoginThrottle, Throttled
+from gateway.auth import tokens
 from gateway.auth.tokens import InvalidToken, TokenIssuer
 from gateway.settings import DEV_JWT_SECRET, GatewaySettings
 from gateway.web.sanitize import safe_snippet
@@ -80,6 +81,22 @@ def test_tokens_round_trip_and_reject_tampering():
         TokenIssuer("t" * 40, "panorama-gateway", 60).verify(token)
     with pytest.raises(InvalidToken):
         TokenIssuer("s" * 40, "someone-else", 60).verify(token)
+
+
+def test_a_verified_token_is_remembered_until_it_expires(monkeypatch):
+    issuer = TokenIssuer("s" * 40, "panorama-gateway", 60)
+    token = issuer.issue("user-1")
+    assert issuer.verify(token).user_id == "user-1"
+    decoded: list[str] = []
+    real_decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: decoded.append("decode") or real_decode(*a, **k))
+    assert issuer.verify(token).user_id == "user-1"
+    assert decoded == []  # the signature was checked once
+    expiry = issuer.verify(token).expires_at.timestamp()
+    clock = expiry + tokens.LEEWAY_SECONDS + 1
+    monkeypatch.setattr(tokens.time, "time", lambda: clock)
+    issuer.verify(token)  # past its expiry (by our clock): PyJWT checks it again
+    assert decoded == ["decode"]
 
 
 @pytest.mark.parametrize(
