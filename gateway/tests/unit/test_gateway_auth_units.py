@@ -89,7 +89,12 @@ def test_a_verified_token_is_remembered_until_it_expires(monkeypatch):
     assert issuer.verify(token).user_id == "user-1"
     decoded: list[str] = []
     real_decode = jwt.decode
-    monkeypatch.setattr(jwt, "decode", lambda *a, **k: decoded.append("decode") or real_decode(*a, **k))
+
+    def decode(*args: Any, **kwargs: Any) -> Any:
+        decoded.append("decode")
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", decode)
     assert issuer.verify(token).user_id == "user-1"
     assert decoded == []  # the signature was checked once
     expiry = issuer.verify(token).expires_at.timestamp()

@@ -70,7 +70,7 @@ def visible(kind: str, caller: Caller) -> Select[Any]:
 
 
 @functools.cache
-def _owner_and_namesakes() -> Select[Any]:
+def _owner_and_namesakes() -> Select[DirectoryUserRow, CustomerRow]:
     """The directory user and up to ``limit`` customers named ``name_key`` (a LATERAL join: one row
     per namesake, or one with no customer). Built once: building it is most of its CPU."""
     namesakes = (
