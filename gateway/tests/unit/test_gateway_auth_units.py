@@ -7,10 +7,10 @@ from typing import Any
 
 import jwt
 import pytest
+from gateway.auth import tokens
 from gateway.auth.directory import Directory
 from gateway.auth.replication import UserReplicator
 from gateway.auth.throttle import MemoryLoginThrottle, Throttled
-from gateway.auth import tokens
 from gateway.auth.tokens import InvalidToken, TokenIssuer
 from gateway.settings import DEV_JWT_SECRET, GatewaySettings
 from gateway.web.sanitize import safe_snippet

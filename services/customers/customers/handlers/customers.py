@@ -50,9 +50,7 @@ def create_customer(unit: CustomersUnit, data: Any, force: bool = False) -> dict
     if force or not key:
         owner = active_user(unit, values["owner_id"], "owner_id")
     else:  # the owner and the customers of the same name in one round trip
-        found, namesakes = unit.customers.owner_and_namesakes(
-            values["owner_id"], key, limit=DUPLICATES_SHOWN
-        )
+        found, namesakes = unit.customers.owner_and_namesakes(values["owner_id"], key, limit=DUPLICATES_SHOWN)
         owner = require_active(found, values["owner_id"], "owner_id")
     rules.require_can_assign(caller, owner.team_id, owner.id)
     guard_duplicates(unit, values.get("tax_id"), key, force=force, namesakes=namesakes)
