@@ -91,9 +91,6 @@ class MemoryRepository(Generic[R]):
     def add(self, row: R) -> None:
         self.rows[row.id] = row  # type: ignore[attr-defined]
 
-    def insert(self, row: R) -> None:
-        self.add(row)
-
     def delete(self, row: R) -> None:
         self.rows.pop(row.id)  # type: ignore[attr-defined]
 

@@ -39,6 +39,9 @@ class MemoryCustomers(MemoryRepository[CustomerRow]):
         super().__init__(rows)
         self.users = users
 
+    def insert(self, row: CustomerRow) -> None:
+        self.add(row)
+
     def get_many(self, ids: Sequence[str]) -> dict[str, CustomerRow]:
         return {i: self.rows[i] for i in ids if i in self.rows}
 
