@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import signal
 import sys
@@ -20,7 +21,7 @@ from nameko.constants import (
     LOGIN_METHOD_CONFIG_KEY,
     NON_PERSISTENT,
 )
-from nameko.exceptions import UnserializableValueError, serialize
+from nameko.exceptions import IncorrectSignature, UnserializableValueError, serialize
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc, get_rpc_exchange
 from nameko.runners import ServiceRunner
@@ -71,31 +72,45 @@ class ReplyingRpc(Rpc):
     as before. Same wire shape: ``{"result": ..., "error": {exc_type, exc_path, exc_args, value}}``.
     """
 
+    def check_signature(self, args: Any, kwargs: Any) -> None:
+        # nameko runs inspect.getcallargs (a fresh getfullargspec) on every call; the method's
+        # signature does not change, so it is looked up once and each call only binds to it.
+        signature = getattr(self, "_signature", None)
+        if signature is None:
+            signature = inspect.signature(getattr(self.container.service_cls, self.method_name))
+            self._signature = signature
+        try:
+            signature.bind(None, *args, **kwargs)  # None: the unbound method's ``self``
+        except TypeError as exc:
+            raise IncorrectSignature(str(exc)) from None
+
     def handle_result(self, message: Any, worker_ctx: Any, result: Any, exc_info: Any) -> Any:
         result, exc_info = send_reply(self.container.config, message, result, exc_info)
         self.rpc_consumer.queue_consumer.ack_message(message)
         return result, exc_info
 
 
-_reply_connections: dict[tuple[str, Any, Any], Connection] = {}
+# (uri, ssl, login method) -> kombu's producer pool for replies; kept, because finding the pool
+# hashes a kombu Connection's settings on every lookup.
+_reply_pools: dict[tuple[str, Any, Any], Any] = {}
 
 
-def _reply_connection(config: dict[str, Any]) -> Connection:
+def _reply_pool(config: dict[str, Any]) -> Any:
     key = (
         config[AMQP_URI_CONFIG_KEY],
         repr(config.get(AMQP_SSL_CONFIG_KEY)),
         config.get(LOGIN_METHOD_CONFIG_KEY),
     )
-    connection = _reply_connections.get(key)
-    if connection is None:
+    pool = _reply_pools.get(key)
+    if pool is None:
         connection = Connection(
             key[0],
             transport_options={**DEFAULT_TRANSPORT_OPTIONS, "confirm_publish": False},
             ssl=config.get(AMQP_SSL_CONFIG_KEY),
             login_method=key[2],
         )
-        _reply_connections[key] = connection
-    return connection
+        pool = _reply_pools[key] = producers[connection]
+    return pool
 
 
 def send_reply(config: dict[str, Any], message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
@@ -113,7 +128,7 @@ def send_reply(config: dict[str, Any], message: Any, result: Any, exc_info: Any)
         error = serialize(UnserializableValueError(result))
         result = None
         content_type, encoding, body = kombu.serialization.dumps({"result": None, "error": error}, serializer)
-    with producers[_reply_connection(config)].acquire(block=True) as producer:
+    with _reply_pool(config).acquire(block=True) as producer:
         producer.publish(
             body,
             exchange=get_rpc_exchange(config),
