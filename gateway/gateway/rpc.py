@@ -16,6 +16,7 @@ id, and ``mandatory`` so the broker returns the message when no queue is bound. 
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import json
@@ -149,6 +150,11 @@ class PikaRpcClient:
         # service -> monotonic time until which "has consumers" is trusted without asking again
         self._consumers_seen_until: dict[str, float] = {}
         self.connections_made = 0
+        # Publishes waiting for the I/O thread, and whether it was already woken for them: one
+        # wake-up (a pipe write and a poller round on the I/O thread) serves every publish queued
+        # before it runs, instead of one each.
+        self._outgoing: collections.deque[Callable[[], None]] = collections.deque()
+        self._flush_scheduled = False
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -263,9 +269,27 @@ class PikaRpcClient:
         with self._lock:
             self._pending[call_id] = _Pending(future, service, method)
         publish = partial(self._publish, call_id, service, method, body, headers, timeout)
-        if not self._connected.is_set() or not self._submit_to_io(publish):
+        if not self._connected.is_set() or not self._queue_publish(publish):
             self._fail(call_id, ServiceUnavailable(service, method, "message broker unavailable"))
         return call_id, future
+
+    def _queue_publish(self, publish: Callable[[], None]) -> bool:
+        # Append before looking at the flag, and the I/O thread clears the flag before draining:
+        # a publish seeing the flag set was appended before that drain, which will run it.
+        self._outgoing.append(publish)
+        if self._flush_scheduled:
+            return True
+        self._flush_scheduled = True
+        if self._submit_to_io(self._flush_outgoing):
+            return True
+        self._flush_scheduled = False  # left in the queue, it is skipped: its call has failed
+        return False
+
+    def _flush_outgoing(self) -> None:
+        self._flush_scheduled = False
+        outgoing = self._outgoing
+        while outgoing:
+            outgoing.popleft()()
 
     def _submit_to_io(self, callback: Callable[[], None]) -> bool:
         connection = self._connection
@@ -333,6 +357,10 @@ class PikaRpcClient:
         self._probe_channel = None
         self._reply_to = reply_queue
         self._consumers_seen_until.clear()
+        # A wake-up queued on the previous connection died with it; what it would have published
+        # belongs to calls already failed by ``_disconnect`` (``_publish`` skips them).
+        self._outgoing.clear()
+        self._flush_scheduled = False
         self.connections_made += 1
         RPC_RECONNECTS.inc()
         RPC_CONNECTED.set(1)

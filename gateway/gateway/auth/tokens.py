@@ -3,6 +3,7 @@ role change or deactivation takes effect at once instead of when the token expir
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +12,8 @@ from kernel.clock import utcnow
 from kernel.ids import new_id
 
 ALGORITHM = "HS256"
+LEEWAY_SECONDS = 10
+MAX_VERIFIED = 10_000
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,9 @@ class TokenIssuer:
         self._secret = secret
         self.issuer = issuer
         self.ttl_seconds = ttl_seconds
+        # token -> (claims, accepted until): a client sends the same token on every request, and
+        # a signature once checked stays good; only the expiry needs checking again.
+        self._verified: dict[str, tuple[TokenClaims, float]] = {}
 
     def issue(self, user_id: str, now: datetime | None = None, *, session_id: str | None = None) -> str:
         now = now or utcnow()
@@ -46,6 +52,18 @@ class TokenIssuer:
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> TokenClaims:
+        hit = self._verified.get(token)
+        if hit is not None:
+            if time.time() < hit[1]:
+                return hit[0]
+            self._verified.pop(token, None)
+        claims = self._verify(token)
+        if len(self._verified) >= MAX_VERIFIED:
+            self._verified.clear()
+        self._verified[token] = (claims, claims.expires_at.timestamp() + LEEWAY_SECONDS)
+        return claims
+
+    def _verify(self, token: str) -> TokenClaims:
         try:
             claims = jwt.decode(
                 token,
@@ -53,7 +71,7 @@ class TokenIssuer:
                 algorithms=[ALGORITHM],  # never let the token pick its own algorithm
                 issuer=self.issuer,
                 options={"require": ["sub", "iat", "exp", "iss"]},
-                leeway=10,
+                leeway=LEEWAY_SECONDS,
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from None

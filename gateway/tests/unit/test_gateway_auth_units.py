@@ -7,6 +7,7 @@ from typing import Any
 
 import jwt
 import pytest
+from gateway.auth import tokens
 from gateway.auth.directory import Directory
 from gateway.auth.replication import UserReplicator
 from gateway.auth.throttle import MemoryLoginThrottle, Throttled
@@ -80,6 +81,27 @@ def test_tokens_round_trip_and_reject_tampering():
         TokenIssuer("t" * 40, "panorama-gateway", 60).verify(token)
     with pytest.raises(InvalidToken):
         TokenIssuer("s" * 40, "someone-else", 60).verify(token)
+
+
+def test_a_verified_token_is_remembered_until_it_expires(monkeypatch):
+    issuer = TokenIssuer("s" * 40, "panorama-gateway", 60)
+    token = issuer.issue("user-1")
+    assert issuer.verify(token).user_id == "user-1"
+    decoded: list[str] = []
+    real_decode = jwt.decode
+
+    def decode(*args: Any, **kwargs: Any) -> Any:
+        decoded.append("decode")
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", decode)
+    assert issuer.verify(token).user_id == "user-1"
+    assert decoded == []  # the signature was checked once
+    expiry = issuer.verify(token).expires_at.timestamp()
+    clock = expiry + tokens.LEEWAY_SECONDS + 1
+    monkeypatch.setattr(tokens.time, "time", lambda: clock)
+    issuer.verify(token)  # past its expiry (by our clock): PyJWT checks it again
+    assert decoded == ["decode"]
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,8 @@
 ``caller`` (the identity payload, checked by ``Caller.from_payload``) in place of the handler's
 unit of work; the handler then runs through ``self.units.run`` (transaction, retry on deadlock),
 and the typed errors (ValidationError, NotFound, PermissionDenied, Conflict) are expected
-exceptions, so they reach the caller as such and are not logged as failures.
+exceptions, so they reach the caller as such and are not logged as failures. The reply goes out
+through ``kernel.nameko_ext.ReplyingRpc`` (no publisher confirm, one serialisation).
 """
 
 from __future__ import annotations
@@ -23,10 +24,9 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from nameko.rpc import rpc as nameko_rpc
-
 from kernel.errors import ERROR_TYPES
 from kernel.identity import Caller
+from kernel.nameko_ext import ReplyingRpc
 
 EXPECTED_ERRORS: tuple[type[Exception], ...] = tuple(ERROR_TYPES.values())
 
@@ -49,4 +49,4 @@ def rpc(handler: Callable[..., Any]) -> Callable[..., Any]:
     entrypoint.__qualname__ = handler.__qualname__
     entrypoint.__doc__ = handler.__doc__
     entrypoint.__module__ = handler.__module__
-    return nameko_rpc(expected_exceptions=EXPECTED_ERRORS)(entrypoint)  # type: ignore[no-any-return]
+    return ReplyingRpc.decorator(expected_exceptions=EXPECTED_ERRORS)(entrypoint)  # type: ignore[no-any-return]

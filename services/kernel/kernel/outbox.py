@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, MetaData, String, Table, Text, func
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.orm import Session
 
 from kernel.envelope import Envelope, events_exchange
@@ -65,11 +65,18 @@ class Outbox:
         self.table = table
         self.exchange = events_exchange(service)
 
-    def add_events(self, session: Session, events: Iterable[Envelope]) -> None:
-        rows = [
+    def rows(self, events: Iterable[Envelope]) -> list[dict[str, str]]:
+        return [
             {"event_id": e.id, "exchange": self.exchange, "routing_key": e.type, "body": e.to_json()}
             for e in events
         ]
+
+    def insert_statement(self, events: Iterable[Envelope]) -> Insert:
+        """One multi-row INSERT of ``events``, in their order (so is their ``seq``)."""
+        return insert(self.table).values(self.rows(events))
+
+    def add_events(self, session: Session, events: Iterable[Envelope]) -> None:
+        rows = self.rows(events)
         if rows:
             session.execute(self.table.insert(), rows)
 

@@ -4,13 +4,20 @@ One thread drives one pika ``SelectConnection`` I/O loop. The PostgreSQL ``LISTE
 more handler on that loop, so the AMQP connection (heartbeats included) is serviced while the
 relay idles, and a NOTIFY wakes it within milliseconds.
 
-Rows are claimed in batches with ``FOR UPDATE SKIP LOCKED``, each batch in its own transaction,
-so several relays can run side by side. Up to ``window`` events are unconfirmed at once: the next
-batch is claimed and published while the previous one's confirms are on their way, instead of one
-broker round trip per event. When every event of a batch is settled, the rows the broker acked are
-marked published and the batch's transaction commits. A crash between confirm and commit
-republishes the rows: consumers deduplicate on the event id, so delivery is at-least-once and
-nothing acknowledged is lost.
+Rows are claimed in batches, each batch in its own transaction, by one statement that marks them
+published and returns them (``UPDATE ... WHERE seq IN (SELECT ... FOR UPDATE SKIP LOCKED)
+RETURNING``), so several relays can run side by side and a batch costs three round trips (begin,
+claim, commit). Up to ``window`` events are unconfirmed at once: the next full batch is claimed and
+published while the previous one's confirms are on their way, instead of one broker round trip per
+event. When every event of a batch is settled, the rows the broker did not take get their mark
+taken back and the batch's transaction commits: until then no other session sees the mark, and a
+crash before the commit rolls it back and republishes the rows. Consumers deduplicate on the event
+id, so delivery is at-least-once and nothing acknowledged is lost.
+
+Wake-ups are coalesced: a NOTIFY claims after ``coalesce_seconds`` (the events committed meanwhile
+share the claim), and one arriving while a part-filled batch is in flight waits for its confirms.
+Under a steady trickle of writes a batch then carries several events instead of one, for a few
+milliseconds of latency.
 
 Events are published ``mandatory``: one that no queue is bound for comes back (``basic.return``,
 sent before its ack) and, like a nacked one, stays unpublished. It is retried after a per-event
@@ -101,6 +108,7 @@ class OutboxRelay:
         retry_initial_seconds: float = 1.0,
         retry_max_seconds: float = 60.0,
         shutdown_grace_seconds: float = 10.0,
+        coalesce_seconds: float = 0.01,
     ) -> None:
         self.service = service
         self.engine = engine
@@ -118,6 +126,7 @@ class OutboxRelay:
         self.retry_initial_seconds = retry_initial_seconds
         self.retry_max_seconds = retry_max_seconds
         self.shutdown_grace_seconds = shutdown_grace_seconds
+        self.coalesce_seconds = coalesce_seconds
         self.connections_opened = 0
         self.published_total = 0
 
@@ -140,6 +149,9 @@ class OutboxRelay:
         self._next_poll = 0.0
         self._last_purge = 0.0
         self._last_backlog = 0.0
+        self._wanted = False  # rows were committed since the last claim (NOTIFY)
+        self._more = False  # the last claim was a full batch: more rows are probably waiting
+        self._pump_handle: Any = None
 
     # -- public -----------------------------------------------------------------------------
     def drain(self) -> int:
@@ -233,6 +245,9 @@ class OutboxRelay:
             if self._tick_handle is not None and self._ioloop is ioloop:
                 ioloop.remove_timeout(self._tick_handle)
             self._tick_handle = None
+            if self._pump_handle is not None and self._ioloop is ioloop:
+                ioloop.remove_timeout(self._pump_handle)
+            self._pump_handle = None
             if self._ioloop is ioloop:
                 ioloop.remove_handler(listener.fileno())
             self._stop = None
@@ -268,6 +283,14 @@ class OutboxRelay:
     def _on_notify(self, listener: Any) -> None:
         listener.poll()
         listener.notifies.clear()
+        self._wanted = True
+        if self._pump_handle is not None or self._batches:
+            return  # a claim is due, or the confirms of the batches in flight will claim
+        assert self._ioloop is not None
+        self._pump_handle = self._ioloop.call_later(self.coalesce_seconds, self._coalesced_pump)
+
+    def _coalesced_pump(self) -> None:
+        self._pump_handle = None
         self._pump()
 
     def _listen(self) -> Any:
@@ -283,9 +306,11 @@ class OutboxRelay:
         """Fill the window with newly claimed rows; in drain mode, stop once nothing is left."""
         if self._channel is None or not self._channel.is_open or self._stopping():
             return
+        self._wanted = False
         # Whole batches: topping up a partly confirmed one would open ever smaller transactions.
         while len(self._batches) < self._max_batches:
-            if self._claim(self.batch_size) < self.batch_size:
+            self._more = self._claim(self.batch_size) >= self.batch_size
+            if not self._more:
                 break
         if self._draining and not self._in_flight:
             assert self._ioloop is not None
@@ -296,8 +321,8 @@ class OutboxRelay:
 
     def _claim(self, limit: int) -> int:
         t = self.table
-        query = (
-            sql_select(t.c.seq, t.c.event_id, t.c.exchange, t.c.routing_key, t.c.body, t.c.created_at)
+        claimable = (
+            sql_select(t.c.seq)
             .where(t.c.published_at.is_(None))
             .order_by(t.c.seq)
             .limit(limit)
@@ -305,11 +330,21 @@ class OutboxRelay:
         )
         waiting = self._seqs_in_backoff()
         if waiting:
-            query = query.where(t.c.seq != all_(bindparam("waiting", waiting, type_=ARRAY(BigInteger))))
+            claimable = claimable.where(
+                t.c.seq != all_(bindparam("waiting", waiting, type_=ARRAY(BigInteger)))
+            )
+        # Marked published as claimed: the mark is this transaction's until every confirm is in
+        # (refused rows get it taken back in ``_finish``), and a rollback takes it all back.
+        query = (
+            update(t)
+            .where(t.c.seq.in_(claimable.scalar_subquery()))
+            .values(published_at=func.now())
+            .returning(t.c.seq, t.c.event_id, t.c.exchange, t.c.routing_key, t.c.body, t.c.created_at)
+        )
         conn = self.engine.connect()
         try:
             transaction = conn.begin()
-            rows = conn.execute(query).all()
+            rows = sorted(conn.execute(query).all(), key=lambda row: row.seq)  # publish in seq order
         except BaseException:
             conn.close()
             raise
@@ -388,7 +423,9 @@ class OutboxRelay:
             if not self._in_flight:
                 assert self._ioloop is not None
                 self._ioloop.stop()
-        else:
+        elif self._draining or self._more or (self._wanted and self._pump_handle is None):
+            # Claim again only when rows are known to wait: a claim after every confirm would
+            # mostly find nothing, a wasted transaction per batch under a trickle of writes.
             self._pump()
 
     def _finish(self, batch: _Batch) -> None:
@@ -396,9 +433,9 @@ class OutboxRelay:
         now = utcnow()
         self._batches.remove(batch)
         try:
-            if batch.confirmed:
+            if batch.refused:
                 batch.conn.execute(
-                    update(t).where(t.c.seq.in_([r.seq for r in batch.confirmed])).values(published_at=now)
+                    update(t).where(t.c.seq.in_([r.seq for r in batch.refused])).values(published_at=None)
                 )
             batch.transaction.commit()
         finally:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Table, inspect, select
 from sqlalchemy.orm import Session
 
 from kernel.errors import Conflict, ValidationError
@@ -12,11 +13,35 @@ from kernel.errors import Conflict, ValidationError
 R = TypeVar("R")
 
 
+InsertLater = Callable[[Table, dict[str, Any]], None]
+
+
+def column_values(row: Any) -> dict[str, Any]:
+    """The columns ``row`` has values for (an unset one is left to the column's default, as the
+    ORM's INSERT would)."""
+    state = inspect(row)
+    return {
+        prop.columns[0].key: state.dict[prop.key]
+        for prop in state.mapper.column_attrs
+        if prop.key in state.dict
+    }
+
+
 class SqlRepository(Generic[R]):
     model: type[R]
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, insert_later: InsertLater | None = None) -> None:
         self.session = session
+        self._insert_later = insert_later
+
+    def insert(self, row: R) -> None:
+        """A new row this unit of work will neither read back nor change: written with the unit's
+        events in one statement (``SqlUnitOfWork.insert_new``), not through the session."""
+        if self._insert_later is None:
+            self.session.add(row)
+            return
+        table: Any = self.model.__table__  # type: ignore[attr-defined]
+        self._insert_later(table, column_values(row))
 
     def get(self, entity_id: str, *, lock: bool = False) -> R | None:
         """``lock``: SELECT ... FOR UPDATE, re-reading the row even if this session holds it already

@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any, Generic, ParamSpec, TypeVar
 
 from prometheus_client import Counter
-from sqlalchemy import Column, DateTime, MetaData, String, Table
+from sqlalchemy import Column, DateTime, MetaData, String, Table, bindparam, insert
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
@@ -197,7 +197,14 @@ class UnitOfWork:
 
 
 class SqlUnitOfWork(UnitOfWork):
-    """A SQLAlchemy session; events go to the service's outbox table, audit lines to its audit table."""
+    """A SQLAlchemy session; events go to the service's outbox table, audit lines to its audit table.
+
+    Events and audit lines are kept until the unit flushes or commits, then written together by
+    one statement (the audit rows in a data-modifying CTE of the outbox INSERT): a create used to
+    spend a round trip on each. Nothing reads them back inside the unit that wrote them. Rows a
+    repository hands to ``insert_new`` (a new record the unit will not read back or change) join
+    that statement too.
+    """
 
     def __init__(
         self,
@@ -212,24 +219,119 @@ class SqlUnitOfWork(UnitOfWork):
         self.session = sessions()
         self._outbox = Outbox(outbox, service)
         self._audit_log = audit_log
+        self._events: list[Envelope] = []
+        self._audit_rows: list[dict[str, Any]] = []
+        self._new_rows: dict[Table, list[dict[str, Any]]] = {}
+
+    def insert_new(self, table: Table, values: dict[str, Any]) -> None:
+        """Insert ``values`` into ``table`` with this unit's events (written before them, in the
+        same statement); not visible to this unit's queries before it flushes."""
+        self._new_rows.setdefault(table, []).append(values)
 
     def _store_event(self, event: Envelope) -> None:
-        self._outbox.add_events(self.session, [event])
+        self._events.append(event)
 
     def _store_audit(self, entry: AuditEntry) -> None:
-        self.session.execute(self._audit_log.insert(), [entry.to_row()])
+        self._audit_rows.append(entry.to_row())
+
+    def _write_records(self) -> None:
+        events, audit_rows, new_rows = self._events, self._audit_rows, self._new_rows
+        self._events, self._audit_rows, self._new_rows = [], [], {}
+        parts = list(new_rows.items())
+        if audit_rows:
+            parts.append((self._audit_log, audit_rows))
+        if not events:
+            if parts:
+                write_combined(self.session, parts)
+            return
+        # Multi-row VALUES: the outbox's sequence numbers follow the order the events were recorded.
+        parts.append((self._outbox.table, self._outbox.rows(events)))
+        write_combined(self.session, parts)
 
     def flush(self) -> None:
+        self._write_records()
         self.session.flush()
 
     def commit(self) -> None:
+        self._write_records()
         self.session.commit()
 
     def rollback(self) -> None:
+        self._events, self._audit_rows, self._new_rows = [], [], {}
         self.session.rollback()
 
     def close(self) -> None:
         self.session.close()
+
+
+_Part = tuple[Table, list[dict[str, Any]]]
+_Rendered = tuple[str, dict[str, Callable[[Any], Any] | None]]
+_STATEMENTS: dict[tuple[Any, ...], _Rendered] = {}
+_MAX_STATEMENTS = 256
+
+
+def _runs(parts: list[_Part]) -> list[tuple[Table, tuple[str, ...], list[dict[str, Any]]]]:
+    """Each table's rows in runs of the same columns (one multi-row VALUES needs that)."""
+    runs: list[tuple[Table, tuple[str, ...], list[dict[str, Any]]]] = []
+    for table, rows in parts:
+        for row in rows:
+            columns = tuple(row)
+            if runs and runs[-1][0] is table and runs[-1][1] == columns:
+                runs[-1][2].append(row)
+            else:
+                runs.append((table, columns, [row]))
+    return runs
+
+
+def write_combined(session: Session, parts: list[_Part]) -> None:
+    """Insert every part's rows in one statement: the last run's INSERT, the others as
+    data-modifying CTEs (PostgreSQL runs them all, whatever the main statement reads).
+
+    The SQL is rendered once per shape (tables, row counts, columns) and sent with the driver's
+    parameters: SQLAlchemy compiles a multi-row INSERT (and one in a CTE) anew on every
+    execution, which cost more CPU than the round trips it saves.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    runs = _runs(parts)
+    shape = (dialect.name, tuple((table, columns, len(rows)) for table, columns, rows in runs))
+    rendered = _STATEMENTS.get(shape)
+    if rendered is None:
+        rendered = _render(runs, dialect)
+        if len(_STATEMENTS) >= _MAX_STATEMENTS:
+            _STATEMENTS.clear()
+        _STATEMENTS[shape] = rendered
+    sql, processors = rendered
+    params: dict[str, Any] = {}
+    for p, (_, _, rows) in enumerate(runs):
+        for r, row in enumerate(rows):
+            for column, value in row.items():
+                name = f"p{p}r{r}_{column}"
+                process = processors[name]
+                params[name] = process(value) if process is not None and value is not None else value
+    connection.exec_driver_sql(sql, params)
+
+
+def _render(runs: list[tuple[Table, tuple[str, ...], list[dict[str, Any]]]], dialect: Any) -> _Rendered:
+    binds: dict[str, Any] = {}
+    inserts = []
+    for p, (table, columns, rows) in enumerate(runs):
+        values = []
+        for r in range(len(rows)):
+            row = {}
+            for c in columns:
+                name = f"p{p}r{r}_{c}"
+                binds[name] = row[c] = bindparam(name, type_=table.c[c].type)
+            values.append(row)
+        inserts.append(insert(table).values(values))
+    combined = inserts[-1]
+    for n, cte in enumerate(inserts[:-1]):
+        combined = combined.add_cte(cte.cte(f"w{n}"))
+    compiled = combined.compile(dialect=dialect)
+    processors = {
+        name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in binds.items()
+    }
+    return compiled.string, processors
 
 
 class Units(Generic[U]):

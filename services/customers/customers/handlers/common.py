@@ -36,7 +36,10 @@ def load_customer(unit: CustomersUnit, customer_id: Any, *, lock: bool = False) 
 
 
 def active_user(unit: CustomersUnit, user_id: str, field: str) -> DirectoryUserRow:
-    user = unit.users.get(user_id)
+    return require_active(unit.users.get(user_id), user_id, field)
+
+
+def require_active(user: DirectoryUserRow | None, user_id: str, field: str) -> DirectoryUserRow:
     if user is None or not user.active:
         raise ValidationError.for_field(field, f"unknown or inactive user {user_id!r}")
     return user

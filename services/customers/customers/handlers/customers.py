@@ -24,6 +24,7 @@ from customers.handlers.common import (
     ownership,
     page,
     position,
+    require_active,
 )
 from customers.handlers.common import changes as change_set
 from customers.handlers.kinds import CHILDREN
@@ -32,6 +33,7 @@ from customers.storage import states
 from customers.storage.models import CustomerRow
 
 FILTERS = ("owner_id", "team_id", "status", "tag", "q")
+DUPLICATES_SHOWN = 10
 
 
 def create_customer(unit: CustomersUnit, data: Any, force: bool = False) -> dict[str, Any]:
@@ -43,10 +45,15 @@ def create_customer(unit: CustomersUnit, data: Any, force: bool = False) -> dict
     values = inputs.clean_customer(payload)
     if not isinstance(force, bool):
         raise ValidationError.for_field("force", "must be true or false")
-    owner = active_user(unit, values["owner_id"], "owner_id")
-    rules.require_can_assign(caller, owner.team_id, owner.id)
     key = company_key(values["name"])
-    guard_duplicates(unit, values.get("tax_id"), key, force=force)
+    namesakes: list[CustomerRow] | None = None
+    if force or not key:
+        owner = active_user(unit, values["owner_id"], "owner_id")
+    else:  # the owner and the customers of the same name in one round trip
+        found, namesakes = unit.customers.owner_and_namesakes(values["owner_id"], key, limit=DUPLICATES_SHOWN)
+        owner = require_active(found, values["owner_id"], "owner_id")
+    rules.require_can_assign(caller, owner.team_id, owner.id)
+    guard_duplicates(unit, values.get("tax_id"), key, force=force, namesakes=namesakes)
     now = utcnow()
     row = CustomerRow(
         id=new_id(),
@@ -58,16 +65,23 @@ def create_customer(unit: CustomersUnit, data: Any, force: bool = False) -> dict
         version=1,
         **values,
     )
-    unit.customers.add(row)
+    unit.customers.insert(row)  # one statement with its event and audit line
     state = states.customer_state(row)
     unit.record("customer", "created", state, customer_id=row.id, changes=rules.diff({}, state))
     return state
 
 
 def guard_duplicates(
-    unit: CustomersUnit, tax_id: str | None, key: str, *, force: bool, exclude: str | None = None
+    unit: CustomersUnit,
+    tax_id: str | None,
+    key: str,
+    *,
+    force: bool,
+    exclude: str | None = None,
+    namesakes: list[CustomerRow] | None = None,
 ) -> None:
-    """Refuse a taken tax id, and a likely duplicate name unless forced.
+    """Refuse a taken tax id, and a likely duplicate name unless forced (``namesakes``: the
+    customers named ``key``, when the caller read them already).
 
     The answer names an existing customer (name, id, owner) only to a caller who may read it:
     a duplicate check must not become a way to browse another team's book of business.
@@ -90,7 +104,11 @@ def guard_duplicates(
             )
     if force or not key:
         return
-    candidates = unit.customers.with_name_key(key, exclude=exclude, limit=10)
+    candidates = (
+        namesakes
+        if namesakes is not None
+        else unit.customers.with_name_key(key, exclude=exclude, limit=DUPLICATES_SHOWN)
+    )
     if not candidates:
         return
     shown = [r for r in candidates if visible(r)]

@@ -35,6 +35,13 @@ def _newest_first(rows: list[Any], key: Callable[[Any], Any], after: Any, size: 
 
 
 class MemoryCustomers(MemoryRepository[CustomerRow]):
+    def __init__(self, rows: dict[str, CustomerRow], users: dict[str, DirectoryUserRow]) -> None:
+        super().__init__(rows)
+        self.users = users
+
+    def insert(self, row: CustomerRow) -> None:
+        self.add(row)
+
     def get_many(self, ids: Sequence[str]) -> dict[str, CustomerRow]:
         return {i: self.rows[i] for i in ids if i in self.rows}
 
@@ -43,6 +50,12 @@ class MemoryCustomers(MemoryRepository[CustomerRow]):
 
     def with_name_key(self, key: str, *, exclude: str | None, limit: int) -> list[CustomerRow]:
         return [r for r in self if r.name_key == key and r.id != exclude][:limit]
+
+    def owner_and_namesakes(
+        self, owner_id: str, key: str, *, limit: int
+    ) -> tuple[DirectoryUserRow | None, list[CustomerRow]]:
+        owner = self.users.get(owner_id)
+        return owner, self.with_name_key(key, exclude=None, limit=limit) if owner is not None else []
 
     def page(self, query: CustomerQuery, after: Position | None, size: int) -> list[CustomerRow]:
         def keep(r: CustomerRow) -> bool:
@@ -132,7 +145,7 @@ class MemoryUsers(MemoryRepository[DirectoryUserRow]):
 class MemoryCustomersUnit(FakeUnitOfWork, CustomersUnit):
     def __init__(self, store: MemoryStore, caller: Caller) -> None:
         super().__init__(store, caller, service=c.SERVICE)
-        self.customers = MemoryCustomers(self.table("customers"))
+        self.customers = MemoryCustomers(self.table("customers"), self.table("directory_users"))
         self.contacts = MemoryContacts(self.table("contacts"))
         self.follow_ups = MemoryFollowUps(self.table("follow_ups"))
         self.tasks = MemoryTasks(self.table("tasks"), self.customers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -13,8 +14,8 @@ from kernel.identity import Caller
 from kernel.identity_events import USER_AGGREGATE
 from kernel.repository import SqlRepository
 from kernel.uow import SqlUnitOfWork, Units
-from sqlalchemy import Select, and_, or_, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Select, and_, bindparam, or_, select, true
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from customers import contracts as c
 from customers import policy
@@ -68,6 +69,27 @@ def visible(kind: str, caller: Caller) -> Select[Any]:
     return stmt.where(access_sql.visible(policy.READ[kind], caller, columns))
 
 
+@functools.cache
+def _owner_and_namesakes() -> Select[DirectoryUserRow, CustomerRow]:
+    """The directory user and up to ``limit`` customers named ``name_key`` (a LATERAL join: one row
+    per namesake, or one with no customer). Built once: building it is most of its CPU."""
+    namesakes = (
+        select(CustomerRow)
+        .where(CustomerRow.name_key == bindparam("name_key"))
+        .order_by(CustomerRow.id)
+        .limit(bindparam("limit"))
+        .subquery("namesakes")
+        .lateral()
+    )
+    namesake = aliased(CustomerRow, namesakes)
+    return (
+        select(DirectoryUserRow, namesake)
+        .outerjoin(namesakes, true())
+        .where(DirectoryUserRow.id == bindparam("owner_id"))
+        .order_by(namesakes.c.id)
+    )
+
+
 class SqlCustomers(SqlRepository[CustomerRow]):
     model = CustomerRow
 
@@ -88,6 +110,15 @@ class SqlCustomers(SqlRepository[CustomerRow]):
         if exclude:
             stmt = stmt.where(CustomerRow.id != exclude)
         return list(self.session.scalars(stmt.order_by(CustomerRow.id).limit(limit)))
+
+    def owner_and_namesakes(
+        self, owner_id: str, key: str, *, limit: int
+    ) -> tuple[DirectoryUserRow | None, list[CustomerRow]]:
+        params = {"owner_id": owner_id, "name_key": key, "limit": limit}
+        rows = self.session.execute(_owner_and_namesakes(), params).all()
+        if not rows:
+            return None, []
+        return rows[0][0], [row[1] for row in rows if row[1] is not None]
 
     def page(self, query: CustomerQuery, after: Position | None, size: int) -> list[CustomerRow]:
         stmt = visible("customer", query.caller)
@@ -247,7 +278,7 @@ class SqlAuditLog:
 class SqlCustomersUnit(SqlUnitOfWork, CustomersUnit):
     def __init__(self, sessions: sessionmaker[Session], caller: Caller) -> None:
         super().__init__(sessions, caller, service=c.SERVICE, outbox=outbox, audit_log=audit_log)
-        self.customers = SqlCustomers(self.session)
+        self.customers = SqlCustomers(self.session, self.insert_new)
         self.contacts = SqlContacts(self.session)
         self.follow_ups = SqlFollowUps(self.session)
         self.tasks = SqlTasks(self.session)

@@ -14,7 +14,7 @@ from customers_testkit import SALES1, SALES2, start_process, wait_until_serving
 from kernel.envelope import Envelope
 from kernel.errors import PanoramaError
 from kernel.testing import TestServers, eventually
-from nameko.exceptions import RemoteError
+from nameko.exceptions import IncorrectSignature, RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
 # A typed error over RPC: a RemoteError, or the kernel error itself where nameko rebuilds it.
@@ -116,6 +116,15 @@ def test_typed_errors_cross_the_wire(rpc, hub):
     with pytest.raises(RPC_ERRORS) as exc:
         rpc.customers.get_customer(SALES2.to_payload(), "missing")
     assert exc.value.exc_type == "NotFound"
+
+
+def test_a_call_with_a_wrong_argument_is_refused_before_it_runs(rpc, hub):
+    # nameko rebuilds IncorrectSignature on the calling side
+    with pytest.raises(IncorrectSignature, match="colour"):
+        rpc.customers.create_customer(SALES1.to_payload(), {"name": "签名检查有限公司"}, colour="red")
+    with pytest.raises(IncorrectSignature, match="customer_id"):
+        rpc.customers.get_customer(SALES1.to_payload())
+    assert hub.list_customers(SALES1)["items"] == []  # neither ran
 
 
 def test_events_committed_while_the_relay_is_down_are_published_later(rpc, hub, tap, stack):
