@@ -12,14 +12,13 @@ from kernel.consumer import IdempotentConsumer, Outcome, in_units
 from kernel.envelope import Envelope, make_event
 from kernel.identity import SYSTEM, Caller
 from kernel.ids import new_id
+from kernel.numbers import next_number
 from service_desk.app import ServiceDeskApp
 from service_desk.contracts.tickets import TICKET_CREATED, TICKET_RESOLVED
 from service_desk.domain.sla import DEFAULT_TARGETS, add_business_time
 from service_desk.handlers import resolutions, ticket_state
 from service_desk.storage.models import TicketRow, consumer
 from service_desk.storage.unit import ServiceDeskUnit
-
-_serial = iter(range(1, 1_000_000))
 
 
 def add_ticket(
@@ -38,7 +37,8 @@ def add_ticket(
         first, resolution = DEFAULT_TARGETS[priority]
         row = TicketRow(
             id=new_id(),
-            number=f"T-2026-{next(_serial):06d}",
+            # the service's own counter: tickets it numbered on the same database (e2e) never clash
+            number=next_number(unit.session, "ticket", "T", year=created_at.year),
             customer_id=customer["id"],
             customer_name=customer["name"],
             customer_owner_id=customer.get("owner_id"),
