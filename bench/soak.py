@@ -40,10 +40,18 @@ SAMPLE_SECONDS = 5.0
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=None, help="simulated users (default 200; --quick 50)")
-    parser.add_argument("--minutes", type=float, default=None, help="measured minutes (default 10; --quick 2)")
-    parser.add_argument("--customers", type=int, default=None, help="generated book (default 3000; --quick 1000)")
-    parser.add_argument("--think", default="2,8", help="think time between actions, min,max seconds (default 2,8)")
-    parser.add_argument("--ramp", type=float, default=None, help="seconds over which users log in (default 30)")
+    parser.add_argument(
+        "--minutes", type=float, default=None, help="measured minutes (default 10; --quick 2)"
+    )
+    parser.add_argument(
+        "--customers", type=int, default=None, help="generated book (default 3000; --quick 1000)"
+    )
+    parser.add_argument(
+        "--think", default="2,8", help="think time between actions, min,max seconds (default 2,8)"
+    )
+    parser.add_argument(
+        "--ramp", type=float, default=None, help="seconds over which users log in (default 30)"
+    )
     parser.add_argument("--quick", action="store_true", help="50 users, 2 minutes, 1,000 customers")
     parser.add_argument("--output", default="soak-latest", help="bench/results/<name>.{md,json}")
     args = parser.parse_args(argv)
@@ -77,7 +85,9 @@ async def run_users(
         await scenario.run_user(user, password, until, args.think)
 
     try:
-        await asyncio.gather(*(one(i, role, name, c) for i, ((role, name), c) in enumerate(zip(roles, clients))))
+        await asyncio.gather(
+            *(one(i, role, name, c) for i, ((role, name), c) in enumerate(zip(roles, clients, strict=True)))
+        )
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
     return time.monotonic() - started, {role for role, _ in roles}
@@ -139,7 +149,9 @@ def write(result: dict[str, Any], name: str) -> str:
     text = "\n".join(markdown(result)) + "\n"
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.md").write_text(text, encoding="utf-8")
-    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str), "utf-8")
+    (RESULTS / f"{name}.json").write_text(
+        json.dumps(result, indent=2, ensure_ascii=False, default=str), "utf-8"
+    )
     return text
 
 

@@ -108,11 +108,15 @@ def _now(hours: float = 0) -> str:
 
 # -- actions (each one user step: a page or an API call, sometimes the few calls a screen makes) ----
 async def search(u: User) -> None:
-    await u.call("GET /api/v1/search", "/api/v1/search", params={"q": u.rng.choice(SEARCH_WORDS), "limit": 20})
+    await u.call(
+        "GET /api/v1/search", "/api/v1/search", params={"q": u.rng.choice(SEARCH_WORDS), "limit": 20}
+    )
 
 
 async def suggest(u: User) -> None:
-    await u.call("GET /api/v1/search/suggest", "/api/v1/search/suggest", params={"q": u.rng.choice(SUGGEST_PREFIXES)})
+    await u.call(
+        "GET /api/v1/search/suggest", "/api/v1/search/suggest", params={"q": u.rng.choice(SUGGEST_PREFIXES)}
+    )
 
 
 async def customer_api(u: User) -> None:
@@ -130,7 +134,13 @@ async def customer_page(u: User) -> None:
 
 async def customer_list(u: User) -> None:
     filters = u.rng.choice(
-        ({"owner": "me"}, {"status": "active"}, {"q": "科技"}, {"tag": "SaaS"}, {"status": "prospect", "owner": "me"})
+        (
+            {"owner": "me"},
+            {"status": "active"},
+            {"q": "科技"},
+            {"tag": "SaaS"},
+            {"status": "prospect", "owner": "me"},
+        )
     )
     if u.role not in ("sales", "manager"):
         filters.pop("owner", None)
@@ -139,7 +149,9 @@ async def customer_list(u: User) -> None:
 
 async def timeline(u: User) -> None:
     customer_id = u.customer()
-    await u.call("GET /api/v1/customers/{customer_id}/follow-ups", f"/api/v1/customers/{customer_id}/follow-ups")
+    await u.call(
+        "GET /api/v1/customers/{customer_id}/follow-ups", f"/api/v1/customers/{customer_id}/follow-ups"
+    )
 
 
 async def create_customer(u: User) -> str | None:
@@ -204,7 +216,11 @@ async def update_customer(u: User) -> None:
 
 async def create_task(u: User) -> None:
     customer_id = await _writable_customer(u)
-    body = {"title": f"回访客户确认报价 {u.unique()}", "due_at": _now(24 * u.rng.randrange(1, 10)), "customer_id": customer_id}
+    body = {
+        "title": f"回访客户确认报价 {u.unique()}",
+        "due_at": _now(24 * u.rng.randrange(1, 10)),
+        "customer_id": customer_id,
+    }
     await u.call("POST /api/v1/tasks", "/api/v1/tasks", json=body, expect=(201,))
 
 
@@ -314,16 +330,37 @@ ROLES: dict[str, tuple[tuple[str, ...], float, dict[Action, int]]] = {
     "finance": (
         ("finance", "finmgr"),
         0.10,
-        {search: 15, suggest: 8, receivables: 12, receivables_summary: 6, aging: 4, payments: 8, invoices: 5,
-         customer_list: 4, record_payment: 3},
-    ),  # fmt: skip
+        {
+            search: 15,
+            suggest: 8,
+            receivables: 12,
+            receivables_summary: 6,
+            aging: 4,
+            payments: 8,
+            invoices: 5,
+            customer_list: 4,
+            record_payment: 3,
+        },
+    ),
     "support": (
         ("support",),
         0.15,
-        {search: 15, suggest: 10, tickets: 12, ticket_queue: 8, ticket: 10, create_ticket: 3, comment_ticket: 4,
-         customer_list: 4},
-    ),  # fmt: skip
-    "admin": (("admin",), 0.05, {search: 15, suggest: 8, customer_list: 8, customer_api: 6, users: 3, opportunities: 3}),
+        {
+            search: 15,
+            suggest: 10,
+            tickets: 12,
+            ticket_queue: 8,
+            ticket: 10,
+            create_ticket: 3,
+            comment_ticket: 4,
+            customer_list: 4,
+        },
+    ),
+    "admin": (
+        ("admin",),
+        0.05,
+        {search: 15, suggest: 8, customer_list: 8, customer_api: 6, users: 3, opportunities: 3},
+    ),
 }
 # The first users take one role each (so a handful of users still covers every role), then by share.
 ROLE_ORDER = ("sales", "manager", "finance", "support", "admin")

@@ -28,8 +28,10 @@ from bench.soak_scenario import Book
 
 # owner username -> share of the generated book
 OWNERS = {"sales1": 0.4, "sales2": 0.4, "manager": 0.2}
-CUSTOMER_FIELDS = ("name", "short_name", "tax_id", "industry", "size", "region", "address", "source", "status",
-                   "value_tier", "tags")  # fmt: skip
+CUSTOMER_FIELDS = (
+    "name", "short_name", "tax_id", "industry", "size", "region", "address", "source", "status",
+    "value_tier", "tags",
+)  # fmt: skip
 CONTACT_FIELDS = ("name", "title", "role", "phones", "emails", "wechat_id", "is_primary")
 TASK_SHARE = 0.3
 INDEX_TIMEOUT = 600.0
@@ -80,7 +82,9 @@ def load_book(
             by_owner[owner].append(customer_id)
             ids: dict[str, str] = {}
             for contact in contacts.get(row["id"], ()):
-                ids[contact["id"]] = str(hub.create_contact(caller, customer_id, _pick(contact, CONTACT_FIELDS))["id"])
+                ids[contact["id"]] = str(
+                    hub.create_contact(caller, customer_id, _pick(contact, CONTACT_FIELDS))["id"]
+                )
             for note in notes.get(row["id"], ()):
                 body = {
                     "channel": note["channel"],
@@ -97,7 +101,8 @@ def load_book(
                 hub.create_task(caller, task)
                 records += 1
             if (n + 1) % 500 == 0:
-                progress(f"book: {n + 1:,}/{customers:,} customers ({records:,} records, {time.monotonic() - started:.0f} s)")
+                elapsed = time.monotonic() - started
+                progress(f"book: {n + 1:,}/{customers:,} customers ({records:,} records, {elapsed:.0f} s)")
     finally:
         engine.dispose()
     everyone = [customer_id for ids in by_owner.values() for customer_id in ids]

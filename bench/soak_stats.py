@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +46,9 @@ class Recorder:
         self.routes[route].errors += 1
         self.errors_by_kind[kind] += 1
         if len(self.error_samples) < MAX_SAMPLES:
-            self.error_samples.append({"route": route, "kind": kind, "ms": round(ms, 1), "detail": detail[:400]})
+            self.error_samples.append(
+                {"route": route, "kind": kind, "ms": round(ms, 1), "detail": detail[:400]}
+            )
 
     @property
     def errors(self) -> int:
@@ -211,5 +212,7 @@ def markdown(result: dict[str, Any]) -> list[str]:
     else:
         kinds = ", ".join(f"{kind} {count}" for kind, count in errors["by_kind"].items())
         lines += ["", f"**Verdict: {errors['total']:,} errors ({kinds}).** First samples:", ""]
-        lines += [f"- `{s['route']}` {s['kind']} after {s['ms']} ms: {s['detail']}" for s in errors["samples"][:10]]
+        lines += [
+            f"- `{s['route']}` {s['kind']} after {s['ms']} ms: {s['detail']}" for s in errors["samples"][:10]
+        ]
     return lines
