@@ -67,6 +67,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def address(index: int) -> str:
+    return f"10.77.{index // 250}.{index % 250 + 1}"
+
+
 async def run_users(
     base_url: str, book: scenario.Book, args: argparse.Namespace, recorder: Recorder
 ) -> tuple[float, set[str]]:
@@ -76,7 +80,14 @@ async def run_users(
     until = started + args.ramp + args.minutes * 60
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     timeout = httpx.Timeout(scenario.REQUEST_TIMEOUT)
-    clients = [httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout) for _ in roles]
+    # Each user from an address of its own, as behind the reverse proxy (the login throttle and the
+    # logs see people, not the load generator).
+    clients = [
+        httpx.AsyncClient(
+            base_url=base_url, limits=limits, timeout=timeout, headers={"X-Forwarded-For": address(index)}
+        )
+        for index in range(len(roles))
+    ]
     password = soak_stack.demo_password()
 
     async def one(index: int, role: str, username: str, client: httpx.AsyncClient) -> None:
@@ -97,8 +108,12 @@ def soak(args: argparse.Namespace, progress: Callable[[str], None]) -> dict[str,
     settings = BenchSettings()
     settings.require_loopback()
     with soak_stack.running_stack(settings, progress) as stack:
-        users = soak_seed.directory(stack.base_url, stack.token("admin"))
-        progress(f"loading a book of {args.customers:,} customers as {', '.join(soak_seed.OWNERS)}")
+        admin = stack.token("admin")
+        demo = soak_seed.directory(stack.base_url, admin)
+        teams = sorted({str(user["team_id"]) for user in demo.values() if user["team_id"]})
+        progress(f"creating {args.users} accounts (one per user) over teams {', '.join(teams)}")
+        users = soak_seed.create_accounts(stack.base_url, admin, scenario.assign_roles(args.users), teams)
+        progress(f"loading a book of {args.customers:,} customers over the seller accounts")
         book, records = soak_seed.load_book(settings, users, args.customers, progress)
         es = make_client(soak_stack.search_settings(settings))
         try:

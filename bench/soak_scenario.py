@@ -1,10 +1,13 @@
-"""What a simulated user does: log in as a demo user, then a weighted mix of actions with think time.
+"""What a simulated user does: log in, then a weighted mix of actions with think time.
 
-Roles and their share of the users (``ROLE_MIX``): sellers 60 % (sales1, sales2), a team manager
-10 %, finance 10 % (finance, finmgr), support 15 %, admin 5 %. Each user first tours every action
-of its role once (shuffled), so even a short run exercises the whole mix, then draws actions by
-weight. Between two actions it thinks for a uniform ``think`` interval (default 2–8 s, mean 5 s:
-200 users make ~40 requests/s, what a busy office does, not a saturation test).
+Every user logs in with an account of its own (``bench.soak_seed.create_accounts``) from an
+address of its own (``X-Forwarded-For``, as behind the reverse proxy the gateway trusts on
+loopback). Roles and their share of the users (``ROLES``): sellers 60 % (over the two demo teams,
+each owning a slice of the book), team managers 10 %, finance 10 %, support 15 %, admin 5 %. Each
+user first tours every action of its role once (shuffled), so even a short run exercises the
+whole mix, then draws actions by weight. Between two actions it thinks for a uniform ``think``
+interval (default 2–8 s, mean 5 s: 200 users make ~40 requests/s, what a busy office does, not a
+saturation test).
 
 Every request goes through the real REST contract (bearer token from ``POST /api/v1/auth/token``);
 the customer 360 page is the HTML page, with a browser session (``/login`` form, CSRF). Writes
@@ -323,12 +326,11 @@ SELLER: dict[Action, int] = {
     create_customer: 3, add_contact: 3, add_follow_up: 5, update_customer: 3, create_task: 2,
     list_tasks: 5, opportunities: 5, receivables: 2,
 }  # fmt: skip
-# role -> (demo usernames, share of the users, action weights)
-ROLES: dict[str, tuple[tuple[str, ...], float, dict[Action, int]]] = {
-    "sales": (("sales1", "sales2"), 0.60, SELLER),
-    "manager": (("manager",), 0.10, {**SELLER, funnel: 4}),
+# role -> (share of the users, action weights)
+ROLES: dict[str, tuple[float, dict[Action, int]]] = {
+    "sales": (0.60, SELLER),
+    "manager": (0.10, {**SELLER, funnel: 4}),
     "finance": (
-        ("finance", "finmgr"),
         0.10,
         {
             search: 15,
@@ -343,7 +345,6 @@ ROLES: dict[str, tuple[tuple[str, ...], float, dict[Action, int]]] = {
         },
     ),
     "support": (
-        ("support",),
         0.15,
         {
             search: 15,
@@ -357,7 +358,6 @@ ROLES: dict[str, tuple[tuple[str, ...], float, dict[Action, int]]] = {
         },
     ),
     "admin": (
-        ("admin",),
         0.05,
         {search: 15, suggest: 8, customer_list: 8, customer_api: 6, users: 3, opportunities: 3},
     ),
@@ -367,20 +367,17 @@ ROLE_ORDER = ("sales", "manager", "finance", "support", "admin")
 
 
 def assign_roles(users: int) -> list[tuple[str, str]]:
-    """(role, username) for each of ``users`` simulated users: deterministic, by the shares above."""
+    """(role, username) of each of ``users`` simulated users: deterministic, by the shares above.
+    Every user has an account of its own (``soak000``, …), as 200 people in an office do: the
+    login throttle counts attempts in flight per account, so 120 sellers sharing two demo logins
+    would be throttled, and rightly."""
     roles = list(ROLE_ORDER[:users])
     rest = users - len(roles)
-    counts = {role: int(rest * share) for role, (_, share, _) in ROLES.items()}
+    counts = {role: int(rest * share) for role, (share, _) in ROLES.items()}
     counts["sales"] += rest - sum(counts.values())  # rounding goes to the sellers
     for role in ROLE_ORDER:
         roles += [role] * counts[role]
-    assigned: list[tuple[str, str]] = []
-    seen: dict[str, int] = {}
-    for role in roles:
-        names = ROLES[role][0]
-        assigned.append((role, names[seen.get(role, 0) % len(names)]))
-        seen[role] = seen.get(role, 0) + 1
-    return assigned
+    return [(role, f"soak{index:03d}") for index, role in enumerate(roles)]
 
 
 def routes_of(action: Action) -> set[str]:
@@ -423,7 +420,7 @@ def mix_routes(roles: set[str]) -> set[str]:
     """Every route the given roles' mixes call, logins included."""
     found = set(LOGIN_ROUTES)
     for role in roles:
-        for action in ROLES[role][2]:
+        for action in ROLES[role][1]:
             found |= routes_of(action)
     return found
 
@@ -436,7 +433,7 @@ async def login(u: User, password: str) -> bool:
     if response is None:
         return False
     u.client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
-    if customer_page not in ROLES[u.role][2]:
+    if customer_page not in ROLES[u.role][1]:
         return True
     page = await u.call("GET /login", "/login", headers={"Authorization": ""})
     match = CSRF.search(page.text) if page is not None else None
@@ -451,7 +448,7 @@ async def run_user(u: User, password: str, until: float, think: tuple[float, flo
     """Log in, tour every action once, then weighted draws, each after a think pause, until ``until``."""
     if not await login(u, password):
         return
-    weights = ROLES[u.role][2]
+    weights = ROLES[u.role][1]
     tour = list(weights)
     u.rng.shuffle(tour)
     actions, chances = list(weights), list(weights.values())
