@@ -35,6 +35,7 @@ from bench.soak_stats import ProcessSampler, Recorder, markdown
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SAMPLE_SECONDS = 5.0
+RAMP_SECONDS_PER_USER = 1.2
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -61,7 +62,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     low, _, high = args.think.partition(",")
     args.think = (float(low), float(high or low))
     if args.ramp is None:
-        args.ramp = min(30.0, args.minutes * 60 / 4)
+        # Logins are argon2id verifications (tens of ms of CPU and 64 MiB each, two at a time in
+        # the gateway): people arriving over minutes, not all in the same 30 s, as in an office.
+        args.ramp = max(min(30.0, args.minutes * 60 / 4), RAMP_SECONDS_PER_USER * args.users)
     if args.users < 1 or args.minutes <= 0 or args.customers < 1 or not 0 <= args.think[0] <= args.think[1]:
         parser.error("--users, --minutes, --customers must be positive; --think min,max with 0 ≤ min ≤ max")
     return args
