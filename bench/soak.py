@@ -51,7 +51,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--think", default="2,8", help="think time between actions, min,max seconds (default 2,8)"
     )
     parser.add_argument(
-        "--ramp", type=float, default=None, help="seconds over which users log in (default 30)"
+        "--ramp",
+        type=float,
+        default=None,
+        help="seconds over which users log in (default 1.2 s per user, at least 30)",
     )
     parser.add_argument("--quick", action="store_true", help="50 users, 2 minutes, 1,000 customers")
     parser.add_argument("--output", default="soak-latest", help="bench/results/<name>.{md,json}")
