@@ -62,7 +62,12 @@ class User:
     serial: int = 0
 
     def customer(self) -> str:
-        pool = self.book.visible.get(self.username) or self.book.everyone
+        # Sellers and managers read their own slice (another team's customer is a 404, rightly);
+        # finance, support and admin read the whole book.
+        if self.username in self.book.visible:
+            pool = self.book.visible[self.username] or self.own_customers or self.book.everyone
+        else:
+            pool = self.book.everyone
         return self.rng.choice(pool)
 
     def unique(self) -> str:

@@ -54,6 +54,13 @@ def create_accounts(
     Returns username -> the created user."""
     password = soak_stack.demo_password()
 
+    # The n-th seller and the n-th manager of a role share a team: each team has both.
+    seen: dict[str, int] = {}
+    steps = []
+    for role, username in assignments:
+        steps.append((seen.get(role, 0), (role, username)))
+        seen[role] = seen.get(role, 0) + 1
+
     def create(step: tuple[int, tuple[str, str]]) -> dict[str, Any]:
         index, (role, username) = step
         body: dict[str, Any] = {"username": username, "password": password, "roles": [role]}
@@ -71,7 +78,7 @@ def create_accounts(
         return dict(response.json())
 
     with ThreadPoolExecutor(WORKERS, thread_name_prefix="soak-accounts") as pool:
-        return {user["username"]: user for user in pool.map(create, enumerate(assignments))}
+        return {user["username"]: user for user in pool.map(create, steps)}
 
 
 def _caller(user: dict[str, Any]) -> Caller:
@@ -151,7 +158,7 @@ def load_book(
     team_book: dict[str | None, list[str]] = {}
     for owner, ids in by_owner.items():
         team_book.setdefault(users[owner]["team_id"], []).extend(ids)
-    visible: dict[str, list[str]] = {}
+    visible: dict[str, list[str]] = {}  # the others (finance, support, admin) read the whole book
     for name, user in users.items():
         if "sales" in user["roles"]:
             visible[name] = by_owner[name]
