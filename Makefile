@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test servers browser stop venv lint unit integration e2e bench migrate clean
+.PHONY: run test servers browser stop venv lint unit integration e2e bench soak migrate clean
 
 # Start everything (servers, migrations, services, gateway, demo data); Ctrl-C stops it.
 run: venv servers
@@ -46,6 +46,10 @@ unit: venv
 bench: venv servers
 	set -a; source deploy/local/env.sh; set +a; \
 	  $(PY) -m bench.run $(if $(CUSTOMERS),--customers $(CUSTOMERS)) $(BENCH_ARGS)
+
+# Load held: 200 simulated users for 10 minutes on the whole stack (SOAK_ARGS=--quick: 50 users, 2 min).
+soak: venv servers
+	set -a; source deploy/local/env.sh; set +a; $(PY) -m bench.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache test-artifacts

@@ -100,7 +100,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_ready(base_url: str, processes: list[Any], timeout: float = READY_TIMEOUT) -> None:
+def wait_ready(
+    base_url: str,
+    processes: list[Any],
+    timeout: float = READY_TIMEOUT,
+    needed: tuple[str, ...] | None = SERVICES,
+) -> None:
+    """Until /readyz reports the ``needed`` services (None: every registered one) ready."""
     deadline = time.monotonic() + timeout
     last = ""
     while time.monotonic() < deadline:
@@ -108,7 +114,7 @@ def wait_ready(base_url: str, processes: list[Any], timeout: float = READY_TIMEO
         try:
             response = httpx.get(f"{base_url}/readyz", timeout=3)
             # the services this stack runs (not every registered one: sales is not measured here)
-            if stack_ready(response.status_code, response.json(), needed=SERVICES):
+            if stack_ready(response.status_code, response.json(), needed=needed):
                 return
             last = response.text
         except (httpx.HTTPError, ValueError) as exc:

@@ -51,6 +51,31 @@ class BenchSettings(BaseSettings):
         return url.render_as_string(hide_password=False)
 
     @property
+    def soak_database_prefix(self) -> str:
+        """The soak's databases sit beside the bench customers database: panorama_bench_customers
+        -> panorama_bench_soak_<owner> (so a checkout's PANORAMA_BENCH_CUSTOMERS_DATABASE keeps the
+        soak's databases private too)."""
+        base = self.bench_customers_database
+        return (base[: -len("customers")] if base.endswith("customers") else f"{base}_") + "soak_"
+
+    def soak_database(self, owner: str) -> str:
+        """The soak stack's database of a service (or the gateway), e.g. panorama_bench_soak_sales."""
+        return self.soak_database_prefix + owner.replace("-", "_")
+
+    def soak_database_url(self, owner: str) -> str:
+        url = make_url(self.bench_database_url).set(database=self.soak_database(owner))
+        return url.render_as_string(hide_password=False)
+
+    @property
+    def soak_alias(self) -> str:
+        """The soak stack's search alias (the bulk bench's alias is left alone)."""
+        return f"{self.bench_alias}-soak"
+
+    @property
+    def soak_queue(self) -> str:
+        return "soak.indexer"
+
+    @property
     def bench_dsn(self) -> str:
         """libpq form of ``bench_database_url`` for psycopg2."""
         url = make_url(self.bench_database_url).set(drivername="postgresql")

@@ -28,6 +28,7 @@ def main() -> None:
         proxy_headers=True,
         forwarded_allow_ips="127.0.0.1",
         server_header=False,
+        timeout_keep_alive=settings.keep_alive_seconds,
     )
 
 

@@ -25,6 +25,11 @@ class GatewaySettings(KernelSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # How long an idle keep-alive connection stays open. uvicorn's default (5 s) is shorter than a
+    # user's pause between two clicks, so a request sent as the server closes the idle connection
+    # failed with "server disconnected" (the soak bench saw it); longer than the usual 60 s idle
+    # timeout of a proxy in front, so the proxy, not the gateway, closes first.
+    keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
     # Where the browser reaches us: https:// gives Secure, ``__Host-`` prefixed cookies (required
     # in production).
     public_url: str = "http://127.0.0.1:8000"
