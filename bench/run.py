@@ -272,6 +272,10 @@ def main(argv: list[str] | None = None) -> int:
                     progress=progress,
                 )
                 del messages
+                # The drain only polled Elasticsearch: a long one outlives the idle connection's heartbeats.
+                close_quietly(broker)
+                broker = connect_broker(settings)
+                stack.callback(close_quietly, broker)
                 results["bulk"] = {
                     "mode": "drain",
                     "events": drained.events,
