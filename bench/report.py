@@ -127,7 +127,8 @@ def cost_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, bool | 
     writes = ((results.get("gateway") or {}).get("create_customer") or {}).get("16")
     cost = (writes or {}).get("cpu_ms_per_request") or {}
     if cost:
-        parts = ", ".join(f"{group} {_n(ms, 2)}" for group, ms in cost.items() if group != CLIENT_GROUP)
+        ranked = sorted(cost.items(), key=lambda item: -item[1])  # stored runs come back sorted by name
+        parts = ", ".join(f"{group} {_n(ms, 2)}" for group, ms in ranked if group != CLIENT_GROUP)
         total = system_cpu_ms(cost)
         rows.append(
             (
