@@ -86,15 +86,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def search_settings(settings: BenchSettings) -> SearchSettings:
-    return SearchSettings(
-        rabbitmq_url=settings.rabbitmq_url,
-        elasticsearch_url=settings.elasticsearch_url,
-        elasticsearch_user=settings.elasticsearch_user,
-        elasticsearch_password=settings.elasticsearch_password,
-        search_alias=settings.bench_alias,
-        search_queue=settings.bench_queue,
-        search_exchanges=["customers.events"],
-    )
+    return settings.search_settings(settings.bench_alias, settings.bench_queue, ["customers.events"])
 
 
 def connect_broker(settings: BenchSettings) -> pika.BlockingConnection:

@@ -11,6 +11,7 @@ from urllib.parse import quote, urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from search.settings import SearchSettings
 from sqlalchemy.engine import make_url
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
@@ -80,6 +81,19 @@ class BenchSettings(BaseSettings):
         """libpq form of ``bench_database_url`` for psycopg2."""
         url = make_url(self.bench_database_url).set(drivername="postgresql")
         return url.render_as_string(hide_password=False)
+
+    def search_settings(self, alias: str, queue: str, exchanges: list[str] | None = None) -> SearchSettings:
+        """The search/indexer settings of a bench stack: these servers, its own alias and queue
+        (and, if given, only these exchanges bound)."""
+        base = SearchSettings(
+            rabbitmq_url=self.rabbitmq_url,
+            elasticsearch_url=self.elasticsearch_url,
+            elasticsearch_user=self.elasticsearch_user,
+            elasticsearch_password=self.elasticsearch_password,
+            search_alias=alias,
+            search_queue=queue,
+        )
+        return base.model_copy(update={"search_exchanges": exchanges}) if exchanges else base
 
     def require_loopback(self) -> None:
         hosts = {

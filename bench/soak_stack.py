@@ -49,14 +49,7 @@ def demo_password() -> str:
 
 
 def search_settings(settings: BenchSettings) -> SearchSettings:
-    return SearchSettings(
-        rabbitmq_url=settings.rabbitmq_url,
-        elasticsearch_url=settings.elasticsearch_url,
-        elasticsearch_user=settings.elasticsearch_user,
-        elasticsearch_password=settings.elasticsearch_password,
-        search_alias=settings.soak_alias,
-        search_queue=settings.soak_queue,
-    )
+    return settings.search_settings(settings.soak_alias, settings.soak_queue)
 
 
 def stack_env(settings: BenchSettings, port: int) -> dict[str, str]:
