@@ -400,11 +400,13 @@ def test_conflict_from_service_is_409(client, as_sales1, rpc):
     assert client.get("/api/v1/customers", headers=as_sales1).status_code == 409
 
 
-def test_search_refuses_a_repeated_owner_and_an_empty_kind(client, as_sales1):
+def test_search_refuses_a_repeated_owner_and_an_empty_or_unknown_kind(client, as_sales1):
     twice = client.get("/api/v1/search?q=x&owner=me&owner=u-other", headers=as_sales1)
     assert twice.status_code == 422 and twice.json()["errors"][0]["field"] == "owner"
     empty = client.get("/api/v1/search?q=x&kind=", headers=as_sales1)
-    assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "kind"
+    assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "kind.0"
+    unknown = client.get("/api/v1/search?q=x&kind=false", headers=as_sales1)
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "kind.0"
     assert client.get("/api/v1/search?q=x&kind=ticket&kind=receivable", headers=as_sales1).status_code == 200
 
 
