@@ -45,6 +45,10 @@ LOGS=${RMQ_LOG}
 # epmd is started by the first Erlang node and inherits this: listen on loopback only.
 ERL_EPMD_ADDRESS=127.0.0.1
 export ERL_EPMD_ADDRESS
+# No scheduler busy-waiting: by default an idle Erlang scheduler spins before it sleeps, which on
+# a small box shared with the services and Elasticsearch is CPU taken from them for nothing
+# (RabbitMQ's runtime guide recommends this for hosts that run other work).
+SERVER_ADDITIONAL_ERL_ARGS="+sbwt none +sbwtdcpu none +sbwtdio none"
 EOF
     if write_if_changed "${RMQ_ETC}/rabbitmq.conf" 0644 root:rabbitmq <<EOF; then changed=0; fi
 # Managed by deploy/local/lib/rabbitmq.sh (Panorama local development). Local edits are overwritten.
