@@ -18,7 +18,7 @@ from elasticsearch import Elasticsearch
 from kernel.identity import Caller
 from kernel.text import fold
 
-from search import enrich
+from search import enrich, highlight
 from search.acl import acl_filters
 from search.cursor import decode_cursor, encode_cursor, query_fingerprint
 from search.kinds import KNOWN_KINDS, REGISTRY
@@ -42,10 +42,6 @@ _ONE_TOKEN = re.compile(r"^(?:[a-z0-9]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff
 # Ideographs are one token each, so a phrase-prefix whose last word is one expands to that
 # ideograph only: the same query as the phrase.
 _ENDS_IN_IDEOGRAPH = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]$")
-# One run of letters, digits and ideographs with no separator: every token of it is adjacent to the
-# next, so marking its words marks the same characters as marking the phrase (the ideographs'
-# marks are merged back into one by results._merge_adjacent).
-_ONE_RUN = re.compile(r"^[^\W_]+$")
 SOURCE_FIELDS = [
     "kind",
     "id",
@@ -56,9 +52,8 @@ SOURCE_FIELDS = [
     # what some kinds' hits carry besides (a quote's version number and is_final)
     *sorted({name for spec in REGISTRY.values() for name in spec.hit_fields}),
 ]
-# Phones and e-mails are marked in Python from the named query that matched (results.py): their
-# indexed forms (digit suffixes, lower case) are not what the user typed.
-HIGHLIGHT_FIELDS = ("title", "alt_names", "customer_name", "body", "tax_id")
+# The indexed text the page's marks are made in (search.highlight), not by Elasticsearch.
+MARKED_FIELDS = list(highlight.MARKED_FIELDS)
 # Exact counts up to here; past it ``total`` is a lower bound (``total_is_lower_bound``) and
 # Elasticsearch may stop counting, which is what lets it skip non-competitive documents.
 TOTAL_HITS_CAP = 1000
@@ -68,7 +63,6 @@ SEARCH_FILTER_PATH = [
     "hits.hits._source",
     "hits.hits._score",
     "hits.hits.sort",
-    "hits.hits.highlight",
     "hits.hits.matched_queries",
     "aggregations.kind.buckets.key",
     "aggregations.kind.buckets.doc_count",
@@ -230,58 +224,6 @@ def ranked(query: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def highlight_clauses(clauses: list[dict[str, Any]], folded: str = "") -> list[dict[str, Any]]:
-    """The clauses that can mark text in a highlighted field. Highlighting with the whole query
-    made Elasticsearch rewrite every prefix clause for every hit and field: ~40 % of a search's
-    CPU on 100k customers, for highlights that came out identical. Fuzzy clauses are left out
-    too: highlighting them made a search 3-5x slower; a typo match shows the record's name as is.
-
-    For a query that is one run without separators ("科技", "acme"), a field's phrase is left
-    out where the same field's all-words match is kept: the words mark the same characters
-    (a superset the phrase's union with them already showed), and checking phrase positions per
-    hit and field was about half of the highlighting time of a CJK query."""
-    kept = []
-    for clause in clauses:
-        ((kind, spec),) = clause.items()
-        if kind in ("prefix", "constant_score") or "fuzziness" in next(iter(spec.values())):
-            continue
-        if next(iter(spec)) in HIGHLIGHT_FIELDS:
-            kept.append(clause)
-    if _ONE_RUN.match(folded):
-        worded = {next(iter(c["match"])) for c in kept if "match" in c}
-        kept = [c for c in kept if not ("match_phrase" in c and next(iter(c["match_phrase"])) in worded)]
-    return kept
-
-
-def _highlight(marking: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Highlight only the fields a marking clause names (the others cannot light up), each with
-    only its own clauses: the same marks as one shared query (fields are matched one by one
-    anyway), but the highlighter no longer prepares every field's clauses for every field and
-    hit, which measured ~30 % of a CJK search's time."""
-    by_field: dict[str, list[dict[str, Any]]] = {}
-    for clause in marking:
-        by_field.setdefault(next(iter(next(iter(clause.values())))), []).append(clause)
-    if not by_field:
-        return None
-    return {
-        "encoder": "html",
-        "pre_tags": ["<em>"],
-        "post_tags": ["</em>"],
-        "fields": {
-            field: {
-                **(
-                    {"fragment_size": 120, "number_of_fragments": 1}
-                    if field == "body"
-                    else {"number_of_fragments": 0}
-                ),
-                "highlight_query": {"bool": {"should": by_field[field]}},
-            }
-            for field in HIGHLIGHT_FIELDS
-            if field in by_field
-        },
-    }
-
-
 def base_filters(caller: Caller) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(filter, must_not): what every query of this caller is confined to."""
     return acl_filters(caller), [{"term": {"deleted": True}}]
@@ -314,15 +256,12 @@ def search_body(params: SearchParams, caller: Caller, total_hits_cap: int = TOTA
         # count is of the whole query, not of what is left) from one extra hit, fetched and
         # highlighted for nothing.
         "size": params.limit + 1 if params.cursor else params.limit,
-        "_source": SOURCE_FIELDS,
+        "_source": SOURCE_FIELDS + MARKED_FIELDS if clauses else SOURCE_FIELDS,
         "track_total_hits": total_hits_cap,
     }
     if params.facets:
         # Facets count every kind the query matches; the kind choice narrows the hits only.
         body["aggs"] = {"kind": {"terms": {"field": "kind", "size": max(len(KNOWN_KINDS), 10)}}}
-    highlight = _highlight(highlight_clauses(clauses, fold(params.q)))
-    if highlight:
-        body["highlight"] = highlight
     if params.kinds and params.facets:
         body["post_filter"] = {"terms": {"kind": list(params.kinds)}}
     if params.cursor:
@@ -401,9 +340,13 @@ class SearchEngine:
             # The same caller's searches go to the same shard copies, whose caches they warmed.
             preference=_preference(caller),
         )
-        page = shape_search(
-            response.body, params.limit, params.q, facets=params.facets, probed=params.cursor is not None
-        )
+        found = response.body
+        if params.q:
+            marking = highlight.Marking.of(params.q)
+            for hit in found.get("hits", {}).get("hits", [])[: params.limit]:
+                hit["highlight"] = marking.highlight(hit.get("_source") or {})
+        probed = params.cursor is not None
+        page = shape_search(found, params.limit, params.q, facets=params.facets, probed=probed)
         last_sort = page.pop("_last_sort")
         page["next_cursor"] = encode_cursor(last_sort, fingerprint(params, caller)) if last_sort else None
         return page

@@ -34,16 +34,6 @@ def fields_of(clauses: list[dict[str, Any]]) -> set[str]:
     return out
 
 
-def marking_of(highlight: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every field's highlight clauses, after checking each field marks with its own only."""
-    clauses = []
-    for field, spec in highlight["fields"].items():
-        own = spec["highlight_query"]["bool"]["should"]
-        assert fields_of(own) == {field}
-        clauses += own
-    return clauses
-
-
 def boolean_of(body: dict[str, Any]) -> dict[str, Any]:
     """The filtering bool query (inside the kinds' ranking boosts)."""
     query = body["query"]
@@ -70,7 +60,8 @@ def test_search_body_filters_inside_the_query_and_facets_ignore_the_kind_choice(
     assert body["post_filter"] == {"terms": {"kind": ["contact"]}}
     assert body["aggs"]["kind"]["terms"]["field"] == "kind"
     assert body["size"] == 20  # a first page: whether more exist comes from the count
-    assert body["highlight"]["encoder"] == "html"
+    assert "highlight" not in body  # marked in Python, on the returned page (search.highlight)
+    assert {"title", "body", "customer_name"} <= set(body["_source"])
     assert [next(iter(s)) for s in body["sort"]] == ["_score", "updated_at", "doc_id"]
     assert body["track_total_hits"] == TOTAL_HITS_CAP
 
@@ -116,28 +107,10 @@ def test_a_phrase_prefix_ending_on_an_ideograph_is_the_phrase_sent_once():
     assert clause_boost(text_clauses("科技 a"), "match_phrase_prefix", "title") == B_TITLE_PHRASE / 2
 
 
-def test_highlighting_a_run_without_separators_marks_words_not_phrases_of_the_same_field():
-    run = search_body(validate_search("科技"), ADMIN)["highlight"]
-    marking = marking_of(run)
-    assert {(next(iter(c)), next(iter(next(iter(c.values()))))) for c in marking} == {
-        ("match", "title"),
-        ("match_phrase", "alt_names"),
-        ("match_phrase", "customer_name"),
-        ("match", "body"),
-    }
-    assert set(run["fields"]) == {"title", "alt_names", "customer_name", "body"}  # not tax_id
-    spaced = marking_of(search_body(validate_search("云帆 科技"), ADMIN)["highlight"])
-    assert {"match_phrase": {"title": {"query": "云帆 科技", "boost": B_TITLE_PHRASE * 1.5}}} in spaced
-
-
-def test_highlighting_uses_only_the_clauses_that_can_mark_a_highlighted_field():
-    body = search_body(validate_search("yfkj"), ADMIN)  # pinyin: several prefix clauses
-    marking = marking_of(body["highlight"])
-    kinds = {next(iter(clause)) for clause in marking}
-    assert "prefix" not in kinds and "constant_score" not in kinds
-    assert fields_of(marking) <= set(body["highlight"]["fields"])
-    assert {"match_phrase", "match_phrase_prefix"} <= kinds  # the text matches still light up
-    assert "highlight" not in search_body(validate_search(""), ADMIN)
+def test_no_highlighting_is_asked_of_elasticsearch_and_marked_text_is_fetched_only_with_a_query():
+    body = search_body(validate_search("yfkj"), ADMIN)
+    assert "highlight" not in body and "body" in body["_source"]
+    assert "body" not in search_body(validate_search(""), ADMIN)["_source"]
 
 
 def test_admin_query_has_no_acl_clause_and_empty_query_matches_everything_visible():
@@ -259,13 +232,6 @@ def boost_of(clause: dict[str, Any]) -> float:
 )
 def test_cjk_digits_emails_and_short_words_stay_exact(q):
     assert fuzzy_clauses(q) == []
-
-
-def test_fuzzy_clauses_do_not_drive_highlighting():
-    body = search_body(validate_search("Acme Robotcs"), ADMIN)
-    assert fuzzy_clauses("Acme Robotcs")
-    marking = marking_of(body["highlight"])
-    assert all("fuzziness" not in next(iter(next(iter(c.values())).values())) for c in marking)
 
 
 def test_kind_boosts_multiply_the_score_of_matching_documents_of_that_kind_only():
