@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from elasticsearch import Elasticsearch
+from elasticsearch.serializer import NdjsonSerializer, OrjsonSerializer
 
 from search.mapping import index_body
 from search.settings import SearchSettings
+
+
+class OrjsonNdjsonSerializer(NdjsonSerializer):
+    """Bulk bodies (one JSON document a line) through orjson."""
+
+    def json_dumps(self, data: Any) -> bytes:
+        return orjson.dumps(data, default=self.default)
+
+    def json_loads(self, data: bytes) -> Any:
+        return orjson.loads(data)
 
 
 def make_client(settings: SearchSettings, *, retries: int = 0, connections: int = 10) -> Elasticsearch:
@@ -39,6 +51,12 @@ def client_for(
         max_retries=retries,
         retry_on_timeout=retries > 0,
         connections_per_node=connections,
+        # orjson for request and response bodies, bulk lines too (the compatibility mimetypes
+        # follow): the standard library's encoder and decoder were ~0.7 ms of a search's client CPU.
+        serializers={
+            "application/json": OrjsonSerializer(),
+            "application/x-ndjson": OrjsonNdjsonSerializer(),
+        },
     )
 
 
