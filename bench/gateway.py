@@ -214,9 +214,15 @@ def search_factory(gateway: Gateway) -> loadgen.ClientFactory:
 
 
 def measure(
-    gateway: Gateway, seconds: float, clients: tuple[int, ...], progress: Callable[[str], None]
+    gateway: Gateway,
+    seconds: float,
+    clients: tuple[int, ...],
+    progress: Callable[[str], None],
+    *,
+    warmup: float = 0.0,
 ) -> dict[str, dict[str, Any]]:
-    """{"create_customer" | "search": {clients: stats}}, every row a closed-loop run of ``seconds``."""
+    """{"create_customer" | "search": {clients: stats}}, every row a closed-loop run of ``seconds``,
+    each route warmed up (unmeasured) for ``warmup`` seconds first."""
     runs = {
         "create_customer": (write_factory(gateway), (WRITE_LABEL,)),
         "search": (search_factory(gateway), queries.QUERIES),
@@ -224,6 +230,7 @@ def measure(
     results: dict[str, dict[str, Any]] = {}
     for name, (factory, inputs) in runs.items():
         results[name] = {}
+        loadgen.warm_up(factory, inputs, warmup)
         for count in clients:
             before = cpu.snapshot()
             run = loadgen.run_clients(
@@ -249,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.gateway", description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", default="1,16", help="comma-separated client counts (default 1,16)")
+    parser.add_argument("--warmup", type=float, default=10.0, help="unmeasured seconds before each route")
     parser.add_argument(
         "--copies", type=int, default=1, help="copies of every process, gateway included (default 1)"
     )
@@ -270,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             settings.bench_dsn, settings.bench_customers_database, settings.customers_database_url, []
         )
         gateway = stack.enter_context(running_gateway(settings, progress, copies))
-        results = measure(gateway, args.seconds, clients, progress)
+        results = measure(gateway, args.seconds, clients, progress, warmup=args.warmup)
     if args.copies > 1:
         print(f"{args.copies} copies of customers, search, the relay, the indexer and the gateway:\n")
     print("\n".join(report.gateway_table(results)))

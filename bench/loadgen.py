@@ -104,6 +104,18 @@ def closing_later(factory: ClientFactory) -> tuple[ClientFactory, Callable[[], N
     return held, close_all
 
 
+WARMUP_CLIENTS = 4
+
+
+def warm_up(factory: ClientFactory, queries: Sequence[str], seconds: float) -> None:
+    """Unmeasured load before the measured rows: a freshly started JVM (Elasticsearch) runs its
+    query code interpreted until the JIT has compiled it, and caches start cold; a few seconds
+    here keep that out of the first rows (Rally and JMH warm up the same way). Every engine and
+    route gets the same."""
+    if seconds > 0:
+        run_clients(factory, queries, clients=WARMUP_CLIENTS, seconds=seconds, warmup_rounds=0)
+
+
 def run_clients(
     factory: ClientFactory,
     queries: Sequence[str],

@@ -274,7 +274,9 @@ def latency_table(results: dict[str, Any]) -> list[str]:
     index = results.get("index") or {}
     lines = [
         f"Search latency, mixed set of {len(results['per_query'])} queries, first page of 20, "
-        f"closed loop ({results['config']['latency_seconds']} s per row after warm-up), index settled first "
+        f"closed loop ({results['config']['latency_seconds']} s per row after "
+        f"{results['config'].get('warmup_seconds', 0):g} s of unmeasured warm-up per engine), "
+        "index settled first "
         f"({index.get('segments', '?')} segments, {index.get('merges_current', '?')} merges running):",
         "",
         "| Engine | Clients | p50 ms | p95 ms | p99 ms | Searches/s | Errors | Target | Met |",

@@ -67,6 +67,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=None, help="seconds per latency row (default 10)")
     parser.add_argument("--freshness-samples", type=int, default=None, help="default 200 (--quick: 30)")
     parser.add_argument(
+        "--warmup",
+        type=float,
+        default=None,
+        help="seconds of unmeasured load before each engine's and route's rows (default 10, --quick: 5)",
+    )
+    parser.add_argument(
         "--live-load",
         action="store_true",
         help="index while publishing (the relay's way) instead of draining a pre-filled queue",
@@ -78,6 +84,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.customers = QUICK_CUSTOMERS if args.quick else 100_000
     if args.seconds is None:
         args.seconds = 3.0 if args.quick else 10.0
+    if args.warmup is None:
+        args.warmup = 5.0 if args.quick else 10.0
     if args.freshness_samples is None:
         args.freshness_samples = 30 if args.quick else 200
     if args.customers < 1 or args.indexers < 1 or args.freshness_samples < 1:
@@ -106,9 +114,10 @@ def close_quietly(connection: pika.BlockingConnection) -> None:
 
 
 def latency(
-    es_engine: SearchEngine, dsn: str, seconds: float
+    es_engine: SearchEngine, dsn: str, seconds: float, warmup: float = 0.0
 ) -> tuple[dict[str, dict[str, Any]], dict[str, loadgen.RunResult]]:
-    """Every engine at 1 and 16 clients; returns the JSON stats and the 1-client runs."""
+    """Every engine at 1 and 16 clients, each engine warmed up first for ``warmup`` seconds
+    (unmeasured); returns the JSON stats and the 1-client runs."""
     factories = {
         "elasticsearch": queries.es_factory(es_engine),
         "pg_seqscan": pgbaseline.client_factory(dsn, "seqscan"),
@@ -118,6 +127,7 @@ def latency(
     single: dict[str, loadgen.RunResult] = {}
     for key, factory in factories.items():
         stats[key] = {}
+        loadgen.warm_up(factory, queries.QUERIES, warmup)
         for clients in (1, 16):
             held, close_held = loadgen.closing_later(factory)
             before = cpu.snapshot()
@@ -220,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
             "skip_load": args.skip_load,
             "indexers": args.indexers,
             "latency_seconds": args.seconds,
+            "warmup_seconds": args.warmup,
             "refresh_interval": s_settings.search_refresh_interval,
             "indexer_prefetch": s_settings.search_indexer_prefetch,
             "indexer_batch_size": s_settings.search_indexer_batch_size,
@@ -320,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         close_quietly(broker)
         results["index"] = bulkload.wait_for_merges(es, settings.bench_alias, progress)
         progress(f"search latency: 3 engines × (1, 16) clients × {args.seconds:g}s")
-        results["latency"], single = latency(engine, dsn, args.seconds)
+        results["latency"], single = latency(engine, dsn, args.seconds, args.warmup)
         results["per_query"], results["plans"] = per_query(engine, dsn, single)
 
         progress(f"freshness: preparing {settings.bench_customers_database} and starting the customers relay")
@@ -342,7 +353,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_gateway:
             progress("gateway: starting customers, search and gateway on the bench servers")
             with gateway.running_gateway(settings, progress) as front_door:
-                results["gateway"] = gateway.measure(front_door, args.seconds, (1, 16), progress)
+                results["gateway"] = gateway.measure(
+                    front_door, args.seconds, (1, 16), progress, warmup=args.warmup
+                )
         progress("stopping relay and indexer(s)")
 
     results["environment"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
