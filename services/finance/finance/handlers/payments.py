@@ -291,9 +291,7 @@ def full_states(unit: FinanceUnit, rows: Sequence[PaymentRow]) -> list[dict[str,
         select(RefundRow).where(RefundRow.payment_id.in_(ids)).order_by(RefundRow.id)
     ):
         refunds[refund.payment_id].append(refund)
-    return [
-        payment_state(row, allocations[row.id], labels=labels, refunds=refunds[row.id]) for row in rows
-    ]
+    return [payment_state(row, allocations[row.id], labels=labels, refunds=refunds[row.id]) for row in rows]
 
 
 def payment_state(
