@@ -19,7 +19,7 @@ def _receivables(unit: FinanceUnit, found: Sequence[ReceivableRow]) -> list[Expo
 
 
 def _payments(unit: FinanceUnit, found: Sequence[PaymentRow]) -> list[Exported]:
-    return [Exported(payments.full_state(unit, row)) for row in found]
+    return [Exported(state) for state in payments.full_states(unit, found)]
 
 
 def _invoices(unit: FinanceUnit, found: Sequence[InvoiceRow]) -> list[Exported]:

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, func, select
 from finance import policy
 from finance.contracts.payments import PAYMENT_SOURCES
 from finance.handlers import receivable_state
-from finance.handlers.payments import full_state, load_payment, open_receivables_query
+from finance.handlers.payments import full_state, full_states, load_payment, open_receivables_query
 from finance.storage.models import PaymentRow, ReceivableRow
 from finance.storage.unit import FinanceUnit
 
@@ -43,7 +43,7 @@ def list_payments(
     rows, next_cursor = paged(
         unit.session, unit.caller, PaymentRow, policy.PAYMENT, wanted, cursor, limit, where=where
     )
-    return {"items": [full_state(unit, row) for row in rows], "next_cursor": next_cursor}
+    return {"items": full_states(unit, rows), "next_cursor": next_cursor}
 
 
 def customer_credit(unit: FinanceUnit, customer_id: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ the caller's transaction: a refused allocation leaves no payment behind.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from kernel.clock import isoformat, utcnow
@@ -261,20 +261,37 @@ def allocations_of(unit: FinanceUnit, payment_id: str) -> list[AllocationRow]:
 
 def full_state(unit: FinanceUnit, row: PaymentRow) -> dict[str, Any]:
     """The published state: the payment with its allocations (naming each instalment) and refunds."""
-    allocations = allocations_of(unit, row.id)
-    ids = {a.receivable_id for a in allocations}
-    labels = {
-        r.id: (r.order_number, r.seq)
-        for r in unit.session.execute(
-            select(ReceivableRow.id, ReceivableRow.order_number, ReceivableRow.seq).where(
-                ReceivableRow.id.in_(ids)
+    return full_states(unit, [row])[0]
+
+
+def full_states(unit: FinanceUnit, rows: Sequence[PaymentRow]) -> list[dict[str, Any]]:
+    """``full_state`` of each row, in three statements whatever the number of rows (a list page
+    read them one payment at a time: 3 round trips per payment, 61 for a page of 20)."""
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    allocations: dict[str, list[AllocationRow]] = {payment_id: [] for payment_id in ids}
+    for allocation in unit.session.scalars(
+        select(AllocationRow).where(AllocationRow.payment_id.in_(ids)).order_by(AllocationRow.id)
+    ):
+        allocations[allocation.payment_id].append(allocation)
+    receivable_ids = {a.receivable_id for found in allocations.values() for a in found}
+    labels: dict[str, tuple[str, int]] = {}
+    if receivable_ids:
+        labels = {
+            r.id: (r.order_number, r.seq)
+            for r in unit.session.execute(
+                select(ReceivableRow.id, ReceivableRow.order_number, ReceivableRow.seq).where(
+                    ReceivableRow.id.in_(receivable_ids)
+                )
             )
-        )
-    }
-    refunds = unit.session.scalars(
-        select(RefundRow).where(RefundRow.payment_id == row.id).order_by(RefundRow.id)
-    )
-    return payment_state(row, allocations, labels=labels, refunds=refunds)
+        }
+    refunds: dict[str, list[RefundRow]] = {payment_id: [] for payment_id in ids}
+    for refund in unit.session.scalars(
+        select(RefundRow).where(RefundRow.payment_id.in_(ids)).order_by(RefundRow.id)
+    ):
+        refunds[refund.payment_id].append(refund)
+    return [payment_state(row, allocations[row.id], labels=labels, refunds=refunds[row.id]) for row in rows]
 
 
 def payment_state(
