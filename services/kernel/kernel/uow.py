@@ -228,6 +228,7 @@ class SqlUnitOfWork(UnitOfWork):
         self._audit_rows: list[dict[str, Any]] = []
         self._new_rows: dict[Table, list[dict[str, Any]]] = {}
         self._one_write = False
+        self._autocommit: Any = None  # the driver connection put in autocommit, until close
 
     def expect_one_write(self) -> None:
         """Run without a transaction block (autocommit): the reads are plain SELECTs that see, under
@@ -236,12 +237,20 @@ class SqlUnitOfWork(UnitOfWork):
 
         Anything else that would write must fail before a write reaches the database: no autoflush
         (a query would otherwise commit pending ORM changes one by one), no ``flush``, and the
-        commit refuses a session holding changes, so the unit writes all or nothing as before."""
+        commit refuses a session holding changes, so the unit writes all or nothing as before.
+
+        The driver's ``autocommit`` flag is set here and cleared in ``close``, not through
+        SQLAlchemy's ``isolation_level`` option: that one resets the level with a round trip of
+        its own when the connection goes back to the pool, while the flag is client-side only."""
         if self.session.in_transaction():
             raise RuntimeError("expect_one_write must come before the unit's first statement")
         self._one_write = True
         self.session.autoflush = False
-        self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        dbapi_connection = self.session.connection().connection.dbapi_connection
+        if dbapi_connection is None:
+            raise RuntimeError("the unit's connection is closed")
+        dbapi_connection.autocommit = True
+        self._autocommit = dbapi_connection
 
     def insert_new(self, table: Table, values: dict[str, Any]) -> None:
         """Insert ``values`` into ``table`` with this unit's events (written before them, in the
@@ -288,6 +297,13 @@ class SqlUnitOfWork(UnitOfWork):
         self.session.rollback()
 
     def close(self) -> None:
+        dbapi_connection, self._autocommit = self._autocommit, None
+        if dbapi_connection is not None:
+            try:
+                dbapi_connection.autocommit = False  # the pool's next user expects transactions
+            except Exception:
+                # Never hand an autocommit connection back to the pool: drop it instead.
+                self.session.invalidate()
         self.session.close()
 
 
