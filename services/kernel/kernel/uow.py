@@ -27,6 +27,7 @@ from kernel.identity import Caller
 from kernel.ids import new_id
 from kernel.logs import get_correlation_id
 from kernel.outbox import Outbox
+from kernel.writes import is_write_once
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +176,10 @@ class UnitOfWork:
         """Send pending writes now (a constraint fails here, not at commit)."""
         raise NotImplementedError
 
+    def expect_one_write(self) -> None:
+        """The use case about to run is ``kernel.writes.writes_once``: a unit may then skip its
+        transaction block. Units without one have nothing to skip."""
+
     def close(self) -> None:
         pass
 
@@ -222,6 +227,30 @@ class SqlUnitOfWork(UnitOfWork):
         self._events: list[Envelope] = []
         self._audit_rows: list[dict[str, Any]] = []
         self._new_rows: dict[Table, list[dict[str, Any]]] = {}
+        self._one_write = False
+        self._autocommit: Any = None  # the driver connection put in autocommit, until close
+
+    def expect_one_write(self) -> None:
+        """Run without a transaction block (autocommit): the reads are plain SELECTs that see, under
+        READ COMMITTED, what they would see inside one, and the commit's one statement (row, events
+        and audit lines together) is atomic by itself. Saves the BEGIN and COMMIT round trips.
+
+        Anything else that would write must fail before a write reaches the database: no autoflush
+        (a query would otherwise commit pending ORM changes one by one), no ``flush``, and the
+        commit refuses a session holding changes, so the unit writes all or nothing as before.
+
+        The driver's ``autocommit`` flag is set here and cleared in ``close``, not through
+        SQLAlchemy's ``isolation_level`` option: that one resets the level with a round trip of
+        its own when the connection goes back to the pool, while the flag is client-side only."""
+        if self.session.in_transaction():
+            raise RuntimeError("expect_one_write must come before the unit's first statement")
+        self._one_write = True
+        self.session.autoflush = False
+        dbapi_connection = self.session.connection().connection.dbapi_connection
+        if dbapi_connection is None:
+            raise RuntimeError("the unit's connection is closed")
+        dbapi_connection.autocommit = True
+        self._autocommit = dbapi_connection
 
     def insert_new(self, table: Table, values: dict[str, Any]) -> None:
         """Insert ``values`` into ``table`` with this unit's events (written before them, in the
@@ -249,18 +278,32 @@ class SqlUnitOfWork(UnitOfWork):
         write_combined(self.session, parts)
 
     def flush(self) -> None:
+        if self._one_write:
+            raise RuntimeError("a writes_once use case cannot flush: its one write is at commit")
         self._write_records()
         self.session.flush()
 
     def commit(self) -> None:
+        session = self.session
+        if self._one_write and (session.new or session.dirty or session.deleted):
+            # Written in autocommit these would not be atomic with the unit's statement: refuse
+            # before anything is written (the use case is not writes_once after all).
+            raise RuntimeError("a writes_once use case changed rows through the session")
         self._write_records()
-        self.session.commit()
+        session.commit()
 
     def rollback(self) -> None:
         self._events, self._audit_rows, self._new_rows = [], [], {}
         self.session.rollback()
 
     def close(self) -> None:
+        dbapi_connection, self._autocommit = self._autocommit, None
+        if dbapi_connection is not None:
+            try:
+                dbapi_connection.autocommit = False  # the pool's next user expects transactions
+            except Exception:
+                # Never hand an autocommit connection back to the pool: drop it instead.
+                self.session.invalidate()
         self.session.close()
 
 
@@ -363,8 +406,11 @@ class Units(Generic[U]):
             before_sleep=_count_retry,
             reraise=True,
         )
+        one_write = is_write_once(work)
         for attempt in retrying:
             with attempt, self.begin(caller) as unit:
+                if one_write:
+                    unit.expect_one_write()
                 return work(unit, *args, **kwargs)
         raise AssertionError("unreachable: tenacity either returned or re-raised")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from kernel.audit import Changes, diff
 from kernel.cursor import decode_cursor, encode_cursor
@@ -13,11 +13,13 @@ from kernel.repository import check_version as kernel_check_version
 
 from customers.domain import rules
 from customers.domain.fields import require_mapping
-from customers.ports import CustomersUnit, Position
+from customers.ports import CustomersUnit, Namesake, Owner, Position
 from customers.storage.models import CustomerRow, DirectoryUserRow
 
+U = TypeVar("U", DirectoryUserRow, Owner)
 
-def ownership(customer: CustomerRow) -> rules.Ownership:
+
+def ownership(customer: CustomerRow | Namesake) -> rules.Ownership:
     return rules.Ownership(owner_id=customer.owner_id, team_id=customer.team_id)
 
 
@@ -39,7 +41,7 @@ def active_user(unit: CustomersUnit, user_id: str, field: str) -> DirectoryUserR
     return require_active(unit.users.get(user_id), user_id, field)
 
 
-def require_active(user: DirectoryUserRow | None, user_id: str, field: str) -> DirectoryUserRow:
+def require_active(user: U | None, user_id: str, field: str) -> U:
     if user is None or not user.active:
         raise ValidationError.for_field(field, f"unknown or inactive user {user_id!r}")
     return user

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from kernel.clock import utcnow
@@ -10,6 +10,7 @@ from kernel.cursor import page_limit
 from kernel.errors import Conflict, ValidationError
 from kernel.ids import new_id
 from kernel.text import company_key
+from kernel.writes import writes_once
 
 from customers import policy
 from customers.domain import inputs, rules
@@ -28,14 +29,15 @@ from customers.handlers.common import (
 )
 from customers.handlers.common import changes as change_set
 from customers.handlers.kinds import CHILDREN
-from customers.ports import CustomerQuery, CustomersUnit
+from customers.ports import CustomerQuery, CustomersUnit, Namesake, Owner
 from customers.storage import states
-from customers.storage.models import CustomerRow
+from customers.storage.models import CustomerRow, DirectoryUserRow
 
 FILTERS = ("owner_id", "team_id", "status", "tag", "q")
 DUPLICATES_SHOWN = 10
 
 
+@writes_once  # reads, then one INSERT (row, event, audit line) at commit
 def create_customer(unit: CustomersUnit, data: Any, force: bool = False) -> dict[str, Any]:
     caller = unit.caller
     rules.require_can_create_customers(caller)
@@ -46,7 +48,8 @@ def create_customer(unit: CustomersUnit, data: Any, force: bool = False) -> dict
     if not isinstance(force, bool):
         raise ValidationError.for_field("force", "must be true or false")
     key = company_key(values["name"])
-    namesakes: list[CustomerRow] | None = None
+    namesakes: list[Namesake] | None = None
+    owner: Owner | DirectoryUserRow
     if force or not key:
         owner = active_user(unit, values["owner_id"], "owner_id")
     else:  # the owner and the customers of the same name in one round trip
@@ -78,7 +81,7 @@ def guard_duplicates(
     *,
     force: bool,
     exclude: str | None = None,
-    namesakes: list[CustomerRow] | None = None,
+    namesakes: list[Namesake] | None = None,
 ) -> None:
     """Refuse a taken tax id, and a likely duplicate name unless forced (``namesakes``: the
     customers named ``key``, when the caller read them already).
@@ -88,7 +91,7 @@ def guard_duplicates(
     """
     caller = unit.caller
 
-    def visible(row: CustomerRow) -> bool:
+    def visible(row: CustomerRow | Namesake) -> bool:
         return rules.can_read(caller, ownership(row), basics=True)
 
     if tax_id:
@@ -104,7 +107,7 @@ def guard_duplicates(
             )
     if force or not key:
         return
-    candidates = (
+    candidates: Sequence[CustomerRow | Namesake] = (
         namesakes
         if namesakes is not None
         else unit.customers.with_name_key(key, exclude=exclude, limit=DUPLICATES_SHOWN)

@@ -16,7 +16,7 @@ from kernel.uow import Units
 
 from customers import contracts as c
 from customers import policy
-from customers.ports import CustomerQuery, CustomersUnit, Position, TaskQuery
+from customers.ports import CustomerQuery, CustomersUnit, Namesake, Owner, Position, TaskQuery
 from customers.storage import states
 from customers.storage.models import ContactRow, CustomerRow, DirectoryUserRow, FollowUpRow, TaskRow
 
@@ -53,9 +53,13 @@ class MemoryCustomers(MemoryRepository[CustomerRow]):
 
     def owner_and_namesakes(
         self, owner_id: str, key: str, *, limit: int
-    ) -> tuple[DirectoryUserRow | None, list[CustomerRow]]:
-        owner = self.users.get(owner_id)
-        return owner, self.with_name_key(key, exclude=None, limit=limit) if owner is not None else []
+    ) -> tuple[Owner | None, list[Namesake]]:
+        user = self.users.get(owner_id)
+        if user is None:
+            return None, []
+        owner = Owner(id=user.id, team_id=user.team_id, active=bool(user.active))
+        rows = self.with_name_key(key, exclude=None, limit=limit)
+        return owner, [Namesake(id=r.id, name=r.name, owner_id=r.owner_id, team_id=r.team_id) for r in rows]
 
     def page(self, query: CustomerQuery, after: Position | None, size: int) -> list[CustomerRow]:
         def keep(r: CustomerRow) -> bool:

@@ -7,9 +7,13 @@ from typing import Any
 
 import pytest
 from customers.app import CustomerHub
-from customers.storage.models import audit_log, outbox
+from customers.storage.models import CustomerRow, audit_log, outbox
+from customers.storage.repositories import SqlCustomersUnit, sql_units
 from customers_testkit import SALES1
+from kernel.clock import utcnow
 from kernel.envelope import Envelope
+from kernel.ids import new_id
+from kernel.writes import writes_once
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +30,20 @@ def statements(sessions: sessionmaker[Session]) -> Any:
 
     event.listen(engine, "before_cursor_execute", before)
     yield sent
+    event.remove(engine, "before_cursor_execute", before)
+
+
+@pytest.fixture
+def autocommit(sessions: sessionmaker[Session]) -> Any:
+    """Per statement: was the driver in autocommit (no BEGIN sent before it, no COMMIT after)?"""
+    engine = sessions.kw["bind"]
+    seen: list[bool] = []
+
+    def before(conn: Any, cursor: Any, *args: Any) -> None:
+        seen.append(bool(cursor.connection.autocommit))
+
+    event.listen(engine, "before_cursor_execute", before)
+    yield seen
     event.remove(engine, "before_cursor_execute", before)
 
 
@@ -55,6 +73,59 @@ def test_a_create_sends_one_read_and_one_write(
         "福州闽江贸易有限公司",
     )
     assert [tuple(line) for line in lines] == [(state["id"], "created")]
+
+
+def test_a_create_runs_without_a_transaction_block_and_the_next_unit_has_one(
+    hub: CustomerHub, autocommit: list[bool]
+) -> None:
+    # psycopg2 sends BEGIN in a round trip of its own; a create's one write needs neither it nor
+    # COMMIT (the read sees what it would in a READ COMMITTED transaction, the write is atomic).
+    state = hub.create_customer(SALES1, {"name": "泉州刺桐贸易有限公司"})
+    assert autocommit == [True, True]
+    autocommit.clear()
+    hub.update_customer(SALES1, state["id"], {"region": "south"})  # the same pooled connection
+    assert autocommit and not any(autocommit)  # a unit that is not writes_once: one transaction
+
+
+def _customer_row(name: str) -> CustomerRow:
+    now = utcnow()
+    return CustomerRow(
+        id=new_id(),
+        name=name,
+        name_key=name,
+        owner_id=SALES1.user_id,
+        team_id=SALES1.team_id,
+        created_by=SALES1.user_id,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+
+
+def test_a_writes_once_use_case_that_writes_through_the_session_writes_nothing(
+    sessions: sessionmaker[Session],
+) -> None:
+    units = sql_units(sessions)
+
+    @writes_once
+    def add_then_record(unit: SqlCustomersUnit, name: str) -> None:
+        row = _customer_row(name)
+        unit.customers.add(row)  # a session write: not atomic with the commit's statement
+        unit.customers.with_name_key(name, exclude=None, limit=1)  # would autoflush it
+        unit.record("customer", "created", {"id": row.id, "version": 1}, customer_id=row.id)
+
+    @writes_once
+    def insert_then_flush(unit: SqlCustomersUnit, name: str) -> None:
+        row = _customer_row(name)
+        unit.customers.insert(row)
+        unit.record("customer", "created", {"id": row.id, "version": 1}, customer_id=row.id)
+        unit.flush()
+
+    for work, name in ((add_then_record, "莆田湄洲贸易"), (insert_then_flush, "宁德三都贸易")):
+        with pytest.raises(RuntimeError, match="writes_once"):
+            units.run(SALES1, work, name)
+        with sessions() as session:
+            assert session.scalars(select(CustomerRow).where(CustomerRow.name == name)).all() == []
 
 
 def test_events_of_one_unit_keep_their_order_in_the_outbox(
