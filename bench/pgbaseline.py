@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg2
+from kernel.db import driver_arguments
 from psycopg2.extensions import connection as PgConnection
 
 from bench.datagen import Dataset
@@ -82,7 +83,9 @@ def like_pattern(q: str) -> str:
 def connect(dsn: str, mode: str) -> PgConnection:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
-    conn = psycopg2.connect(dsn)
+    # The same connection rule as Panorama's own (kernel.db): no TLS on loopback, so neither side
+    # pays for encryption the other does not.
+    conn = psycopg2.connect(dsn, **driver_arguments(dsn))
     conn.autocommit = True
     with conn.cursor() as cur:
         for statement in (*SESSION[mode], PREPARE_SEARCH, PREPARE_COUNT):
