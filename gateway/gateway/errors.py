@@ -28,6 +28,16 @@ class TooManyRequests(PanoramaError):
         self.headers = {"Retry-After": str(retry_after)}
 
 
+class ServiceBusy(PanoramaError):
+    status = 503
+    title = "Busy"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class BadRequest(PanoramaError):
     status = 400
     title = "Bad request"

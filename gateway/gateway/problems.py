@@ -117,4 +117,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _doc(404, "No such record, or
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: _doc(409, "Stale version (If-Match) or a clash with existing data")
 }
-TOO_MANY: dict[int | str, dict[str, Any]] = {429: _doc(429, "Too many failed logins; see Retry-After")}
+TOO_MANY: dict[int | str, dict[str, Any]] = {
+    429: _doc(429, "Too many failed logins; see Retry-After"),
+    503: _doc(503, "Too many logins at once; see Retry-After"),
+}

@@ -5,10 +5,14 @@ from __future__ import annotations
 import contextlib
 
 from gateway.auth.directory import Directory
+from gateway.auth.passwords import PasswordChecksBusy
 from gateway.auth.records import UserRecord, normalize_username
 from gateway.auth.throttle import LoginThrottle, Throttled
-from gateway.errors import TooManyRequests, Unauthenticated
+from gateway.errors import ServiceBusy, TooManyRequests, Unauthenticated
 from gateway.metrics import LOGIN_FAILURES
+
+# Seconds a client turned away by a login burst is told to wait: about what the burst takes to drain.
+BUSY_RETRY_AFTER = 2
 
 
 def login(
@@ -25,10 +29,16 @@ def login(
         ) from None
     try:
         user = directory.authenticate(username, password)
-    except BaseException:
-        # No verdict (the database failed): the attempt must not count against the user.
+    except BaseException as exc:
+        # No verdict (the database failed, or too many logins at once): the attempt must not count
+        # against the user.
         with contextlib.suppress(Exception):
             throttle.release(reservation)
+        if isinstance(exc, PasswordChecksBusy):
+            LOGIN_FAILURES.labels("busy").inc()
+            raise ServiceBusy(
+                f"too many logins at once; try again in {BUSY_RETRY_AFTER} s", retry_after=BUSY_RETRY_AFTER
+            ) from None
         raise
     if user is None:
         LOGIN_FAILURES.labels("bad_credentials").inc()

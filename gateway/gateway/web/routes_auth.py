@@ -14,7 +14,7 @@ from gateway.auth.login import login
 from gateway.auth.sessions import SessionRevocations
 from gateway.auth.throttle import LoginThrottle
 from gateway.auth.tokens import TokenIssuer
-from gateway.errors import CsrfFailed, TooManyRequests, Unauthenticated
+from gateway.errors import CsrfFailed, ServiceBusy, TooManyRequests, Unauthenticated
 from gateway.settings import GatewaySettings
 from gateway.web.forms import read_form
 from gateway.web.session import end_session, start_session
@@ -65,6 +65,11 @@ async def login_submit(
         message = f"登录失败次数过多，请 {exc.retry_after} 秒后再试。Too many failed logins."
         return render(
             request, "login.html", {**context, "error": message}, status_code=429, headers=exc.headers
+        )
+    except ServiceBusy as exc:
+        message = f"登录人数过多，请 {exc.retry_after} 秒后再试。Too many logins at once; try again shortly."
+        return render(
+            request, "login.html", {**context, "error": message}, status_code=503, headers=exc.headers
         )
     except Unauthenticated as exc:
         message = "用户名或密码错误，或账号已停用。Wrong username or password."
