@@ -18,24 +18,23 @@ class Unauthenticated(PanoramaError):
         self.headers = {"WWW-Authenticate": 'Bearer realm="panorama"'}
 
 
-class TooManyRequests(PanoramaError):
+class RetryLater(PanoramaError):
+    """Refused for now; ``Retry-After`` says in how many seconds to try again."""
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class TooManyRequests(RetryLater):
     status = 429
     title = "Too many requests"
 
-    def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
-        self.headers = {"Retry-After": str(retry_after)}
 
-
-class ServiceBusy(PanoramaError):
+class ServiceBusy(RetryLater):
     status = 503
     title = "Busy"
-
-    def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
-        self.headers = {"Retry-After": str(retry_after)}
 
 
 class BadRequest(PanoramaError):

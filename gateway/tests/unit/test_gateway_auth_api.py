@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 from gateway_fakes import TEST_PASSWORD, browser_login
@@ -128,51 +129,37 @@ def test_password_change_revokes_older_tokens(client, app, admin, sales1):
     assert login(client, "sales1", "a new password 2").status_code == 200
 
 
-def hold_every_password_slot():
-    """Take every slot of the password checks, as a burst of logins in progress would."""
-    from gateway.auth import passwords
-
-    taken = 0
-    while passwords._slots.acquire(blocking=False):
-        taken += 1
-
-    def release() -> None:
-        for _ in range(taken):
-            passwords._slots.release()
-
-    return release
-
-
-def test_a_login_burst_beyond_the_password_checks_is_a_503_with_retry_after(client, sales1, monkeypatch):
+@contextlib.contextmanager
+def every_password_slot_taken(monkeypatch):
+    """Every password-check slot held, as a burst of logins in progress would, and a short wait."""
     from gateway.auth import passwords
 
     monkeypatch.setattr(passwords, "CHECK_WAIT_SECONDS", 0.05)
-    release = hold_every_password_slot()
+    taken = 0
+    while passwords._slots.acquire(blocking=False):
+        taken += 1
     try:
-        busy = login(client, "sales1")
+        yield
     finally:
-        release()
+        for _ in range(taken):
+            passwords._slots.release()
+
+
+def test_a_login_burst_beyond_the_password_checks_is_a_503_with_retry_after(client, sales1, monkeypatch):
+    with every_password_slot_taken(monkeypatch):
+        busy = login(client, "sales1")
     assert busy.status_code == 503
     assert busy.json()["type"] == "urn:panorama:problem:service-unavailable"
     assert int(busy.headers["retry-after"]) > 0
     # No verdict was given: the turned-away attempts do not count towards the throttle.
-    release = hold_every_password_slot()
-    try:
+    with every_password_slot_taken(monkeypatch):
         for _ in range(6):
             assert login(client, "sales1", "bad-password").status_code == 503
-    finally:
-        release()
     assert login(client, "sales1").status_code == 200
 
 
 def test_the_login_page_says_busy_in_a_burst(client, sales1, monkeypatch):
-    from gateway.auth import passwords
-
-    monkeypatch.setattr(passwords, "CHECK_WAIT_SECONDS", 0.05)
-    release = hold_every_password_slot()
-    try:
+    with every_password_slot_taken(monkeypatch):
         response = browser_login(client, "sales1")
-    finally:
-        release()
     assert response.status_code == 503 and "登录人数过多" in response.text
     assert int(response.headers["retry-after"]) > 0

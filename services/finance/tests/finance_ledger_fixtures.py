@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from finance.app import FinanceApp
 from finance.contracts.receivables import RECEIVABLE_CREATED
-from finance.handlers import receivable_state
+from finance.handlers import payments, receivable_state
 from finance.handlers.replicas import CUSTOMERS
 from finance.storage.models import ReceivableRow
 from finance.storage.unit import FinanceUnit
+from finance_testkit import FINANCE
 from kernel.clock import utcnow
 from kernel.ids import new_id
 
@@ -53,3 +55,20 @@ def add_receivable(
     unit.session.add(row)
     unit.session.flush()
     return receivable_state.publish(unit, row, event_type=RECEIVABLE_CREATED)
+
+
+def pay_manually(
+    finance: FinanceApp, customer_id: str, amount: int, *allocations: tuple[str, int], **extra: Any
+) -> Any:
+    """A payment recorded by finance on 2026-12-01, allocated to (receivable id, amount) pairs."""
+    return finance.run(
+        FINANCE,
+        payments.record_manual_payment,
+        {
+            "customer_id": customer_id,
+            "received_on": "2026-12-01",
+            "amount_minor": amount,
+            "allocations": [{"receivable_id": r, "amount_minor": a} for r, a in allocations],
+            **extra,
+        },
+    )

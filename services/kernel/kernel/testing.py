@@ -94,6 +94,24 @@ def truncate_tables(engine: Any, *, keep: frozenset[str] = frozenset()) -> None:
 
 
 @contextmanager
+def captured_statements(engine: Any) -> Iterator[list[str]]:
+    """Every SQL statement ``engine`` sends while open, whitespace-collapsed: for tests that count
+    round trips."""
+    from sqlalchemy import event
+
+    sent: list[str] = []
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+@contextmanager
 def running_service(name: str, rabbitmq_url: str, env: Mapping[str, str]) -> Iterator[None]:
     """``python -m kernel.run <name> service`` on the test servers until the block ends: started,
     answering ``ping`` over RPC, then terminated (killed if it hangs). ``env``: its database URLs."""

@@ -13,6 +13,7 @@ from customers_testkit import SALES1
 from kernel.clock import utcnow
 from kernel.envelope import Envelope
 from kernel.ids import new_id
+from kernel.testing import captured_statements
 from kernel.writes import writes_once
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,15 +23,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def statements(sessions: sessionmaker[Session]) -> Any:
-    engine = sessions.kw["bind"]
-    sent: list[str] = []
-
-    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        sent.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", before)
-    yield sent
-    event.remove(engine, "before_cursor_execute", before)
+    with captured_statements(sessions.kw["bind"]) as sent:
+        yield sent
 
 
 @pytest.fixture

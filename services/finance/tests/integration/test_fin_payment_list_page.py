@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 from finance.app import FinanceApp
-from finance.handlers import payment_reads, payments, refunds
-from finance_ledger_fixtures import add_receivable
+from finance.handlers import payment_reads, refunds
+from finance_ledger_fixtures import add_receivable, pay_manually
 from finance_testkit import FINANCE, SALES1, SALES2
 from kernel.identity import SYSTEM
-from sqlalchemy import event
+from kernel.testing import captured_statements
 from sqlalchemy.orm import Session, sessionmaker
 
 pytestmark = pytest.mark.integration
@@ -26,28 +26,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def statements(finance_sessions: sessionmaker[Session]) -> Any:
-    engine = finance_sessions.kw["bind"]
-    sent: list[str] = []
-
-    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        sent.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", before)
-    yield sent
-    event.remove(engine, "before_cursor_execute", before)
-
-
-def _pay(finance: FinanceApp, customer_id: str, amount: int, *allocations: tuple[str, int]) -> Any:
-    return finance.run(
-        FINANCE,
-        payments.record_manual_payment,
-        {
-            "customer_id": customer_id,
-            "received_on": "2026-12-01",
-            "amount_minor": amount,
-            "allocations": [{"receivable_id": r, "amount_minor": a} for r, a in allocations],
-        },
-    )
+    with captured_statements(finance_sessions.kw["bind"]) as sent:
+        yield sent
 
 
 def _ledger(finance: FinanceApp, customer: Callable[..., Any]) -> list[str]:
@@ -57,14 +37,14 @@ def _ledger(finance: FinanceApp, customer: Callable[..., Any]) -> list[str]:
     first = finance.run(SYSTEM, add_receivable, acme["id"], 100_000, date(2026, 10, 1), seq=1)
     second = finance.run(SYSTEM, add_receivable, acme["id"], 50_000, date(2026, 11, 1), seq=2)
     third = finance.run(SYSTEM, add_receivable, other["id"], 80_000, date(2026, 11, 1), order_id="o-b")
-    both = _pay(finance, acme["id"], 120_000, (first["id"], 100_000), (second["id"], 20_000))
-    refunded = _pay(finance, other["id"], 90_000, (third["id"], 80_000))
+    both = pay_manually(finance, acme["id"], 120_000, (first["id"], 100_000), (second["id"], 20_000))
+    refunded = pay_manually(finance, other["id"], 90_000, (third["id"], 80_000))
     finance.run(
         FINANCE,
         refunds.refund,
         {"payment_id": refunded["id"], "amount_minor": 4_000, "refunded_on": "2026-12-02", "reason": "多付"},
     )
-    on_account = _pay(finance, acme["id"], 7_000)
+    on_account = pay_manually(finance, acme["id"], 7_000)
     return [on_account["id"], refunded["id"], both["id"]]  # newest first
 
 

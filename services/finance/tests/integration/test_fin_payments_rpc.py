@@ -15,7 +15,7 @@ from finance.app import FinanceApp
 from finance.handlers import ledger_check, payment_reads, payment_voids, payments, refunds
 from finance.handlers.replicas import CUSTOMERS
 from finance.storage.models import AllocationRow, PaymentRow, ReceivableRow, RefundRow, audit_log, outbox
-from finance_ledger_fixtures import add_receivable
+from finance_ledger_fixtures import add_receivable, pay_manually
 from finance_testkit import ADMIN, FINANCE, SALES1, SALES2, SUPPORT
 from kernel.envelope import make_event
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -29,22 +29,6 @@ def _count(finance: FinanceApp, model: Any) -> int:
     return int(finance.run(SYSTEM, lambda unit: unit.session.scalar(select(func.count()).select_from(model))))
 
 
-def _pay(
-    finance: FinanceApp, customer_id: str, amount: int, *allocations: tuple[str, int], **extra: Any
-) -> Any:
-    return finance.run(
-        FINANCE,
-        payments.record_manual_payment,
-        {
-            "customer_id": customer_id,
-            "received_on": "2026-12-01",
-            "amount_minor": amount,
-            "allocations": [{"receivable_id": r, "amount_minor": a} for r, a in allocations],
-            **extra,
-        },
-    )
-
-
 @pytest.fixture
 def acme(customer: Customer) -> dict[str, Any]:
     state: dict[str, Any] = customer(SALES1, "A科技有限公司")
@@ -55,7 +39,7 @@ def test_get_names_each_instalment_and_list_filters_by_customer_source_and_dates
     finance: FinanceApp, acme: dict[str, Any], customer: Customer
 ) -> None:
     due = finance.run(SYSTEM, add_receivable, acme["id"], 100_000, date(2026, 11, 1), seq=2)
-    paid = _pay(finance, acme["id"], 60_000, (due["id"], 60_000), payer="A科技", reference="SO-1")
+    paid = pay_manually(finance, acme["id"], 60_000, (due["id"], 60_000), payer="A科技", reference="SO-1")
     got = finance.run(FINANCE, payment_reads.get_payment, paid["id"])
     assert got["allocations"][0] | {"order_number": "SO-2026-000001", "seq": 2} == got["allocations"][0]
     assert got["refunds"] == [] and got["version"] == 1
@@ -90,7 +74,7 @@ def test_get_names_each_instalment_and_list_filters_by_customer_source_and_dates
 def test_credit_is_allocated_later_with_if_match_and_audited(
     finance: FinanceApp, acme: dict[str, Any]
 ) -> None:
-    paid = _pay(finance, acme["id"], 50_000)
+    paid = pay_manually(finance, acme["id"], 50_000)
     assert paid["unallocated_minor"] == 50_000
     due = finance.run(SYSTEM, add_receivable, acme["id"], 30_000, date(2026, 12, 15))
     with pytest.raises(Conflict):
@@ -131,7 +115,7 @@ def test_refund_comes_from_credit_only_and_updates_the_payment(
     finance: FinanceApp, acme: dict[str, Any]
 ) -> None:
     due = finance.run(SYSTEM, add_receivable, acme["id"], 70_000, date(2026, 11, 1))
-    paid = _pay(finance, acme["id"], 100_000, (due["id"], 70_000))
+    paid = pay_manually(finance, acme["id"], 100_000, (due["id"], 70_000))
     request = {
         "payment_id": paid["id"],
         "amount_minor": 30_001,
@@ -167,8 +151,8 @@ def test_the_entry_form_offers_open_receivables_oldest_first(
     early = finance.run(SYSTEM, add_receivable, acme["id"], 20_000, date(2026, 10, 1), seq=1)
     finance.run(SYSTEM, add_receivable, acme["id"], 5_000, date(2026, 9, 1), currency="USD")
     settled = finance.run(SYSTEM, add_receivable, acme["id"], 1_000, date(2026, 8, 1), seq=3)
-    _pay(finance, acme["id"], 1_000, (settled["id"], 1_000))
-    _pay(finance, acme["id"], 5_000, (early["id"], 5_000))
+    pay_manually(finance, acme["id"], 1_000, (settled["id"], 1_000))
+    pay_manually(finance, acme["id"], 5_000, (early["id"], 5_000))
     offered = finance.run(FINANCE, payment_reads.open_receivables_for_payment, acme["id"], "CNY")
     assert [(r["id"], r["outstanding_minor"]) for r in offered] == [
         (early["id"], 15_000),
@@ -184,15 +168,15 @@ def test_auto_allocate_pays_oldest_first_and_keeps_the_rest_as_credit(
 ) -> None:
     late = finance.run(SYSTEM, add_receivable, acme["id"], 10_000, date(2026, 12, 1), seq=2)
     early = finance.run(SYSTEM, add_receivable, acme["id"], 20_000, date(2026, 10, 1), seq=1)
-    paid = _pay(finance, acme["id"], 25_000, auto_allocate=True)
+    paid = pay_manually(finance, acme["id"], 25_000, auto_allocate=True)
     assert [(a["receivable_id"], a["amount_minor"]) for a in paid["allocations"]] == [
         (early["id"], 20_000),
         (late["id"], 5_000),
     ]
-    more = _pay(finance, acme["id"], 9_000, auto_allocate=True)
+    more = pay_manually(finance, acme["id"], 9_000, auto_allocate=True)
     assert (more["allocated_minor"], more["unallocated_minor"]) == (5_000, 4_000)
     with pytest.raises(ValidationError) as both:
-        _pay(finance, acme["id"], 1, (late["id"], 1), auto_allocate=True)
+        pay_manually(finance, acme["id"], 1, (late["id"], 1), auto_allocate=True)
     assert both.value.errors[0]["field"] == "auto_allocate"
     assert finance.run(SYSTEM, lambda unit: ledger_check.check_ledger(unit.session)) == []
 
@@ -217,7 +201,7 @@ def test_refusals_leave_nothing_written(
     fields = []
     for allocations in cases:
         with pytest.raises(ValidationError) as refused:
-            _pay(finance, acme["id"], 20_000, *allocations)
+            pay_manually(finance, acme["id"], 20_000, *allocations)
         fields.append(refused.value.errors[0]["field"])
     assert fields == [
         "allocations.1.receivable_id",
@@ -227,7 +211,7 @@ def test_refusals_leave_nothing_written(
         "allocations.1.receivable_id",
     ]
     with pytest.raises(ValidationError) as beyond:
-        _pay(finance, acme["id"], 4_000, (ours["id"], 5_000))  # more than the payment
+        pay_manually(finance, acme["id"], 4_000, (ours["id"], 5_000))  # more than the payment
     assert beyond.value.errors[0]["field"] == "allocations"
     assert (_count(finance, PaymentRow), _count(finance, AllocationRow), _count(finance, outbox)) == before
     row = finance.run(SYSTEM, lambda unit: unit.session.get(ReceivableRow, ours["id"]).paid_minor)
@@ -240,7 +224,7 @@ def test_allocations_and_refunds_refuse_non_integer_money(
 ) -> None:
     due = finance.run(SYSTEM, add_receivable, acme["id"], 10_000, date(2026, 11, 1))
     with pytest.raises(ValidationError) as refused:
-        _pay(finance, acme["id"], 20_000, (due["id"], amount))
+        pay_manually(finance, acme["id"], 20_000, (due["id"], amount))
     assert refused.value.errors[0]["field"] == "allocations.0.amount_minor"
 
 
@@ -254,7 +238,7 @@ def test_concurrent_payments_on_one_instalment_never_over_pay_it(
     def pay() -> None:
         barrier.wait()
         try:
-            _pay(finance, acme["id"], 8_000, (due["id"], 8_000))
+            pay_manually(finance, acme["id"], 8_000, (due["id"], 8_000))
             outcomes.append("paid")
         except ValidationError as exc:
             outcomes.append(exc.errors[0]["field"])
@@ -275,7 +259,7 @@ def test_ledger_check_finds_a_tampered_ledger_and_is_for_admins(
 ) -> None:
     due = finance.run(SYSTEM, add_receivable, acme["id"], 10_000, date(2026, 11, 1))
     second = finance.run(SYSTEM, add_receivable, acme["id"], 10_000, date(2026, 12, 1), seq=2)
-    paid = _pay(finance, acme["id"], 10_000, (due["id"], 4_000))
+    paid = pay_manually(finance, acme["id"], 10_000, (due["id"], 4_000))
     assert finance.run(ADMIN, ledger_check.ledger_check, acme["id"])["violations"] == []
     with pytest.raises(PermissionDenied):
         finance.run(FINANCE, ledger_check.ledger_check)
@@ -295,7 +279,7 @@ def test_ledger_check_finds_a_tampered_ledger_and_is_for_admins(
 
 def test_voiding_a_mistaken_payment_undoes_its_allocations(finance: FinanceApp, acme: dict[str, Any]) -> None:
     due = finance.run(SYSTEM, add_receivable, acme["id"], 10_000, date(2026, 11, 1))
-    paid = _pay(finance, acme["id"], 15_000, (due["id"], 10_000))
+    paid = pay_manually(finance, acme["id"], 15_000, (due["id"], 10_000))
     with pytest.raises(PermissionDenied):
         finance.run(SALES1, payment_voids.void_payment, paid["id"], "录错了")
     with pytest.raises(ValidationError) as no_reason:
@@ -339,7 +323,7 @@ def test_voiding_a_mistaken_payment_undoes_its_allocations(finance: FinanceApp, 
 
 
 def test_a_refunded_payment_cannot_be_voided(finance: FinanceApp, acme: dict[str, Any]) -> None:
-    paid = _pay(finance, acme["id"], 5_000)
+    paid = pay_manually(finance, acme["id"], 5_000)
     finance.run(
         FINANCE,
         refunds.refund,
@@ -351,7 +335,7 @@ def test_a_refunded_payment_cannot_be_voided(finance: FinanceApp, acme: dict[str
 
 
 def test_a_renamed_customer_republishes_its_payments(finance: FinanceApp, acme: dict[str, Any]) -> None:
-    paid = _pay(finance, acme["id"], 5_000)
+    paid = pay_manually(finance, acme["id"], 5_000)
     renamed = {**acme, "name": "A科技集团有限公司", "owner_id": "u-sales2", "version": acme["version"] + 1}
     event = make_event(
         type="customer.updated",
