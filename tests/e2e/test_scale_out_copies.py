@@ -60,13 +60,16 @@ def expected_search(story: Story) -> dict[str, int]:
 def stable_answers(stack: Stack, base_url: str, bearer: dict[str, str], stories: list[Story]) -> list[Any]:
     """The answers once the consumers caught up: each story's search finds what it wrote."""
 
-    def complete() -> list[Any] | None:
+    def complete() -> list[Any]:
         found = answers(base_url, bearer, stories)
-        done = all(
-            a["search"] == expected_search(s) and a["lead_hits"] == 1
+        behind = [
+            (s.name, a["search"], expected_search(s), a["lead_hits"])
             for a, s in zip(found, stories, strict=True)
-        )
-        return found if done else None
+            if a["search"] != expected_search(s) or a["lead_hits"] != 1
+        ]
+        # Raised, not returned: if the answers never complete, the failure names what was missing.
+        assert not behind, f"{len(behind)} stories not found in full yet, e.g. {behind[:3]}"
+        return found
 
     return eventually(complete, timeout=SETTLE_SECONDS, interval=0.5)
 
