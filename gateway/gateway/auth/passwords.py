@@ -37,11 +37,11 @@ def hash_password(password: str) -> str:
         return _hasher.hash(password)
 
 
-def verify_password(password_hash: str | None, password: str, *, wait: float | None = None) -> bool:
+def verify_password(password_hash: str | None, password: str) -> bool:
     """Whether ``password`` matches; raises ``PasswordChecksBusy`` when no slot frees up within
-    ``wait`` seconds (default ``CHECK_WAIT_SECONDS``)."""
+    ``CHECK_WAIT_SECONDS``."""
     stored = password_hash or _dummy_hash()
-    if not _slots.acquire(timeout=CHECK_WAIT_SECONDS if wait is None else wait):
+    if not _slots.acquire(timeout=CHECK_WAIT_SECONDS):
         raise PasswordChecksBusy
     try:
         return _hasher.verify(stored, password) and password_hash is not None

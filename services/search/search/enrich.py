@@ -24,7 +24,11 @@ MAX_TERMS = 64  # entries per keyword array
 MAX_PHONE_DIGITS = 20
 MIN_PHONE_SUFFIX = 4
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# The ideographs the standard analyser makes one token each (CJK Unified, Extension A, Compatibility):
+# the query side and the highlighter reason about the same set.
+IDEOGRAPHS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK = re.compile(f"[{IDEOGRAPHS}]")
+_ENDS_IN_IDEOGRAPH = re.compile(f"[{IDEOGRAPHS}]$")
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 _PHONE_LIKE = re.compile(r"^\+?[\d\s\-().]+$")
 
@@ -148,6 +152,18 @@ def email_terms(emails: Iterable[str]) -> tuple[list[str], list[str]]:
 
 def tax_id_key(tax_id: str) -> str:
     return _NON_ALNUM.sub("", unicodedata.normalize("NFKC", tax_id)).upper()
+
+
+def query_tax_id(q: str) -> str | None:
+    """The tax-id key a query is looked up (and marked) as, if it could be one: 6+ characters with
+    a digit."""
+    tax = tax_id_key(q)
+    return tax if len(tax) >= 6 and any(ch.isdigit() for ch in tax) else None
+
+
+def ends_in_ideograph(folded: str) -> bool:
+    """Whether the last token is an ideograph: a phrase-prefix on it is the phrase itself."""
+    return bool(_ENDS_IN_IDEOGRAPH.search(folded))
 
 
 def tag_terms(tags: Iterable[str]) -> list[str]:

@@ -38,11 +38,9 @@ FRAGMENT_SIZE = 120
 MARKED_FIELDS = ("title", "alt_names", "customer_name", "body", "tax_id")
 # Tokens of the standard analyser: one per ideograph; a Latin/digit word otherwise, kept whole
 # across an apostrophe or a dot between letters or digits ("o'neil", "tech.cn", "3.14").
-_IDEOGRAPH = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_IDEOGRAPH = enrich.IDEOGRAPHS
 _WORD_CHAR = rf"[^\W_{_IDEOGRAPH}]"
 _TOKEN = re.compile(rf"[{_IDEOGRAPH}]|{_WORD_CHAR}+(?:['.’]{_WORD_CHAR}+)*")
-_ENDS_IN_IDEOGRAPH = re.compile(rf"[{_IDEOGRAPH}]$")
-_IDEOGRAPH_CHAR = re.compile(rf"[{_IDEOGRAPH}]")
 _IDEOGRAPHS_ONLY = re.compile(rf"[{_IDEOGRAPH}]+$")
 # Where a passage may end: after sentence punctuation (and the space after Latin punctuation), or
 # at a line break.
@@ -77,13 +75,11 @@ class Marking:
     def of(cls, q: str) -> Marking:
         folded = fold(q)
         words = tuple(t.text for t in tokens(folded))
-        tax = enrich.tax_id_key(q)
-        taxable = len(tax) >= 6 and any(ch.isdigit() for ch in tax)
         joined = "".join(words)
         return cls(
             words,
-            bool(words) and not _ENDS_IN_IDEOGRAPH.search(folded),
-            tax if taxable else None,
+            bool(words) and not enrich.ends_in_ideograph(folded),
+            enrich.query_tax_id(q),
             joined if joined and _IDEOGRAPHS_ONLY.match(joined) else None,
         )
 
@@ -215,7 +211,7 @@ def _inside_word(text: str, at: int) -> bool:
     """Whether ``at`` falls inside a Latin/digit word (between ideographs every point is a
     token boundary)."""
     pair = text[at - 1 : at + 1]
-    return len(pair) == 2 and all(ch.isalnum() and not _IDEOGRAPH_CHAR.match(ch) for ch in pair)
+    return len(pair) == 2 and all(ch.isalnum() and not enrich.has_cjk(ch) for ch in pair)
 
 
 def fragment(text: str, spans: list[Span], size: int = FRAGMENT_SIZE) -> str:

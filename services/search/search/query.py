@@ -38,10 +38,7 @@ _LATIN_WORDS = re.compile(r"^[a-z\u00c0-\u024f][a-z\u00c0-\u024f\s.,'&()-]*$")
 _LATIN_WORD = re.compile(r"[a-z\u00c0-\u024f]{4,}")
 # A folded query that the standard analyser turns into exactly one token (one Latin/digit word, or
 # one ideograph): its phrase and its all-words match are the same term query.
-_ONE_TOKEN = re.compile(r"^(?:[a-z0-9]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])$")
-# Ideographs are one token each, so a phrase-prefix whose last word is one expands to that
-# ideograph only: the same query as the phrase.
-_ENDS_IN_IDEOGRAPH = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]$")
+_ONE_TOKEN = re.compile(f"^(?:[a-z0-9]+|[{enrich.IDEOGRAPHS}])$")
 SOURCE_FIELDS = [
     "kind",
     "id",
@@ -149,7 +146,9 @@ def text_clauses(q: str) -> list[dict[str, Any]]:
         return []
     squeezed = enrich.compact(q)
     one_token = bool(_ONE_TOKEN.match(folded))
-    prefix_is_phrase = bool(_ENDS_IN_IDEOGRAPH.search(folded))
+    # Ideographs are one token each, so a phrase-prefix whose last word is one expands to that
+    # ideograph only: the same query as the phrase.
+    prefix_is_phrase = enrich.ends_in_ideograph(folded)
     title_phrase = B_TITLE_PHRASE + (B_TITLE_PHRASE / 2 if prefix_is_phrase else 0)
     clauses: list[dict[str, Any]] = [
         _phrase("title", folded, title_phrase + (B_TITLE_WORDS if one_token else 0)),
@@ -186,8 +185,8 @@ def text_clauses(q: str) -> list[dict[str, Any]]:
         clauses.append(_term("email_locals", folded, B_EMAIL_LOCAL, MATCH_EMAIL_LOCAL))
     if enrich.looks_like_phone(q):
         clauses.append(_term("phone_suffixes", enrich.phone_digits(q), B_IDENTITY, MATCH_PHONE))
-    tax = enrich.tax_id_key(q)
-    if len(tax) >= 6 and any(ch.isdigit() for ch in tax):
+    tax = enrich.query_tax_id(q)
+    if tax:
         clauses.append(_term("tax_id", tax, B_IDENTITY))
     amount = enrich.query_amount(q)
     if amount is not None:
