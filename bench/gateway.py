@@ -50,6 +50,7 @@ STACK: dict[str, procs.Target] = {
 SERVICES = tuple(name for name in STACK if name != "gateway")
 WRITE_LABEL = "POST /api/v1/customers"
 WARMUP_ROUNDS = 2
+ROUTES = ("create_customer", "search")
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,7 @@ def measure(
     progress: Callable[[str], None],
     *,
     warmup: float = 0.0,
+    routes: tuple[str, ...] = ROUTES,
 ) -> dict[str, dict[str, Any]]:
     """{"create_customer" | "search": {clients: stats}}, every row a closed-loop run of ``seconds``,
     each route warmed up (unmeasured) for ``warmup`` seconds first."""
@@ -229,6 +231,8 @@ def measure(
     }
     results: dict[str, dict[str, Any]] = {}
     for name, (factory, inputs) in runs.items():
+        if name not in routes:
+            continue
         results[name] = {}
         loadgen.warm_up(factory, inputs, warmup)
         for count in clients:
@@ -260,12 +264,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--copies", type=int, default=1, help="copies of every process, gateway included (default 1)"
     )
+    parser.add_argument(
+        "--routes", default=",".join(ROUTES), help=f"comma-separated, of {', '.join(ROUTES)} (default both)"
+    )
     args = parser.parse_args(argv)
+    routes = tuple(args.routes.split(","))
+    if not set(routes) <= set(ROUTES):
+        parser.error(f"--routes: choose from {', '.join(ROUTES)}")
     if args.copies < 1:
         parser.error("--copies must be at least 1")
     clients = tuple(int(c) for c in args.clients.split(","))
     settings = BenchSettings()
     settings.require_loopback()
+    settings.clear_stale_queues()
 
     def progress(message: str) -> None:
         print(f"[bench.gateway] {message}", file=sys.stderr, flush=True)
@@ -278,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
             settings.bench_dsn, settings.bench_customers_database, settings.customers_database_url, []
         )
         gateway = stack.enter_context(running_gateway(settings, progress, copies))
-        results = measure(gateway, args.seconds, clients, progress, warmup=args.warmup)
+        results = measure(gateway, args.seconds, clients, progress, warmup=args.warmup, routes=routes)
     if args.copies > 1:
         print(f"{args.copies} copies of customers, search, the relay, the indexer and the gateway:\n")
     print("\n".join(report.gateway_table(results)))

@@ -136,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     settings = BenchSettings()
     settings.require_loopback()
+    settings.clear_stale_queues()
     es = make_client(search_settings(settings), connections=4)
     data = datagen.generate(args.customers, args.seed)
     messages = bulkload.serialize(data.events())

@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = BenchSettings()
     settings.require_loopback()
+    settings.clear_stale_queues()
     relay_class = load_relay_class(args.relay)
     table = outbox_table(MetaData(schema=SCHEMA))
     engine = make_engine(settings.bench_database_url, pool_size=4, pre_ping=False)

@@ -304,7 +304,7 @@ GATEWAY_ROWS = (
 
 
 def gateway_targets(gateway: dict[str, Any]) -> dict[str, bool | None]:
-    writes, searches = gateway["create_customer"].get("16"), gateway["search"].get("16")
+    writes, searches = gateway.get("create_customer", {}).get("16"), gateway.get("search", {}).get("16")
     return {
         "create_customer": None if writes is None else writes["throughput_per_s"] >= 500,
         "search": None if searches is None else searches["p95_ms"] <= 50,
@@ -322,7 +322,7 @@ def gateway_table(gateway: dict[str, Any]) -> list[str]:
         "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for key, label, target, target_clients in GATEWAY_ROWS:
-        for clients, stats in sorted(gateway[key].items(), key=lambda item: int(item[0])):
+        for clients, stats in sorted(gateway.get(key, {}).items(), key=lambda item: int(item[0])):
             at_target = int(clients) == target_clients
             lines.append(
                 f"| {label} | {clients} | {_ms(stats['p50_ms'])} | {_ms(stats['p95_ms'])} "
@@ -334,7 +334,9 @@ def gateway_table(gateway: dict[str, Any]) -> list[str]:
 
 def gateway_cpu_table(gateway: dict[str, Any]) -> list[str]:
     """Where one request's CPU goes at 16 clients: the reason the gateway rows are what they are."""
-    runs = {key: gateway[key].get("16", {}).get("cpu_ms_per_request") or {} for key, *_ in GATEWAY_ROWS}
+    runs = {
+        key: gateway.get(key, {}).get("16", {}).get("cpu_ms_per_request") or {} for key, *_ in GATEWAY_ROWS
+    }
     groups = sorted(
         {g for cost in runs.values() for g in cost}, key=lambda g: -sum(c.get(g, 0) for c in runs.values())
     )

@@ -210,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = BenchSettings()
     settings.require_loopback()
+    settings.clear_stale_queues()
     s_settings = search_settings(settings)
     es: Elasticsearch = make_client(s_settings, retries=1, connections=32)
     engine = SearchEngine(es, settings.bench_alias)

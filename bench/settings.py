@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import quote, urlsplit
 
+from kernel.broker_admin import BrokerAdmin
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from search.settings import SearchSettings
@@ -94,6 +95,13 @@ class BenchSettings(BaseSettings):
             search_queue=queue,
         )
         return base.model_copy(update={"search_exchanges": exchanges}) if exchanges else base
+
+    def clear_stale_queues(self) -> list[str]:
+        """Delete the bench vhost's queues that nobody consumes: what earlier runs left (a soak's
+        event-handler queues, a killed run's indexer queue). Bound to the exchanges, each would
+        store a copy of every event this run publishes, and the broker's CPU would be measured
+        doing it. Returns their names."""
+        return [queue.name for queue in BrokerAdmin(self.rabbitmq_url).delete_queues(unused_only=True)]
 
     def require_loopback(self) -> None:
         hosts = {

@@ -113,6 +113,7 @@ async def run_users(
 def soak(args: argparse.Namespace, progress: Callable[[str], None]) -> dict[str, Any]:
     settings = BenchSettings()
     settings.require_loopback()
+    settings.clear_stale_queues()
     with soak_stack.running_stack(settings, progress) as stack:
         admin = stack.token("admin")
         demo = soak_seed.directory(stack.base_url, admin)

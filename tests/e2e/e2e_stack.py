@@ -24,12 +24,14 @@ import httpx
 from elasticsearch import Elasticsearch
 from gateway.readiness import stack_ready
 from kernel import registry
+from kernel.broker_admin import BrokerAdmin
 from kernel.testing import TestServers
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[2]
 # Every process of `make run` (kernel.registry), without metrics ports: name -> python argv.
 PROCESSES = {launch.name: launch.argv for launch in registry.launches()}
+QUEUE_FAMILY = "e2e.indexer."
 # PANORAMA_E2E_DATABASE_PREFIX (e.g. "panorama_dev1_e2e_") gives a second checkout on the same
 # servers databases of its own; by default the registry's panorama_e2e_<name>.
 _PREFIX = os.environ.get("PANORAMA_E2E_DATABASE_PREFIX")
@@ -75,7 +77,7 @@ class Stack:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.base_urls = [self.base_url]  # one per gateway copy, the first copy's first
         self.alias = f"panorama-e2e-{run_id}"
-        self.queue = f"e2e.indexer.{run_id}"
+        self.queue = f"{QUEUE_FAMILY}{run_id}"
         self.log_dir = log_dir
         self.env = {
             **os.environ,
@@ -102,6 +104,9 @@ class Stack:
             subprocess.run([sys.executable, *argv], cwd=ROOT, env=self.env, check=True, timeout=180)
 
     def start(self) -> None:
+        # The indexer queues of earlier stacks killed before their stop: each would keep a copy of
+        # every event this one publishes.
+        BrokerAdmin(self.env["PANORAMA_RABBITMQ_URL"]).delete_queues(QUEUE_FAMILY, unused_only=True)
         self.reset_databases()
         self.log_dir.mkdir(parents=True, exist_ok=True)
         copies, self.copies = self.copies, 1
@@ -241,10 +246,4 @@ class Stack:
         names = list(es.options(ignore_status=404).indices.get(index=f"{self.alias}-*").keys())
         for name in names:
             es.options(ignore_status=404).indices.delete(index=name)
-        import pika
-
-        connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
-        channel = connection.channel()
-        for queue in (self.queue, f"{self.queue}.dlq"):
-            channel.queue_delete(queue)
-        connection.close()
+        BrokerAdmin(settings.rabbitmq_url).delete_queues(self.queue)  # and its ".dlq"

@@ -14,6 +14,7 @@ from typing import Any
 import pika
 import pytest
 from elasticsearch import Elasticsearch
+from kernel.broker_admin import BrokerAdmin
 from kernel.envelope import Envelope
 from kernel.testing import TestServers
 from search.es import make_client
@@ -30,6 +31,7 @@ from search_support import (
 )
 
 RUN_ID = uuid.uuid4().hex[:10]
+QUEUE_FAMILY = "search.test."
 Publish = Callable[..., None]
 
 
@@ -41,7 +43,7 @@ def search_settings() -> SearchSettings:
         rabbitmq_url=servers.rabbitmq_url,
         elasticsearch_url=servers.elasticsearch_url,
         search_alias=f"panorama-test-{RUN_ID}",
-        search_queue=f"search.test.{RUN_ID}",
+        search_queue=f"{QUEUE_FAMILY}{RUN_ID}",
         search_indexer_backoff_max_seconds=1.0,
     )
 
@@ -88,18 +90,17 @@ def es(servers: None, search_settings: SearchSettings) -> Iterator[Elasticsearch
 def amqp(
     servers: None, search_settings: SearchSettings
 ) -> Iterator[pika.adapters.blocking_connection.BlockingChannel]:
+    admin = BrokerAdmin(search_settings.rabbitmq_url)
+    # Queues of earlier sessions that were killed before their teardown: bound to the exchanges,
+    # each would store a copy of every event this session publishes.
+    admin.delete_queues(QUEUE_FAMILY, unused_only=True)
     connection = pika.BlockingConnection(_amqp_params(search_settings.rabbitmq_url))
     channel = connection.channel()
     channel.confirm_delivery()
     yield channel
-    # Every queue a test declares is named "<session queue>[.<suffix>]" (plus its ".dlq").
-    for suffix in ("", ".outage", ".reindex", ".dlqtool"):
-        for queue in (
-            f"{search_settings.search_queue}{suffix}",
-            f"{search_settings.search_queue}{suffix}.dlq",
-        ):
-            channel.queue_delete(queue)
     connection.close()
+    # Every queue a test declares is named "<session queue>[.<suffix>]" (plus its ".dlq").
+    admin.delete_queues(search_settings.search_queue)
 
 
 @pytest.fixture(scope="session")
