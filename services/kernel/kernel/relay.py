@@ -109,9 +109,7 @@ class OutboxRelay:
         retry_initial_seconds: float = 1.0,
         retry_max_seconds: float = 60.0,
         shutdown_grace_seconds: float = 10.0,
-        # 50 ms was tried (issue 11): the relay's own CPU per event fell ~0.1-0.2 ms, but in three
-        # of three interleaved runs the stack's total per create rose and its throughput fell.
-        coalesce_seconds: float = 0.01,
+        coalesce_seconds: float = 0.05,  # kernel.settings relay_coalesce_ms says why
     ) -> None:
         self.service = service
         self.engine = engine

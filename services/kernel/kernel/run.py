@@ -84,6 +84,7 @@ def run_relay(service: registry.Service) -> None:
         engine=make_engine(settings.database_url, pool_size=2, pre_ping=False),  # run_forever retries
         table=metadata_of(service).tables["outbox"],
         rabbitmq_url=settings.rabbitmq_url,
+        coalesce_seconds=settings.relay_coalesce_ms / 1000,
     )
     relay.run_forever(stop)
 

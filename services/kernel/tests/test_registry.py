@@ -91,6 +91,16 @@ def test_service_settings_default_to_the_registry_database(monkeypatch: pytest.M
         service_settings("nope")
 
 
+def test_relay_coalescing_window_is_a_setting_with_bounds(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("PANORAMA_RELAY_COALESCE_MS", raising=False)
+    assert service_settings("customers")().relay_coalesce_ms == 50
+    monkeypatch.setenv("PANORAMA_RELAY_COALESCE_MS", "5")
+    assert service_settings("sales")().relay_coalesce_ms == 5
+    monkeypatch.setenv("PANORAMA_RELAY_COALESCE_MS", "5000")
+    with pytest.raises(ValueError, match="relay_coalesce_ms"):
+        service_settings("sales")()
+
+
 def test_production_refuses_dev_credentials_in_the_derived_database_url(monkeypatch):
     monkeypatch.delenv("PANORAMA_CUSTOMERS_DATABASE_URL", raising=False)
     settings = service_settings("customers")(

@@ -53,7 +53,10 @@ class SearchSettings(KernelSettings):
     search_indexer_prefetch: int = Field(default=1500, ge=2, le=65535)
     search_indexer_batch_size: int = Field(default=500, ge=1)
     search_indexer_max_in_flight: int = Field(default=2, ge=1, le=16)
-    search_indexer_flush_ms: int = Field(default=50, ge=1)
+    # A partial batch waits this long for more events. At a steady trickle (the create bench, ~150
+    # events/s) 200 ms makes bulks of ~30 instead of ~7: the indexer's CPU per event fell ~0.3 ms
+    # and Elasticsearch's ~0.3 ms (issue 11), while freshness (p99 ≤ 1.5 s) gains at most 150 ms.
+    search_indexer_flush_ms: int = Field(default=200, ge=1)
     search_indexer_backoff_initial_seconds: float = Field(default=0.2, gt=0)
     search_indexer_backoff_max_seconds: float = Field(default=10.0, gt=0)
     search_indexer_heartbeat_seconds: int = Field(default=30, ge=0)

@@ -30,7 +30,7 @@ def test_defaults_follow_the_brief(monkeypatch):
     settings = SearchSettings()
     assert settings.search_indexer_prefetch == 1500 and settings.search_indexer_batch_size == 500
     assert settings.search_indexer_max_in_flight == 2
-    assert settings.search_indexer_flush_ms == 50 and settings.search_indexer_backoff_max_seconds == 10
+    assert settings.search_indexer_flush_ms == 200 and settings.search_indexer_backoff_max_seconds == 10
     # Derived from the service registry: every service whose contracts export search kinds.
     assert settings.search_exchanges == registry.search_exchanges()
     assert settings.search_exchanges[:2] == ["customers.events", "sales.events"]
