@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pika
 from pika.exceptions import AMQPError
@@ -101,17 +102,29 @@ def running(
             stop(process)
 
 
-def consumer_count(connection: pika.BlockingConnection, queue: str) -> int | None:
-    """Consumers on ``queue``; None when it does not exist yet (probed on a throwaway channel,
-    since a failed passive declare closes its channel)."""
+def _probe(connection: pika.BlockingConnection, queue: str) -> Any:
+    """``queue``'s declare-ok frame method; None when it does not exist yet (probed on a throwaway
+    channel, since a failed passive declare closes its channel)."""
     probe = connection.channel()
     try:
-        return int(probe.queue_declare(queue, passive=True).method.consumer_count)
+        return probe.queue_declare(queue, passive=True).method
     except AMQPError:
         return None
     finally:
         if probe.is_open:
             probe.close()
+
+
+def consumer_count(connection: pika.BlockingConnection, queue: str) -> int | None:
+    """Consumers on ``queue``; None when it does not exist yet."""
+    method = _probe(connection, queue)
+    return None if method is None else int(method.consumer_count)
+
+
+def message_count(connection: pika.BlockingConnection, queue: str) -> int | None:
+    """Messages ready in ``queue``; None when it does not exist yet."""
+    method = _probe(connection, queue)
+    return None if method is None else int(method.message_count)
 
 
 def require_alive(processes: list[subprocess.Popen[bytes]], what: str) -> None:
