@@ -67,15 +67,13 @@ async def get_idempotency_store(request: Request) -> IdempotencyStore:
     return request.app.state.idempotency  # type: ignore[no-any-return]
 
 
-async def idempotency(
-    request: Request,
-    key: IdempotencyKey = None,
-    store: IdempotencyStore = Depends(get_idempotency_store),
-    settings: GatewaySettings = Depends(get_settings),
-) -> Idempotency:
+async def idempotency(request: Request, key: IdempotencyKey = None) -> Idempotency:
     """The request's ``Idempotency-Key`` (if any); writes run through ``Idempotency.run``."""
+    # The store and settings come from app.state directly, not as sub-dependencies: FastAPI
+    # resolves each dependency of every write anew, and these two never vary per request.
+    settings = app_settings(request)
     return Idempotency(
-        store,
+        request.app.state.idempotency,
         key,
         request,
         # A first attempt counts as running for as long as the gateway may still wait for it.
@@ -110,15 +108,13 @@ async def resolve_token(
     return user, claims
 
 
-async def current_user(
-    token: str | None = Depends(bearer_scheme),
-    directory: Directory = Depends(get_directory),
-    tokens: TokenIssuer = Depends(get_tokens),
-    revocations: SessionRevocations = Depends(get_revocations),
-) -> UserRecord:
+async def current_user(request: Request, token: str | None = Depends(bearer_scheme)) -> UserRecord:
     if not token:
         raise Unauthenticated()
-    return (await resolve_token(token, directory, tokens, revocations))[0]
+    # app.state read here rather than through three sub-dependencies: every authenticated request
+    # resolves this one, and FastAPI's per-dependency bookkeeping was a visible share of its CPU.
+    state = request.app.state
+    return (await resolve_token(token, state.directory, state.tokens, state.revocations))[0]
 
 
 def requires(capability: str) -> Callable[[UserRecord], Awaitable[UserRecord]]:
