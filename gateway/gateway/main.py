@@ -28,6 +28,7 @@ from gateway.idempotency import IdempotencyStore, MemoryIdempotencyStore
 from gateway.idempotency_sql import SqlIdempotencyStore
 from gateway.middleware import BodyLimitMiddleware, ObservabilityMiddleware
 from gateway.openapi import install_docs, install_openapi
+from gateway.routing_index import guard_included_routers
 from gateway.rpc import PikaRpcClient, RpcClient
 from gateway.service_health import HealthMonitor, HealthReportingRpc, ServiceHealth
 from gateway.services import register
@@ -147,6 +148,8 @@ def create_app(
     install_error_handlers(app)
     install_openapi(app)
     install_docs(app)
+    # Every route is in place: let requests skip the routers that cannot match their path.
+    guard_included_routers(app)
     # Added last = outermost: the limit applies before anything reads the body, and the
     # observability layer sees (and labels) every response including the limit's 413s.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
