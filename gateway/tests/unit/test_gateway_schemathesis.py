@@ -38,10 +38,15 @@ negative_data_rejection.expected-statuses = ["400", "401", "403", "404", "405", 
 """
 )
 schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=CONFIG)
+# In process against fakes a call takes milliseconds, but a loaded CI box once stalled one past
+# schemathesis's 10 s default: a read timeout there says nothing about the schema.
+CALL_TIMEOUT_SECONDS = 120
 
 
 @schema.parametrize()
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_honours_its_schema(case):
     app.state.throttle.reset()  # the fuzzer logs in a lot; throttling would only add noise
-    case.call_and_validate(headers=AUTH, excluded_checks=[positive_data_acceptance])
+    case.call_and_validate(
+        headers=AUTH, excluded_checks=[positive_data_acceptance], timeout=CALL_TIMEOUT_SECONDS
+    )

@@ -133,6 +133,10 @@ class Tasks(Children[TaskRow], Protocol):
 
 class Users(Protocol):
     def get(self, entity_id: str, *, lock: bool = False) -> DirectoryUserRow | None: ...
+    def get_for_upsert(self, entity_id: str) -> DirectoryUserRow | None:
+        """Locked, and the id held even while no row has it (concurrent creators wait)."""
+        ...
+
     def add(self, row: DirectoryUserRow) -> None: ...
     def event_version(self, user_id: str) -> int | None:
         """The newest ``user.upserted`` version applied to this user (None: no event yet)."""

@@ -88,6 +88,9 @@ class MemoryRepository(Generic[R]):
     def get(self, entity_id: str, *, lock: bool = False) -> R | None:
         return self.rows.get(entity_id)
 
+    def get_for_upsert(self, entity_id: str) -> R | None:
+        return self.rows.get(entity_id)
+
     def add(self, row: R) -> None:
         self.rows[row.id] = row  # type: ignore[attr-defined]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Table, inspect, select
+from sqlalchemy import Table, func, inspect, select
 from sqlalchemy.orm import Session
 
 from kernel.errors import Conflict, ValidationError
@@ -51,6 +51,15 @@ class SqlRepository(Generic[R]):
         if lock:
             stmt = stmt.with_for_update().execution_options(populate_existing=True)
         return self.session.scalars(stmt).one_or_none()  # type: ignore[no-any-return]
+
+    def get_for_upsert(self, entity_id: str) -> R | None:
+        """``get(lock=True)`` that also holds the id when no row has it yet: FOR UPDATE locks only
+        rows that exist, so two units creating the same id (an RPC push racing the event of the same
+        state) would both see nothing and the second INSERT would fail. A transaction-scoped
+        advisory lock on (table, id) makes the second wait, then read the first one's row."""
+        key = f"{self.model.__tablename__}:{entity_id}"  # type: ignore[attr-defined]
+        self.session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+        return self.get(entity_id, lock=True)
 
     def add(self, row: R) -> None:
         self.session.add(row)

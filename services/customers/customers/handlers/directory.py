@@ -48,9 +48,9 @@ def upsert_user(unit: CustomersUnit, user: Any) -> dict[str, Any]:
     if not unit.caller.is_admin:
         raise PermissionDenied("only the gateway (system) or an admin maintains the directory")
     state = _parse(require_mapping(user, "user"))
-    # The replica row first (locked): an event applying this user now has committed (its mark is
-    # then visible below) or writes after us.
-    row = unit.users.get(state.id, lock=True)
+    # The replica row first (locked, even before it exists): an event applying this user now has
+    # committed (its mark is then visible below) or writes after us.
+    row = unit.users.get_for_upsert(state.id)
     held = unit.users.event_version(state.id)
     if row is None or held is None or state.version > held:
         row = _store(unit, state)
@@ -85,7 +85,7 @@ def _parse(payload: dict[str, Any]) -> UserState:
 
 
 def _store(unit: CustomersUnit, user: UserState) -> DirectoryUserRow:
-    row = unit.users.get(user.id, lock=True)
+    row = unit.users.get_for_upsert(user.id)
     if row is None:
         row = DirectoryUserRow(id=user.id)
         unit.users.add(row)

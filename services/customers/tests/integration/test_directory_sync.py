@@ -4,6 +4,8 @@ PostgreSQL: once per event, in version order."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -205,3 +207,31 @@ def test_a_failing_apply_rolls_back_the_claim_with_the_units_changes(svc, sessio
     assert customer_row(sessions, book["customer"]).team_id == "team-east"
     # The same version, well-formed, still applies: nothing of the failed attempt was kept.
     assert svc.on_identity_user_upserted(moved(2, "team-south")) == "applied"
+
+
+def test_the_rpc_push_and_the_event_of_a_new_user_racing_both_succeed(svc, hub, sessions) -> None:
+    """Seeding pushes a new user over RPC while its ``user.upserted`` is applied: both find no
+    row, and without a lock on the absent id the second INSERT failed (a duplicate key, a 500
+    to whoever seeded)."""
+    barrier = threading.Barrier(2)
+
+    def pushed(state: dict[str, Any]) -> Any:
+        barrier.wait()
+        return hub.upsert_user(SYSTEM, state)
+
+    def applied(state: dict[str, Any]) -> Any:
+        barrier.wait()
+        return svc.on_identity_user_upserted(user_upserted(state, actor_id="u-admin").model_dump(mode="json"))
+
+    with ThreadPoolExecutor(2) as pool:
+        for n in range(12):
+            state = {**SALES1_STATE, "id": f"u-race-{n}", "username": f"race{n}", "team_id": "team-east",
+                     "active": True, "version": 1}  # fmt: skip
+            results = [pool.submit(pushed, state), pool.submit(applied, state)]
+            assert results[0].result(timeout=30)["username"] == f"race{n}"
+            assert results[1].result(timeout=30) == "applied"
+    with sessions() as session:
+        raced = session.scalar(
+            select(func.count()).select_from(DirectoryUserRow).where(DirectoryUserRow.id.like("u-race-%"))
+        )
+    assert raced == 12
