@@ -126,16 +126,23 @@ class CustomerReplica:
         caller, so its read check applies) when no event has told us yet."""
         if not isinstance(customer_id, str) or not customer_id:
             raise ValidationError.for_field(field, "must be a non-empty string")
-        ref = self.held(unit.session, customer_id)
+        # FOR SHARE until the caller's unit ends: a record made from this name commits before a
+        # concurrent rename (``changed``, FOR UPDATE) runs its republishers, so they see the record;
+        # or the rename commits first and this read waits for it and returns the new name.
+        ref = self.held(unit.session, customer_id, share=True)
         if ref is None:
             ref = self.store(unit.session, unit.customers.get_customer(unit.caller, customer_id))
         if ref.deleted:
             raise NotFound(f"customer {customer_id} does not exist")
         return ref
 
-    def held(self, session: Session, customer_id: str, *, lock: bool = False) -> CustomerRef | None:
+    def held(
+        self, session: Session, customer_id: str, *, lock: bool = False, share: bool = False
+    ) -> CustomerRef | None:
         query = select(self.table).where(self.table.c.id == customer_id)
-        row = session.execute(query.with_for_update() if lock else query).mappings().first()
+        if lock or share:
+            query = query.with_for_update(read=not lock)
+        row = session.execute(query).mappings().first()
         return None if row is None else self._ref(row)
 
     def names(self, session: Session, customer_ids: Collection[str]) -> dict[str, str]:
@@ -150,16 +157,15 @@ class CustomerReplica:
     def changed(self, unit: Any, event: Envelope) -> None:
         """``customer.*`` from customers.events (claimed and version-checked by the consumer)."""
         session: Session = unit.session
-        before = self.held(session, event.aggregate.id, lock=True)
         if event.data.get("deleted"):
-            if before is not None:
+            if self.held(session, event.aggregate.id, lock=True) is not None:
                 session.execute(
                     self.table.update()
                     .where(self.table.c.id == event.aggregate.id)
                     .values(deleted=True, version=event.aggregate.version, updated_at=utcnow())
                 )
             return
-        after = self.store(
+        before, after = self._store(
             session, {**event.data, "id": event.aggregate.id, "version": event.aggregate.version}
         )
         if before is not None and (before.name, before.owner_id, before.team_id) != (
@@ -171,10 +177,14 @@ class CustomerReplica:
                 republish(unit, after)
 
     def store(self, session: Session, state: Mapping[str, Any]) -> CustomerRef:
+        return self._store(session, state)[1]
+
+    def _store(self, session: Session, state: Mapping[str, Any]) -> tuple[CustomerRef | None, CustomerRef]:
+        """(the row as it was under our lock, None if there was none; the row now)."""
         version = int(state.get("version") or 0)
         held = self.held(session, state["id"], lock=True)
         if held is not None and version and held.version > version:
-            return held  # an RPC read older than what events already told us
+            return held, held  # an RPC read older than what events already told us
         values = {
             "name": state["name"],
             "name_folded": folded_company_name(state["name"]),
@@ -195,10 +205,12 @@ class CustomerReplica:
                 .on_conflict_do_nothing(index_elements=[self.table.c.id])
             )
             if not inserted.rowcount:  # type: ignore[attr-defined]
-                return self.store(session, state)
+                # The other fill's row is what this change is compared with: a record it was made
+                # for (with its name) must be re-published if this state renames the customer.
+                return self._store(session, state)
         else:
             session.execute(self.table.update().where(self.table.c.id == state["id"]).values(**values))
-        return CustomerRef(
+        return held, CustomerRef(
             id=state["id"],
             name=values["name"],
             name_folded=values["name_folded"],

@@ -5,7 +5,10 @@ the queue's urgency order."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -379,3 +382,47 @@ def test_now_defaults_to_the_clock(desk: ServiceDeskApp, acme: dict[str, Any]) -
     made = desk.run(SUPPORT, tickets.create_ticket, data)
     created = datetime.fromisoformat(made["created_at"])
     assert abs(created - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("replica_knew_the_customer", [True, False])
+def test_a_ticket_opened_while_its_customer_is_renamed_gets_the_new_name(
+    desk: ServiceDeskApp, acme: dict[str, Any], replica_knew_the_customer: bool
+) -> None:
+    """The rename's consumer and the ticket's unit ran at once: the rename found no ticket to
+    re-publish, the ticket committed with the old name, and search never found it by the new one
+    (seen in the scale-out test). Now whichever commits second sees the other."""
+    from kernel.envelope import make_event
+    from service_desk.handlers.replicas import CUSTOMERS
+
+    if replica_knew_the_customer:
+        open_ticket(desk, acme["id"], at(2, 9))  # the replica holds version 1 (the old name)
+    made, release = threading.Event(), threading.Event()
+
+    def open_and_hold(unit: Any) -> dict[str, Any]:
+        data = {"customer_id": acme["id"], "subject": "断网", "channel": "phone", "category": "fault"}
+        ticket = tickets.create_ticket(unit, data, now=at(2, 10))
+        made.set()
+        assert release.wait(30)  # the unit stays open (not committed) meanwhile
+        return ticket
+
+    renamed = make_event(
+        type="customer.updated",
+        source="customers",
+        aggregate_type="customer",
+        aggregate_id=acme["id"],
+        version=acme["version"] + 1,
+        actor_id="u-sales1",
+        data={**acme, "name": "A科技集团有限公司"},
+    )
+    with ThreadPoolExecutor(2) as pool:
+        opening = pool.submit(desk.run, SUPPORT, open_and_hold)
+        assert made.wait(30)
+        renaming = pool.submit(desk.run, SYSTEM, CUSTOMERS.changed, renamed)
+        time.sleep(0.5)  # unlocked, the rename would be done by now, having re-published nothing
+        release.set()
+        ticket = opening.result(timeout=30)
+        renaming.result(timeout=30)
+    now = desk.run(SUPPORT, ticket_reads.get_ticket, ticket["id"])
+    assert now["customer_name"] == "A科技集团有限公司"
+    republished = [e for e in events(desk, "ticket.updated") if e["aggregate"]["id"] == ticket["id"]]
+    assert [e["data"]["customer_name"] for e in republished] == ["A科技集团有限公司"]
