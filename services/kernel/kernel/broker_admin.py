@@ -1,10 +1,12 @@
-"""Listing and deleting a virtual host's queues through RabbitMQ's management HTTP API.
+"""Listing and deleting a virtual host's queues, and setting its policies, through RabbitMQ's
+management HTTP API.
 
 AMQP can only declare or delete a queue it already knows by name; scratch virtual hosts (the
 test suite's, the bench's) collect queues whose names nobody remembers: those of a killed test
 session, or a stack's event-handler queues left behind after the stack stopped. Every event
 published afterwards is stored once more in each of them, which is what makes them costly.
-Used by tests and benches only, on loopback servers the repo provisions (management plugin on).
+Tests and benches use it on loopback servers the repo provisions (management plugin on); the
+migrate step sets the unrouted-events policy through it (``kernel.unrouted``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
@@ -42,9 +45,12 @@ class BrokerAdmin:
         self.timeout = timeout
         self.amqp_url = amqp_url
 
-    def _request(self, method: str, path: str) -> Any:
-        request = urllib.request.Request(self.base + path, method=method)
+    def _request(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method)
         request.add_header("Authorization", self._auth)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
         with urllib.request.urlopen(request, timeout=self.timeout) as response:
             body = response.read()
         return json.loads(body) if body else None
@@ -56,6 +62,30 @@ class BrokerAdmin:
             for row in rows
             if row["name"].startswith(prefix)
         ]
+
+    def set_policy(self, name: str, pattern: str, definition: dict[str, Any], *, apply_to: str) -> None:
+        """Create or replace policy ``name`` of this vhost (AMQP has no verb for policies)."""
+        body = {"pattern": pattern, "definition": definition, "apply-to": apply_to, "priority": 0}
+        self._request("PUT", f"/policies/{quote(self.vhost, safe='')}/{quote(name, safe='')}", body)
+
+    def policy(self, name: str) -> dict[str, Any] | None:
+        try:
+            found: dict[str, Any] = self._request(
+                "GET", f"/policies/{quote(self.vhost, safe='')}/{quote(name, safe='')}"
+            )
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return None
+            raise
+        return found
+
+    def exchange_policy(self, exchange: str) -> str | None:
+        """The name of the policy applied to ``exchange`` (policies take effect asynchronously)."""
+        found = self._request("GET", f"/exchanges/{quote(self.vhost, safe='')}/{quote(exchange, safe='')}")
+        return found.get("policy") or None
+
+    def delete_policy(self, name: str) -> None:
+        self._request("DELETE", f"/policies/{quote(self.vhost, safe='')}/{quote(name, safe='')}")
 
     def delete_queues(self, prefix: str = "", *, unused_only: bool = False) -> list[Queue]:
         """Delete this vhost's queues named ``prefix``…; ``unused_only``: only those nobody consumes.

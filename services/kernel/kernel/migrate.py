@@ -15,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData
 
-from kernel import registry
+from kernel import registry, unrouted
 
 log = logging.getLogger(__name__)
 SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
@@ -72,6 +72,7 @@ def migrate(service: registry.Service, database_url: str | None, rabbitmq_url: s
         log.info("migrated %s to head", service.name)
     declare_topology(service, rabbitmq_url)
     declare_consumer_queues(service, rabbitmq_url)
+    unrouted.declare(rabbitmq_url, registry.published_exchanges())
 
 
 def declare_consumer_queues(service: registry.Service, rabbitmq_url: str) -> list[str]:

@@ -324,6 +324,14 @@ def reindex_sources() -> dict[str, list[str]]:
     return {s.name: [k.kind for k in kinds] for s in SERVICES if (kinds := search_kinds(s))}
 
 
+def published_exchanges() -> list[str]:
+    """Every events exchange an outbox relay publishes to: each service's with an outbox, and the
+    gateway's identity events."""
+    from kernel.identity_events import IDENTITY_SOURCE
+
+    return [*(s.events_exchange for s in SERVICES if s.outbox), f"{IDENTITY_SOURCE}.events"]
+
+
 def search_exchanges() -> list[str]:
     """Events exchanges the search indexer consumes: every service that exports search kinds."""
     return [get(name).events_exchange for name in reindex_sources()]

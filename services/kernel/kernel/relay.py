@@ -23,7 +23,9 @@ Events are published ``mandatory``: one that no queue is bound for comes back (`
 sent before its ack) and, like a nacked one, stays unpublished. It is retried after a per-event
 backoff held in memory and left out of the claims meanwhile, so it neither loops hot nor holds up
 the rows behind it. Queues are declared at provision time (see each consumer's ``topology``), so a
-return means a missing consumer, not a start-up race.
+return means a missing consumer, not a start-up race. Events no Panorama process consumes (a survey
+answered) are not returned: the migrate step gives every events exchange an alternate exchange,
+``panorama.unrouted`` (``kernel.unrouted``); where that policy is missing they are retried too.
 """
 
 from __future__ import annotations

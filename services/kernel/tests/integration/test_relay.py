@@ -15,6 +15,8 @@ from typing import Any
 
 import pika
 import pytest
+from kernel import unrouted
+from kernel.broker_admin import BrokerAdmin
 from kernel.db import make_engine
 from kernel.outbox import NOTIFY_CHANNEL, outbox_table
 from kernel.relay import OutboxRelay
@@ -168,6 +170,31 @@ def test_unroutable_event_stays_unpublished_until_a_queue_is_bound(engine, outbo
         assert broker.take(late_queue) == [stranded]
     finally:
         relay.close()
+
+
+def test_an_event_nobody_is_bound_for_goes_to_the_unrouted_queue_when_the_policy_names_its_exchange(
+    engine, outbox, broker, servers
+):
+    """The migrate step points every events exchange at ``panorama.unrouted`` (kernel.unrouted):
+    a survey answered, which no Panorama process consumes, is published once and kept there,
+    not returned and retried for ever; an exchange the policy does not name still returns."""
+    policy = f"relay-test-{uuid.uuid4().hex[:8]}"
+    named, other = broker.exchange(), broker.exchange()
+    assert unrouted.declare(servers.rabbitmq_url, [named], policy=policy)
+    admin = BrokerAdmin(servers.rabbitmq_url)
+    try:
+        eventually(lambda: admin.exchange_policy(named) == policy or None, timeout=10)
+        [kept] = add_events(engine, outbox, named)
+        add_events(engine, outbox, other)  # returned: kept in the outbox, in backoff
+        relay = make_relay(engine, outbox, servers, retry_initial_seconds=30)
+        try:
+            assert relay.drain() == 1
+            assert published(engine, outbox) == [kept]
+        finally:
+            relay.close()
+        assert kept in broker.take(unrouted.QUEUE)
+    finally:
+        admin.delete_policy(policy)
 
 
 def test_window_marks_only_the_rows_the_broker_confirmed(engine, outbox, broker, servers):
