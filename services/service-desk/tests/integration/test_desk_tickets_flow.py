@@ -15,10 +15,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from kernel.clock import isoformat
+from kernel.envelope import Envelope, make_event
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kernel.identity import SYSTEM
 from service_desk.app import ServiceDeskApp
 from service_desk.handlers import ticket_reads, tickets
+from service_desk.handlers.replicas import CUSTOMERS
 from service_desk.storage.models import TicketRow, outbox
 from service_desk_testkit import FINANCE, MANAGER, SALES1, SALES2, SUPPORT, SUPPORT2, SUPPORT_LEAD
 from sqlalchemy import select
@@ -354,22 +356,24 @@ def test_the_queue_most_urgent_first_paused_last(desk: ServiceDeskApp, acme: dic
         desk.run(SUPPORT, ticket_reads.ticket_queue, {"status": "resolved"})
 
 
+def customer_changed(event_type: str, customer: dict[str, Any], **changes: Any) -> Envelope:
+    """The customers service's next event about ``customer``, with ``changes`` applied."""
+    return make_event(
+        type=event_type,
+        source="customers",
+        aggregate_type="customer",
+        aggregate_id=customer["id"],
+        version=customer["version"] + 1,
+        actor_id="u-admin",
+        data={**customer, **changes},
+    )
+
+
 def test_a_customer_change_republishes_its_tickets(
     desk: ServiceDeskApp, hub: Any, acme: dict[str, Any]
 ) -> None:
-    from kernel.envelope import make_event
-    from service_desk.handlers.replicas import CUSTOMERS
-
     ticket = open_ticket(desk, acme["id"], at(2, 10))
-    event = make_event(
-        type="customer.transferred",
-        source="customers",
-        aggregate_type="customer",
-        aggregate_id=acme["id"],
-        version=acme["version"] + 1,
-        actor_id="u-admin",
-        data={**acme, "owner_id": "u-sales2", "team_id": "team-south"},
-    )
+    event = customer_changed("customer.transferred", acme, owner_id="u-sales2", team_id="team-south")
     desk.run(SYSTEM, CUSTOMERS.changed, event)
     moved = desk.run(SALES2, ticket_reads.get_ticket, ticket["id"])
     assert moved["customer_owner_id"] == "u-sales2" and moved["version"] == 2
@@ -391,9 +395,6 @@ def test_a_ticket_opened_while_its_customer_is_renamed_gets_the_new_name(
     """The rename's consumer and the ticket's unit ran at once: the rename found no ticket to
     re-publish, the ticket committed with the old name, and search never found it by the new one
     (seen in the scale-out test). Now whichever commits second sees the other."""
-    from kernel.envelope import make_event
-    from service_desk.handlers.replicas import CUSTOMERS
-
     if replica_knew_the_customer:
         open_ticket(desk, acme["id"], at(2, 9))  # the replica holds version 1 (the old name)
     made, release = threading.Event(), threading.Event()
@@ -405,15 +406,7 @@ def test_a_ticket_opened_while_its_customer_is_renamed_gets_the_new_name(
         assert release.wait(30)  # the unit stays open (not committed) meanwhile
         return ticket
 
-    renamed = make_event(
-        type="customer.updated",
-        source="customers",
-        aggregate_type="customer",
-        aggregate_id=acme["id"],
-        version=acme["version"] + 1,
-        actor_id="u-sales1",
-        data={**acme, "name": "A科技集团有限公司"},
-    )
+    renamed = customer_changed("customer.updated", acme, name="A科技集团有限公司")
     with ThreadPoolExecutor(2) as pool:
         opening = pool.submit(desk.run, SUPPORT, open_and_hold)
         assert made.wait(30)
