@@ -25,9 +25,9 @@ USERS = ("sales1", "sales2", "manager", "finance", "support", "admin")
 SELLERS = ("sales1", "sales2")  # story i is seller i mod 2's customer
 # Every fourth story places an order and takes a payment (a quote renders a PDF: the heaviest step).
 SELLING_EVERY = 4
-# One quote PDF renders at a time over the whole burst: a render is CPU-bound and blocks its sales
-# copy's eventlet hub, so on a loaded two-core box several at once push the RPCs queued behind
-# them past the gateway's deadline (a 504 that says nothing about events or copies).
+# One quote PDF renders at a time over the whole burst: a render is ~0.5 s of CPU (in a thread of
+# its own, off the sales copy's hub), so on a loaded two-core box several at once slow every
+# process and can push RPCs past the gateway's deadline (a 504 that says nothing about events or copies).
 QUOTE_DESK = threading.Semaphore(1)
 INSTALMENTS = (600_000, 400_000)
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from kernel.errors import NotFound
+from kernel.offload import off_hub
 
 from sales.domain import quotes as rules
 from sales.domain.pdf import PdfLine, QuoteDocument, render_quote
@@ -56,7 +57,10 @@ def ensure_pdf(unit: SalesUnit, quote: QuoteRow, version: QuoteVersionRow, now: 
     row = unit.session.get(QuotePdfRow, version.id)
     if row is not None:
         return row
-    rendered = render_quote(document_of(unit, quote, version, now), sales_settings().quote_pdf_font_path)
+    # Seconds of CPU for a long quote: in a thread of its own, not on the service's one hub thread.
+    rendered = off_hub(
+        render_quote, document_of(unit, quote, version, now), sales_settings().quote_pdf_font_path
+    )
     row = QuotePdfRow(
         quote_version_id=version.id,
         content=rendered.content,

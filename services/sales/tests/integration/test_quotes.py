@@ -1,10 +1,13 @@
 """Quotes on the real sales database: versions, approval, the one final version, the stored PDF,
-the expiry reminder and who may do what."""
+the expiry reminder and who may do what; a long PDF rendered off the real process's hub."""
 
 from __future__ import annotations
 
 import base64
 import json
+import threading
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +17,9 @@ from kernel.envelope import make_event
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kernel.identity import SYSTEM, Caller
 from kernel.ids import new_id
+from kernel.testing import TestServers, running_service
+from nameko.standalone.rpc import ClusterRpcProxy
+from sales.domain.pricing import MAX_LINES
 from sales.handlers import quote_pdfs, quote_reads, quote_reminders, quotes, replicas
 from sales.storage.models import OpportunityRow, ReminderRow
 from sales_testkit import ADMIN, FINANCE, MANAGER, SALES1, SALES2
@@ -299,3 +305,54 @@ def test_a_draft_can_be_edited_until_it_is_submitted(sales, opportunity):
     sales.run(SALES1, quotes.submit_quote_version, v1["id"], 1)
     with pytest.raises(Conflict):
         sales.run(SALES1, quotes.update_quote_version, v1["id"], 1, body())
+
+
+@pytest.fixture
+def sales_process(servers: TestServers) -> Iterator[None]:
+    with running_service(
+        "sales",
+        servers.rabbitmq_url,
+        {
+            "PANORAMA_SALES_DATABASE_URL": servers.sales_database_url,
+            "PANORAMA_CUSTOMERS_DATABASE_URL": servers.customers_database_url,
+        },
+    ):
+        yield
+
+
+def long_quote(sales: Any, opportunity_id: str) -> dict[str, Any]:
+    line = {"product": "全景CRM 模块", "quantity": 3, "unit_price_minor": 9_900, "discount_pct": "0"}
+    lines = [{**line, "product": f"{line['product']} {i:03d}"} for i in range(MAX_LINES)]
+    created: dict[str, Any] = sales.run(
+        SALES1, quotes.create_quote, opportunity_id, {**body("0"), "lines": lines}
+    )
+    return created
+
+
+def test_a_ping_is_answered_while_a_long_quote_renders(sales, opportunity, servers, sales_process):
+    """The real sales process renders a long quote's PDF off its eventlet hub: a request to the
+    same process sent during the render is answered in its turn, not after the render."""
+    quote = long_quote(sales, opportunity["id"])
+    rendered: dict[str, Any] = {}
+
+    def submit() -> None:  # auto-approved (no discount): the version's PDF is rendered now
+        with ClusterRpcProxy({"AMQP_URI": servers.rabbitmq_url}, timeout=120) as proxy:
+            began = time.monotonic()
+            rendered["version"] = proxy.sales.submit_quote_version(SALES1.to_payload(), quote["id"], 1)
+            rendered["seconds"] = time.monotonic() - began
+
+    rendering = threading.Thread(target=submit)
+    waits: list[float] = []
+    with ClusterRpcProxy({"AMQP_URI": servers.rabbitmq_url}, timeout=120) as proxy:
+        assert proxy.sales.ping() == "pong"  # connected before the render starts
+        rendering.start()
+        while rendering.is_alive():
+            began = time.monotonic()
+            assert proxy.sales.ping() == "pong"
+            waits.append(time.monotonic() - began)
+            time.sleep(0.02)
+    rendering.join(120)
+    assert rendered["version"]["status"] == "approved" and rendered["version"]["pdf_text"]
+    # On the hub one ping waited for most of the render (6 answered before it began, then one at
+    # its end); off it, each waits its turn of a few switch intervals. Relative, not timed.
+    assert max(waits) < 0.25 * rendered["seconds"], (max(waits), rendered["seconds"], len(waits))
