@@ -112,6 +112,8 @@ class OutboxRelay:
         retry_max_seconds: float = 60.0,
         shutdown_grace_seconds: float = 10.0,
         coalesce_seconds: float = 0.05,  # kernel.settings relay_coalesce_ms says why
+        processed_events: Table | None = None,
+        processed_retention: timedelta = timedelta(days=30),
     ) -> None:
         self.service = service
         self.engine = engine
@@ -124,6 +126,10 @@ class OutboxRelay:
         self._max_batches = max(1, -(-self.window // batch_size))
         self.idle_wait_seconds = idle_wait_seconds
         self.retention = retention
+        # The service's consumers' claims (kernel.consumer): trimmed here, with the outbox, so the
+        # table of every event ever consumed does not grow for ever.
+        self.processed_events = processed_events
+        self.processed_retention = processed_retention
         self.backlog_every_seconds = backlog_every_seconds
         self.heartbeat_seconds = heartbeat_seconds
         self.retry_initial_seconds = retry_initial_seconds
@@ -209,6 +215,18 @@ class OutboxRelay:
             result = conn.execute(delete(t).where(t.c.published_at < cutoff))
         return int(result.rowcount or 0)
 
+    def purge_processed(self) -> int:
+        """Forget consumed event ids older than ``processed_retention``. A broker redelivers within
+        minutes; an event requeued from a dead-letter queue later than that is still applied once
+        per aggregate version (``consumed_versions`` is kept: one row per aggregate, not per event)."""
+        t = self.processed_events
+        if t is None:
+            return 0
+        cutoff = utcnow() - self.processed_retention
+        with self.engine.begin() as conn:
+            result = conn.execute(delete(t).where(t.c.processed_at < cutoff))
+        return int(result.rowcount or 0)
+
     def close(self) -> None:
         """Roll back what is in flight (those rows stay unpublished) and close the connection."""
         self._abandon_batches()
@@ -281,6 +299,7 @@ class OutboxRelay:
             self._last_backlog = now
         if now - self._last_purge > 3600:
             self.purge_published()
+            self.purge_processed()
             self._last_purge = now
 
     def _on_notify(self, listener: Any) -> None:

@@ -61,6 +61,7 @@ def run_service(service: registry.Service, nameko_name: str | None = None) -> No
 def run_relay(service: registry.Service) -> None:
     import signal
     import threading
+    from datetime import timedelta
 
     from prometheus_client import start_http_server
 
@@ -79,12 +80,15 @@ def run_relay(service: registry.Service) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    tables = metadata_of(service).tables
     relay = OutboxRelay(
         service=service.name,
         engine=make_engine(settings.database_url, pool_size=2, pre_ping=False),  # run_forever retries
-        table=metadata_of(service).tables["outbox"],
+        table=tables["outbox"],
         rabbitmq_url=settings.rabbitmq_url,
         coalesce_seconds=settings.relay_coalesce_ms / 1000,
+        processed_events=tables.get("processed_events"),
+        processed_retention=timedelta(days=settings.processed_events_retention_days),
     )
     relay.run_forever(stop)
 

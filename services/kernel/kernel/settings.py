@@ -90,6 +90,9 @@ class ServiceSettings(KernelSettings):
     # create bench (issue 11): 10 → 50 ms cut the relay's CPU per event by ~0.3 ms (batches of ~7
     # instead of ~1.5 at 150 creates/s); freshness gains at most the window.
     relay_coalesce_ms: int = Field(default=50, ge=0, le=1000)
+    # How long a service remembers the ids of the events it consumed (its relay trims them hourly):
+    # far beyond any broker redelivery; a dead letter requeued later is still version-checked.
+    processed_events_retention_days: int = Field(default=30, ge=1, le=3650)
 
     def refuse_dev_secrets(self) -> None:
         self.refuse_dev_credentials(self.database_url)

@@ -101,6 +101,14 @@ def test_relay_coalescing_window_is_a_setting_with_bounds(monkeypatch: pytest.Mo
         service_settings("sales")()
 
 
+def test_processed_events_retention_is_a_setting_with_bounds(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("PANORAMA_PROCESSED_EVENTS_RETENTION_DAYS", raising=False)
+    assert service_settings("finance")().processed_events_retention_days == 30
+    monkeypatch.setenv("PANORAMA_PROCESSED_EVENTS_RETENTION_DAYS", "0")
+    with pytest.raises(ValueError, match="processed_events_retention_days"):
+        service_settings("finance")()
+
+
 def test_production_refuses_dev_credentials_in_the_derived_database_url(monkeypatch):
     monkeypatch.delenv("PANORAMA_CUSTOMERS_DATABASE_URL", raising=False)
     settings = service_settings("customers")(

@@ -11,14 +11,16 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pika
 import pytest
 from kernel import unrouted
 from kernel.broker_admin import BrokerAdmin
+from kernel.clock import utcnow
 from kernel.db import make_engine
-from kernel.outbox import NOTIFY_CHANNEL, outbox_table
+from kernel.outbox import NOTIFY_CHANNEL, outbox_table, processed_events_table
 from kernel.relay import OutboxRelay
 from kernel.testing import TestServers, eventually
 from prometheus_client import REGISTRY
@@ -261,3 +263,25 @@ def test_idle_relay_keeps_its_broker_connection(engine, outbox, broker, servers)
         stop.set()
         thread.join(timeout=30)
     assert not thread.is_alive()
+
+
+def test_housekeeping_forgets_consumed_event_ids_past_their_retention(engine, outbox, servers):
+    """The relay trims its service's ``processed_events`` (the consumers' claims) with the outbox:
+    a month-old claim goes, a recent one stays; a relay without the table purges nothing."""
+    claims = processed_events_table(MetaData(schema=SCHEMA))
+    claims.create(engine, checkfirst=True)
+    with engine.begin() as conn:
+        conn.execute(claims.delete())
+        conn.execute(
+            claims.insert(),
+            [
+                {"event_id": "old", "processed_at": utcnow() - timedelta(days=31)},
+                {"event_id": "recent", "processed_at": utcnow() - timedelta(days=29)},
+            ],
+        )
+    assert make_relay(engine, outbox, servers).purge_processed() == 0
+    month = timedelta(days=30)
+    relay = make_relay(engine, outbox, servers, processed_events=claims, processed_retention=month)
+    assert relay.purge_processed() == 1
+    with engine.connect() as conn:
+        assert list(conn.execute(select(claims.c.event_id)).scalars()) == ["recent"]
