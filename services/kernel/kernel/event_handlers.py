@@ -46,6 +46,7 @@ from kernel.consumer import (
     parse_envelope,
     reason_of,
 )
+from kernel.dlq import ATTEMPTS_HEADER, DEAD_LETTERED_AT_HEADER, QUEUE_HEADER, REASON_HEADER, dlq_name
 from kernel.envelope import events_exchange
 
 log = logging.getLogger(__name__)
@@ -55,15 +56,6 @@ CONSUMED = Counter(
     "Events handled by idempotent handlers, by outcome (applied, duplicate, stale, dead_lettered)",
     ["service", "event_type", "outcome"],
 )
-
-REASON_HEADER = "x-panorama-reason"  # the search indexer's DLQ uses the same header
-ATTEMPTS_HEADER = "x-panorama-attempts"
-QUEUE_HEADER = "x-panorama-queue"
-DEAD_LETTERED_AT_HEADER = "x-panorama-dead-lettered-at"
-
-
-def dlq_name(queue: str) -> str:
-    return f"{queue}.dlq"
 
 
 def dead_letter_arguments(queue: str) -> dict[str, str]:

@@ -33,6 +33,7 @@ from typing import Any
 
 import pika
 from kernel.clock import isoformat, utcnow
+from kernel.dlq import DEAD_LETTERED_AT_HEADER, ORIGINAL_ROUTING_KEY_HEADER, REASON_HEADER, republished
 from pika.adapters.blocking_connection import BlockingChannel
 from pika.exceptions import AMQPError
 
@@ -45,7 +46,6 @@ from search.writer import EsWriter, RetryableEsError
 
 log = logging.getLogger(__name__)
 
-REASON_HEADER = "x-panorama-reason"
 SLICE_SECONDS = 0.25  # longest blind spot for the stop flag
 
 
@@ -102,18 +102,6 @@ class IndexerConfig:
     @property
     def dlq(self) -> str:
         return self.topology.dlq
-
-
-def republished(original: pika.BasicProperties, headers: dict[str, Any]) -> pika.BasicProperties:
-    """Properties for a persistent copy of a message (to or from the DLQ) with new headers."""
-    return pika.BasicProperties(
-        content_type=original.content_type,
-        content_encoding=original.content_encoding,
-        message_id=original.message_id,
-        correlation_id=original.correlation_id,
-        delivery_mode=pika.DeliveryMode.Persistent,
-        headers=headers,
-    )
 
 
 def declare_topology(channel: BlockingChannel, config: IndexerConfig) -> None:
@@ -338,8 +326,8 @@ class BulkIndexer:
             {
                 REASON_HEADER: reason,
                 "x-panorama-original-exchange": delivery.exchange,
-                "x-panorama-original-routing-key": delivery.routing_key,
-                "x-panorama-dead-lettered-at": isoformat(utcnow()),
+                ORIGINAL_ROUTING_KEY_HEADER: delivery.routing_key,
+                DEAD_LETTERED_AT_HEADER: isoformat(utcnow()),
             }
         )
         channel.basic_publish(

@@ -18,6 +18,7 @@ from typing import Any
 
 import pika
 import pytest
+from kernel import dlq
 from kernel.envelope import make_event
 from kernel.event_handlers import ATTEMPTS_HEADER, REASON_HEADER, declare_event_queue, dlq_name
 from kernel.ids import new_id
@@ -231,6 +232,26 @@ def test_success_after_a_transient_failure(probe: None, channel: Any, probe_engi
     assert state(probe_engine, flaky.aggregate.id).value == "v1"
     sentinel(channel, probe_engine)
     assert dlq_depth(channel) == 0
+
+
+def test_a_dead_letter_requeued_once_the_cause_is_gone_applies_once(
+    probe: None, channel: Any, probe_engine: Engine, servers: TestServers
+) -> None:
+    """``python -m kernel.dlq``: list what a service's consumer gave up on, then send it back."""
+    assert dlq_depth(channel) == 0
+    stuck = event(new_id(), 1, fail_times=3)  # every attempt of its first delivery fails
+    publish(channel, stuck.to_json(), message_id=stuck.id)
+    eventually(lambda: dlq_depth(channel) == 1 or None, timeout=20)
+    eventually(lambda: dlq.waiting(servers.rabbitmq_url).get(QUEUE) == 1 or None, timeout=20)  # stats lag
+    [letter] = dlq.peek(servers.rabbitmq_url, QUEUE, limit=5)
+    assert (letter.message_id, letter.event_type) == (stuck.id, "thing.changed")
+    assert "probe failure on attempt 3" in letter.reason
+    assert dlq_depth(channel) == 1  # looked at, not moved
+
+    assert dlq.requeue(servers.rabbitmq_url, QUEUE) == 1  # the fourth attempt succeeds
+    eventually(lambda: applied(probe_engine, stuck.id) == 1, timeout=20)
+    assert dlq_depth(channel) == 0 and state(probe_engine, stuck.aggregate.id).value == "v1"
+    assert dlq.requeue(servers.rabbitmq_url, QUEUE) == 0
 
 
 def test_malformed_envelope_is_dead_lettered_at_once(probe: None, channel: Any, probe_engine: Engine) -> None:
