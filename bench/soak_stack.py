@@ -103,7 +103,6 @@ def migrate(env: dict[str, str]) -> None:
     """What `make run` does first: each service's schema and broker topology, then the gateway's."""
     for _title, argv in registry.migrate_steps():
         procs.run_module(argv[1], list(argv[2:]), env, timeout=MIGRATE_TIMEOUT)
-    procs.run_module("gateway.cli", ["migrate"], env, timeout=MIGRATE_TIMEOUT)
 
 
 @contextmanager

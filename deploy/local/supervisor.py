@@ -59,12 +59,6 @@ def processes() -> list[Managed]:
     return [Managed(launch.name, launch.argv, dict(launch.env)) for launch in registry.launches()]
 
 
-def migrate_steps() -> list[tuple[str, tuple[str, ...]]]:
-    """Each service's schema and broker topology (consumer queues exist before any relay
-    publishes), then the gateway's database."""
-    return [*registry.migrate_steps(), ("migrating the gateway database", ("-m", "gateway.cli", "migrate"))]
-
-
 def metrics_summary() -> str:
     ports = sorted(port for port in registry.metrics_ports() if port != registry.GATEWAY.port)
     return ", ".join(f"127.0.0.1:{port}" for port in ports)
@@ -117,7 +111,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
 
-    for title, argv in migrate_steps():
+    for title, argv in registry.migrate_steps():
         run_step(title, *argv)
     managed_processes = processes()
     for managed in managed_processes:

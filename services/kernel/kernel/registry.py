@@ -297,8 +297,13 @@ def launches() -> list[Launch]:
 
 
 def migrate_steps() -> list[tuple[str, tuple[str, ...]]]:
-    """(title, argv) run before the stack starts: each service's schema and broker topology."""
-    return [(f"migrating {s.name}", ("-m", "kernel.run", s.name, "migrate")) for s in SERVICES]
+    """(title, argv) run before the stack starts: each service's schema and broker topology
+    (consumer queues exist before any relay publishes), then the gateway's database (its relay
+    would otherwise poll an outbox table the gateway has not created yet)."""
+    return [
+        *((f"migrating {s.name}", ("-m", "kernel.run", s.name, "migrate")) for s in SERVICES),
+        ("migrating the gateway database", ("-m", f"{GATEWAY.module}.cli", "migrate")),
+    ]
 
 
 def metrics_ports() -> list[int]:

@@ -132,7 +132,7 @@ def test_supervisor_runs_what_the_registry_lists():
     relay = managed["gateway-relay"]  # the identity outbox -> identity.events
     assert relay.argv == ("-m", registry.GATEWAY.relay_module)
     assert relay.env == {"PANORAMA_GATEWAY_RELAY_METRICS_PORT": str(registry.GATEWAY.relay_metrics_port)}
-    steps = [argv for _, argv in supervisor.migrate_steps()]
+    steps = [argv for _, argv in registry.migrate_steps()]
     for service in registry.SERVICES:
         assert ("-m", "kernel.run", service.name, "migrate") in steps
     assert steps[-1] == ("-m", "gateway.cli", "migrate")
