@@ -16,7 +16,7 @@ from customers_testkit import ADMIN, FINANCE, MANAGER, SALES1, SALES2, USERS, In
 from kernel.db import make_engine, make_sessionmaker
 from kernel.identity import SYSTEM
 from kernel.migrate import upgrade
-from kernel.testing import TestServers
+from kernel.testing import TestServers, running_service
 from sales.app import SalesApp
 from sales.handlers import replicas
 from sqlalchemy import text
@@ -58,3 +58,17 @@ def sales(sales_sessions: sessionmaker[Session], hub: CustomerHub) -> SalesApp:
     for event in user_events(USERS):
         app.run(SYSTEM, replicas.user_upserted, event)
     return app
+
+
+@pytest.fixture
+def sales_process(servers: TestServers) -> Iterator[None]:
+    """The real sales process (``kernel.run sales``) on the test databases, until the test ends."""
+    with running_service(
+        "sales",
+        servers.rabbitmq_url,
+        {
+            "PANORAMA_SALES_DATABASE_URL": servers.sales_database_url,
+            "PANORAMA_CUSTOMERS_DATABASE_URL": servers.customers_database_url,
+        },
+    ):
+        yield

@@ -7,7 +7,6 @@ import base64
 import json
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +16,6 @@ from kernel.envelope import make_event
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kernel.identity import SYSTEM, Caller
 from kernel.ids import new_id
-from kernel.testing import TestServers, running_service
 from nameko.standalone.rpc import ClusterRpcProxy
 from sales.domain.pricing import MAX_LINES
 from sales.handlers import quote_pdfs, quote_reads, quote_reminders, quotes, replicas
@@ -305,19 +303,6 @@ def test_a_draft_can_be_edited_until_it_is_submitted(sales, opportunity):
     sales.run(SALES1, quotes.submit_quote_version, v1["id"], 1)
     with pytest.raises(Conflict):
         sales.run(SALES1, quotes.update_quote_version, v1["id"], 1, body())
-
-
-@pytest.fixture
-def sales_process(servers: TestServers) -> Iterator[None]:
-    with running_service(
-        "sales",
-        servers.rabbitmq_url,
-        {
-            "PANORAMA_SALES_DATABASE_URL": servers.sales_database_url,
-            "PANORAMA_CUSTOMERS_DATABASE_URL": servers.customers_database_url,
-        },
-    ):
-        yield
 
 
 def long_quote(sales: Any, opportunity_id: str) -> dict[str, Any]:

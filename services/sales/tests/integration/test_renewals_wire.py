@@ -10,7 +10,7 @@ import pika
 import pytest
 from kernel.envelope import Envelope, make_event
 from kernel.identity import SYSTEM
-from kernel.testing import TestServers, eventually, publish_event, running_service
+from kernel.testing import TestServers, eventually, publish_event
 from sales.handlers import opportunities as ops
 from sales.storage.models import OpportunityRow, consumer
 from sales_testkit import SALES1
@@ -38,23 +38,11 @@ def channel(servers: TestServers) -> Iterator[Any]:
     connection.close()
 
 
-@pytest.fixture
-def sales_process(servers: TestServers, channel: Any) -> Iterator[None]:
-    with running_service(
-        "sales",
-        servers.rabbitmq_url,
-        {
-            "PANORAMA_SALES_DATABASE_URL": servers.sales_database_url,
-            "PANORAMA_CUSTOMERS_DATABASE_URL": servers.customers_database_url,
-        },
-    ):
-        yield
-
-
 def publish(channel: Any, event: Envelope) -> None:
     publish_event(channel, "sales.events", event)
 
 
+# ``channel`` before ``sales_process``: the queues are emptied before the process declares them.
 def test_order_placed_over_the_broker_makes_one_renewal(sales, customer, channel, sales_process):
     acme = customer(SALES1, "A科技有限公司")
     deal = sales.run(
