@@ -234,7 +234,8 @@ def measure(
         if name not in routes:
             continue
         results[name] = {}
-        loadgen.warm_up(factory, inputs, warmup)
+        slices = loadgen.warm_up(factory, inputs, warmup)
+        progress(f"gateway {name} warm-up, requests/s per slice: {' → '.join(f'{r:,.0f}' for r in slices)}")
         for count in clients:
             before = cpu.snapshot()
             run = loadgen.run_clients(

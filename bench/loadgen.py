@@ -107,13 +107,41 @@ def closing_later(factory: ClientFactory) -> tuple[ClientFactory, Callable[[], N
 WARMUP_CLIENTS = 4
 
 
-def warm_up(factory: ClientFactory, queries: Sequence[str], seconds: float) -> None:
+WARMUP_SLICE_SECONDS = 5.0
+WARMUP_PLATEAU = 1.05  # a slice less than 5 % faster than the one before: warm
+WARMUP_MAX_SECONDS = 120.0
+
+
+def warm_up(factory: ClientFactory, queries: Sequence[str], seconds: float) -> list[float]:
     """Unmeasured load before the measured rows: a freshly started JVM (Elasticsearch) runs its
-    query code interpreted until the JIT has compiled it, and caches start cold; a few seconds
-    here keep that out of the first rows (Rally and JMH warm up the same way). Every engine and
-    route gets the same."""
-    if seconds > 0:
-        run_clients(factory, queries, clients=WARMUP_CLIENTS, seconds=seconds, warmup_rounds=0)
+    query code interpreted until the JIT has compiled it, and caches start cold (Rally and JMH
+    warm up the same way). ``seconds`` first, then slices of up to 5 s until one is less than
+    5 % faster than the one before, for at most 8 × ``seconds`` (120 s) in all: a JVM started a
+    minute earlier was still speeding up after 15 s here, while a warm one or PostgreSQL stops
+    after one slice. Every engine and route gets the same rule. Returns each slice's requests/s."""
+
+    def run_slice(span: float) -> float:
+        run = run_clients(factory, queries, clients=WARMUP_CLIENTS, seconds=span, warmup_rounds=0)
+        return run.stats.throughput
+
+    return until_plateau(run_slice, seconds)
+
+
+def until_plateau(run_slice: Callable[[float], float], seconds: float) -> list[float]:
+    """The warm-up's stopping rule: ``run_slice(span)`` runs load for ``span`` seconds and gives
+    its rate; returns the rates of the slices run."""
+    if seconds <= 0:
+        return []
+    step = min(WARMUP_SLICE_SECONDS, seconds)
+    limit = min(WARMUP_MAX_SECONDS, 8 * seconds)
+    rates = [run_slice(seconds)]
+    spent = seconds
+    while spent + step <= limit:
+        rates.append(run_slice(step))
+        spent += step
+        if rates[-1] < rates[-2] * WARMUP_PLATEAU:
+            break
+    return rates
 
 
 def run_clients(

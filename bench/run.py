@@ -70,7 +70,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--warmup",
         type=float,
         default=None,
-        help="seconds of unmeasured load before each engine's and route's rows (default 15)",
+        help="unmeasured load before each engine's and route's rows: at least this many seconds "
+        "(default 10), then 5 s slices until the rate stops climbing",
     )
     parser.add_argument(
         "--live-load",
@@ -85,10 +86,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.seconds is None:
         args.seconds = 3.0 if args.quick else 10.0
     if args.warmup is None:
-        # Elasticsearch's JIT is still compiling its search paths after 5 s: on this VM its 16-client
-        # row read 354-408 searches/s and 2.9-3.8 ms of CPU per search after 5 s, 440/s and 2.2 ms
-        # after 15 s (pg_trgm unchanged). Both engines get the same warm-up.
-        args.warmup = 15.0
+        # At least this much, then until the rate stops climbing (loadgen.warm_up): Elasticsearch's
+        # JIT was still compiling its search paths after 5 s (16 clients: 354-408 searches/s and
+        # 2.9-3.8 ms of CPU per search; warm: 440-650/s and 2.2 ms). Every engine gets the same rule.
+        args.warmup = 10.0
     if args.freshness_samples is None:
         args.freshness_samples = 30 if args.quick else 200
     if args.customers < 1 or args.indexers < 1 or args.freshness_samples < 1:
@@ -130,7 +131,8 @@ def latency(
     single: dict[str, loadgen.RunResult] = {}
     for key, factory in factories.items():
         stats[key] = {}
-        loadgen.warm_up(factory, queries.QUERIES, warmup)
+        slices = loadgen.warm_up(factory, queries.QUERIES, warmup)
+        progress(f"{key} warm-up, searches/s per slice: {' → '.join(f'{r:,.0f}' for r in slices)}")
         for clients in (1, 16):
             held, close_held = loadgen.closing_later(factory)
             before = cpu.snapshot()
