@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
@@ -67,17 +66,6 @@ class BrokerAdmin:
         """Create or replace policy ``name`` of this vhost (AMQP has no verb for policies)."""
         body = {"pattern": pattern, "definition": definition, "apply-to": apply_to, "priority": 0}
         self._request("PUT", f"/policies/{quote(self.vhost, safe='')}/{quote(name, safe='')}", body)
-
-    def policy(self, name: str) -> dict[str, Any] | None:
-        try:
-            found: dict[str, Any] = self._request(
-                "GET", f"/policies/{quote(self.vhost, safe='')}/{quote(name, safe='')}"
-            )
-        except urllib.error.HTTPError as exc:
-            if exc.code == 404:
-                return None
-            raise
-        return found
 
     def exchange_policy(self, exchange: str) -> str | None:
         """The name of the policy applied to ``exchange`` (policies take effect asynchronously)."""

@@ -184,7 +184,8 @@ def main(
 
 def _run(command: str, amqp_url: str, target: str, limit: int | None) -> int:
     if command == "list":
-        letters = peek(amqp_url, target, limit or 20)
+        assert limit is not None  # list's --limit defaults to 20
+        letters = peek(amqp_url, target, limit)
         for letter in letters:
             print(
                 f"{letter.dead_lettered_at}  {letter.event_type:24}  {letter.message_id}  "
