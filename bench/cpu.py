@@ -20,6 +20,7 @@ SERVERS = {
     "postgresql": b"postgres",
 }
 TICKS = os.sysconf("SC_CLK_TCK")
+BENCH_CLIENTS = "bench clients"
 
 
 def _stat(pid: str) -> tuple[int, float] | None:
@@ -33,7 +34,7 @@ def _stat(pid: str) -> tuple[int, float] | None:
 
 def _group(pid: str, parent: int, me: int) -> str | None:
     if int(pid) == me:
-        return "bench clients"
+        return BENCH_CLIENTS
     try:
         argv = (PROC / pid / "cmdline").read_bytes().split(b"\0")
     except OSError:
@@ -73,3 +74,8 @@ def per_request(before: dict[str, float], after: dict[str, float], requests: int
     spent = {group: after[group] - before.get(group, 0.0) for group in after}
     ordered = sorted(spent.items(), key=lambda item: -item[1])
     return {group: round(1000.0 * seconds / requests, 2) for group, seconds in ordered if seconds > 0.005}
+
+
+def system_seconds(before: dict[str, float], after: dict[str, float]) -> float:
+    """CPU seconds spent between two snapshots by every group but the bench's own clients."""
+    return sum(after[group] - before.get(group, 0.0) for group in after if group != BENCH_CLIENTS)

@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from bench import cpu
+
 MAX_ERRORS = 1000  # a client gives up after this many failures (the run reports them)
 SearchFn = Callable[[str], int]  # query -> number of hits (ignored by the timing)
 ClientFactory = Callable[[], tuple[SearchFn, Callable[[], None]]]  # (search, close)
@@ -108,23 +110,35 @@ WARMUP_CLIENTS = 4
 
 
 WARMUP_SLICE_SECONDS = 5.0
-WARMUP_PLATEAU = 1.05  # a slice less than 5 % faster than the one before: warm
+WARMUP_PLATEAU = 1.05  # a slice less than 5 % better than the one before: warm
 WARMUP_MAX_SECONDS = 120.0
 
 
-def warm_up(factory: ClientFactory, queries: Sequence[str], seconds: float) -> list[float]:
+def warm_up(
+    factory: ClientFactory, queries: Sequence[str], seconds: float, *, by_cpu: bool = False
+) -> list[float]:
     """Unmeasured load before the measured rows: a freshly started JVM (Elasticsearch) runs its
     query code interpreted until the JIT has compiled it, and caches start cold (Rally and JMH
     warm up the same way). ``seconds`` first, then slices of up to 5 s until one is less than
-    5 % faster than the one before, for at most 8 × ``seconds`` (120 s) in all: a JVM started a
+    5 % better than the one before, for at most 8 × ``seconds`` (120 s) in all: a JVM started a
     minute earlier was still speeding up after 15 s here, while a warm one or PostgreSQL stops
-    after one slice. Every engine and route gets the same rule. Returns each slice's requests/s."""
+    after one slice. Every engine and route gets the same rule.
+
+    "Better" is faster (requests/s, returned per slice), or with ``by_cpu`` cheaper: requests per
+    CPU second of every process but the bench's own (returned per slice as CPU ms per request).
+    A write route needs the latter: its rate falls as the index it fills grows and merges, while
+    the JVM is still compiling its indexing path (3 ms of a 12 ms create on fresh servers)."""
 
     def run_slice(span: float) -> float:
+        before = cpu.snapshot() if by_cpu else {}
         run = run_clients(factory, queries, clients=WARMUP_CLIENTS, seconds=span, warmup_rounds=0)
-        return run.stats.throughput
+        if not by_cpu:
+            return run.stats.throughput
+        spent = cpu.system_seconds(before, cpu.snapshot())
+        return run.stats.count / spent if spent > 0 else math.inf
 
-    return until_plateau(run_slice, seconds)
+    scores = until_plateau(run_slice, seconds)
+    return [1000.0 / score if score else math.inf for score in scores] if by_cpu else scores
 
 
 def until_plateau(run_slice: Callable[[float], float], seconds: float) -> list[float]:

@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from bench import cpu
+
 ENGINES = (
     ("elasticsearch", "Elasticsearch (search.query, the `search` RPC's layer)"),
     ("pg_seqscan", "PostgreSQL `ILIKE '%q%'`, sequential scan"),
@@ -21,7 +23,7 @@ CPU_PER_CREATE_MS = 7.0  # every Panorama process and server, summed
 BULK_EVENTS_PER_S = 5_000  # one indexer
 FRESHNESS_P99_S = 1.5
 # The load generator is not part of the system it measures.
-CLIENT_GROUP = "bench clients"
+CLIENT_GROUP = cpu.BENCH_CLIENTS
 
 
 def _n(value: float, digits: int = 0) -> str:

@@ -71,7 +71,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=None,
         help="unmeasured load before each engine's and route's rows: at least this many seconds "
-        "(default 10), then 5 s slices until the rate stops climbing",
+        "(default 10), then 5 s slices until the rate stops climbing (for creates: until the CPU "
+        "per request stops falling)",
     )
     parser.add_argument(
         "--live-load",

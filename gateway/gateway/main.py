@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -87,7 +86,7 @@ def create_app(
             )
         if rpc is None:
             owned_rpc = PikaRpcClient(settings.rabbitmq_url, timeout=settings.rpc_timeout_seconds)
-            owned_rpc.start()
+            await owned_rpc.open()  # on uvicorn's loop: calls publish and get replies with no thread hop
             app.state.rpc = HealthReportingRpc(owned_rpc, app.state.service_health)
         if getattr(app.state, "replicator", None) is None:
             app.state.replicator = UserReplicator(
@@ -109,7 +108,7 @@ def create_app(
             await monitor.stop()
             await replicator.stop()
             if owned_rpc is not None:
-                await asyncio.to_thread(owned_rpc.stop)
+                await owned_rpc.close()
             if engine is not None:
                 engine.dispose()
 

@@ -1,6 +1,7 @@
 import threading
 
-from bench import loadgen
+import pytest
+from bench import cpu, loadgen
 
 
 def counting_factory():
@@ -51,3 +52,31 @@ def test_a_warm_engine_stops_after_one_slice_and_a_climbing_one_at_the_cap():
     run_slice, spans = scripted(climbing)
     rates = loadgen.until_plateau(run_slice, 10)
     assert sum(spans) <= 80 and len(rates) == 15  # 10 s, then fourteen 5 s slices: 8 × 10 s
+
+
+def test_a_write_route_warms_up_until_its_cpu_per_request_stops_falling(monkeypatch: pytest.MonkeyPatch):
+    # Each slice's requests cost the system this many CPU seconds apiece; the fourth slice is
+    # less than 5 % cheaper than the third, so the warm-up ends there.
+    prices = [0.004, 0.003, 0.002, 0.00196, 0.001]
+    snapshots, spent, lock = [0], [0.0], threading.Lock()
+
+    def snapshot() -> dict[str, float]:
+        snapshots[0] += 1  # before and after each slice: slice i runs after snapshot 2i + 1
+        return {"customers": spent[0], cpu.BENCH_CLIENTS: 99.0 * snapshots[0]}
+
+    def factory():
+        def create(_: str) -> int:
+            with lock:
+                spent[0] += prices[snapshots[0] // 2]
+            return 1
+
+        return create, lambda: None
+
+    monkeypatch.setattr(cpu, "snapshot", snapshot)
+    assert loadgen.warm_up(factory, ["a"], 0.05, by_cpu=True) == pytest.approx([4.0, 3.0, 2.0, 1.96])
+
+
+def test_system_seconds_leave_the_bench_clients_out():
+    before = {"customers": 1.0, cpu.BENCH_CLIENTS: 5.0}
+    after = {"customers": 1.5, "rabbitmq": 0.25, cpu.BENCH_CLIENTS: 9.0}
+    assert cpu.system_seconds(before, after) == pytest.approx(0.75)

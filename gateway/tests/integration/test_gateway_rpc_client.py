@@ -239,3 +239,35 @@ def test_broker_down_is_unavailable_not_a_hang():
         assert not run(rpc.ping("customers"))
     finally:
         rpc.stop()
+
+
+def test_on_the_gateways_own_loop_calls_run_there_and_close_fails_what_is_in_flight(amqp_url, service):
+    """The gateway opens the client on uvicorn's loop (no thread of its own): calls, timeouts and
+    shutdown all happen on that loop."""
+
+    async def scenario() -> None:
+        rpc = PikaRpcClient(amqp_url, timeout=5.0, client_name="gateway-test-loop", connect_grace=0.2)
+        await rpc.open()
+        try:
+            while not rpc.connected:
+                await asyncio.sleep(0.02)
+            assert rpc._thread is None
+            values = await asyncio.gather(*(rpc.call(service, "echo", {"value": i}) for i in range(50)))
+            assert values == list(range(50))
+            with pytest.raises(RpcTimeout):
+                await rpc.call(service, "slow", {"seconds": 1, "value": "late"}, timeout=0.2)
+            with pytest.raises(RuntimeError, match="deadlock"):
+                rpc.call_blocking(service, "ping", {})
+            in_flight = asyncio.ensure_future(rpc.call(service, "slow", {"seconds": 3, "value": "x"}))
+            await asyncio.sleep(0.3)
+        finally:
+            started = time.monotonic()
+            await rpc.close()
+        with pytest.raises(ServiceUnavailable):
+            await in_flight
+        assert time.monotonic() - started < 2
+        assert not rpc.connected
+        with pytest.raises(ServiceUnavailable):
+            await rpc.call(service, "ping", {})
+
+    run(scenario())
