@@ -32,6 +32,11 @@ _RETURNED_AT = "panorama_returned_at"
 # and as much in PostgreSQL. An ``sslmode`` in the URL always wins.
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
+# Execution option: ``kernel.uow.write_combined`` runs its statements as server-side prepared
+# statements (PREPARE once per connection, then EXECUTE). Off for a pooler that hands one client
+# several server sessions (PgBouncer in transaction mode), where a session's statements vanish.
+PREPARED_WRITES = "panorama_prepared_writes"
+
 
 def driver_arguments(url: str) -> dict[str, Any]:
     """Connect arguments ``make_engine`` adds to what the URL says."""
@@ -48,19 +53,22 @@ def make_engine(
     pre_ping: bool = True,
     statement_timeout_ms: int | None = None,
     lock_timeout_ms: int | None = None,
+    prepared_writes: bool = True,
 ) -> Engine:
     """``pre_ping`` turns a connection the server dropped into a fresh one instead of a failed
     request; a loop that retries on its own (the outbox relay) can skip it. Only a connection idle
     for ``PING_AFTER_IDLE_SECONDS`` is pinged: a round trip per checkout was an eighth of a
     create's database round trips, spent on connections used a millisecond before.
     The timeouts bound every statement of the engine's sessions (RPC workers: below the caller's
-    deadline, so a write the caller gave up on is rolled back rather than committed late)."""
+    deadline, so a write the caller gave up on is rolled back rather than committed late).
+    ``prepared_writes``: see ``PREPARED_WRITES``."""
     if not url.startswith("postgresql"):
         # SQLite locks under concurrent nameko workers (DESIGN.md §8): refuse instead of stalling.
         raise ValueError("Panorama needs a PostgreSQL database URL (postgresql+psycopg2://...)")
     engine = create_engine(
         url, pool_size=pool_size, max_overflow=pool_size, future=True, connect_args=driver_arguments(url)
     )
+    engine.update_execution_options(**{PREPARED_WRITES: prepared_writes})
     if pre_ping:
         _ping_idle_connections(engine)
     settings = {"statement_timeout": statement_timeout_ms, "lock_timeout": lock_timeout_ms}

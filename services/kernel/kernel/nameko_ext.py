@@ -158,6 +158,7 @@ class Database(DependencyProvider):
             pool_size=int(config.get(self.pool_key, 20)),
             statement_timeout_ms=config.get("DB_STATEMENT_TIMEOUT_MS"),
             lock_timeout_ms=config.get("DB_LOCK_TIMEOUT_MS"),
+            prepared_writes=bool(config.get("DB_PREPARED_WRITES", True)),
         )
         self.factory = make_sessionmaker(engine)
 

@@ -17,14 +17,18 @@ InsertLater = Callable[[Table, dict[str, Any]], None]
 
 
 def column_values(row: Any) -> dict[str, Any]:
-    """The columns ``row`` has values for (an unset one is left to the column's default, as the
-    ORM's INSERT would)."""
+    """The columns ``row`` has values for, and the Python-side defaults of those it has none for
+    (applied here, as the ORM's INSERT would: ``write_combined`` sends SQL of its own). A column
+    with neither is left to its server default."""
     state = inspect(row)
-    return {
-        prop.columns[0].key: state.dict[prop.key]
-        for prop in state.mapper.column_attrs
-        if prop.key in state.dict
-    }
+    values: dict[str, Any] = {}
+    for prop in state.mapper.column_attrs:
+        column = prop.columns[0]
+        if prop.key in state.dict:
+            values[column.key] = state.dict[prop.key]
+        elif (default := column.default) is not None and (default.is_scalar or default.is_callable):
+            values[column.key] = default.arg(None) if default.is_callable else default.arg
+    return values
 
 
 class SqlRepository(Generic[R]):

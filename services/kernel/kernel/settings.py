@@ -73,6 +73,9 @@ class ServiceSettings(KernelSettings):
     # rolls back) before the gateway stops waiting, so a timed-out write has no late effect.
     db_statement_timeout_ms: int = Field(default=5000, ge=100)
     db_lock_timeout_ms: int = Field(default=2000, ge=100)
+    # Writes as server-side prepared statements (kernel.db.PREPARED_WRITES); false behind a
+    # transaction-mode pooler such as PgBouncer.
+    db_prepared_writes: bool = True
 
     @model_validator(mode="after")
     def _database_gives_up_first(self) -> ServiceSettings:
@@ -107,6 +110,7 @@ class ServiceSettings(KernelSettings):
             "DB_POOL_SIZE": self.db_pool_size,
             "DB_STATEMENT_TIMEOUT_MS": self.db_statement_timeout_ms,
             "DB_LOCK_TIMEOUT_MS": self.db_lock_timeout_ms,
+            "DB_PREPARED_WRITES": self.db_prepared_writes,
             "METRICS_PORT": self.metrics_port,
         }
 

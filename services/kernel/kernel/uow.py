@@ -9,8 +9,11 @@ PostgreSQL aborts it for a serialization failure or a deadlock.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, ParamSpec, TypeVar
 
@@ -22,6 +25,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_rand
 
 from kernel.audit import BOOKKEEPING, AuditEntry, Changes
 from kernel.clock import utcnow
+from kernel.db import PREPARED_WRITES
 from kernel.envelope import Envelope, make_event
 from kernel.identity import Caller
 from kernel.ids import new_id
@@ -308,9 +312,21 @@ class SqlUnitOfWork(UnitOfWork):
 
 
 _Part = tuple[Table, list[dict[str, Any]]]
-_Rendered = tuple[str, dict[str, Callable[[Any], Any] | None]]
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    sql: str  # the statement, with the driver's named parameters
+    name: str  # of the server-side prepared statement
+    prepare: str  # PREPARE <name> AS <the statement, with $n parameters>
+    execute: str  # EXECUTE <name>(<the driver's named parameters, in $n order>)
+    processors: dict[str, Callable[[Any], Any] | None]
+
+
 _STATEMENTS: dict[tuple[Any, ...], _Rendered] = {}
 _MAX_STATEMENTS = 256
+_PREPARED = "panorama_prepared"  # connection.info key: names prepared on that server session
+_DRIVER_PARAMETER = re.compile(r"%\((\w+)\)s")
 
 
 def _runs(parts: list[_Part]) -> list[tuple[Table, tuple[str, ...], list[dict[str, Any]]]]:
@@ -332,7 +348,10 @@ def write_combined(session: Session, parts: list[_Part]) -> None:
 
     The SQL is rendered once per shape (tables, row counts, columns) and sent with the driver's
     parameters: SQLAlchemy compiles a multi-row INSERT (and one in a CTE) anew on every
-    execution, which cost more CPU than the round trips it saves.
+    execution, which cost more CPU than the round trips it saves. Where the engine allows it
+    (``kernel.db.PREPARED_WRITES``), each server session prepares a shape once and then only
+    executes it: PostgreSQL parses, analyses and plans a create's three-table INSERT in about a
+    quarter of the 0.8 ms of CPU it spends on it.
     """
     connection = session.connection()
     dialect = connection.dialect
@@ -344,7 +363,7 @@ def write_combined(session: Session, parts: list[_Part]) -> None:
         if len(_STATEMENTS) >= _MAX_STATEMENTS:
             _STATEMENTS.clear()
         _STATEMENTS[shape] = rendered
-    sql, processors = rendered
+    processors = rendered.processors
     params: dict[str, Any] = {}
     for p, (_, _, rows) in enumerate(runs):
         for r, row in enumerate(rows):
@@ -352,7 +371,16 @@ def write_combined(session: Session, parts: list[_Part]) -> None:
                 name = f"p{p}r{r}_{column}"
                 process = processors[name]
                 params[name] = process(value) if process is not None and value is not None else value
-    connection.exec_driver_sql(sql, params)
+    if not connection.get_execution_options().get(PREPARED_WRITES, False):
+        connection.exec_driver_sql(rendered.sql, params)
+        return
+    # Kept with the DBAPI connection (SQLAlchemy clears it when that connection is replaced,
+    # as the server forgets the session's statements). PREPARE outlives a rollback.
+    prepared: set[str] = connection.info.setdefault(_PREPARED, set())
+    if rendered.name not in prepared:
+        connection.exec_driver_sql(rendered.prepare)
+        prepared.add(rendered.name)
+    connection.exec_driver_sql(rendered.execute, params)
 
 
 def _render(runs: list[tuple[Table, tuple[str, ...], list[dict[str, Any]]]], dialect: Any) -> _Rendered:
@@ -370,11 +398,22 @@ def _render(runs: list[tuple[Table, tuple[str, ...], list[dict[str, Any]]]], dia
     combined = inserts[-1]
     for n, cte in enumerate(inserts[:-1]):
         combined = combined.add_cte(cte.cte(f"w{n}"))
-    compiled = combined.compile(dialect=dialect)
+    sql = combined.compile(dialect=dialect).string
     processors = {
         name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in binds.items()
     }
-    return compiled.string, processors
+    order: list[str] = []  # the driver's parameters in $n order
+
+    def positional(match: re.Match[str]) -> str:
+        if match.group(1) not in order:
+            order.append(match.group(1))
+        return f"${order.index(match.group(1)) + 1}"
+
+    body = _DRIVER_PARAMETER.sub(positional, sql)
+    # Named by its text: one name, one statement, in every process and after any cache reset.
+    name = "pw_" + hashlib.sha1(body.encode("utf-8")).hexdigest()[:20]
+    execute = f"EXECUTE {name}({', '.join(f'%({p})s' for p in order)})"
+    return _Rendered(sql, name, f"PREPARE {name} AS {body}", execute, processors)
 
 
 class Units(Generic[U]):
