@@ -54,6 +54,7 @@ def make_engine(
     statement_timeout_ms: int | None = None,
     lock_timeout_ms: int | None = None,
     prepared_writes: bool = True,
+    durable_commits: bool = True,
 ) -> Engine:
     """``pre_ping`` turns a connection the server dropped into a fresh one instead of a failed
     request; a loop that retries on its own (the outbox relay) can skip it. Only a connection idle
@@ -61,7 +62,10 @@ def make_engine(
     create's database round trips, spent on connections used a millisecond before.
     The timeouts bound every statement of the engine's sessions (RPC workers: below the caller's
     deadline, so a write the caller gave up on is rolled back rather than committed late).
-    ``prepared_writes``: see ``PREPARED_WRITES``."""
+    ``prepared_writes``: see ``PREPARED_WRITES``. ``durable_commits=False`` lets a commit return
+    before its WAL reaches the disk (``synchronous_commit = off``): only for writes a crash may
+    undo harmlessly (the relay's "published" marks: the events go out again and consumers drop
+    the duplicates), never for what a caller is told has been saved."""
     if not url.startswith("postgresql"):
         # SQLite locks under concurrent nameko workers (DESIGN.md §8): refuse instead of stalling.
         raise ValueError("Panorama needs a PostgreSQL database URL (postgresql+psycopg2://...)")
@@ -72,7 +76,9 @@ def make_engine(
     if pre_ping:
         _ping_idle_connections(engine)
     settings = {"statement_timeout": statement_timeout_ms, "lock_timeout": lock_timeout_ms}
-    chosen = {name: int(value) for name, value in settings.items() if value}
+    chosen: dict[str, int | str] = {name: int(value) for name, value in settings.items() if value}
+    if not durable_commits:
+        chosen["synchronous_commit"] = "off"
     if chosen:
 
         @event.listens_for(engine, "connect")

@@ -83,7 +83,9 @@ def run_relay(service: registry.Service) -> None:
     tables = metadata_of(service).tables
     relay = OutboxRelay(
         service=service.name,
-        engine=make_engine(settings.database_url, pool_size=2, pre_ping=False),  # run_forever retries
+        # run_forever retries, so no pre-ping; a "published" mark lost in a crash only republishes
+        # (consumers deduplicate), so its commit need not wait for the disk: ~0.3 ms per batch.
+        engine=make_engine(settings.database_url, pool_size=2, pre_ping=False, durable_commits=False),
         table=tables["outbox"],
         rabbitmq_url=settings.rabbitmq_url,
         coalesce_seconds=settings.relay_coalesce_ms / 1000,

@@ -24,3 +24,14 @@ def test_statement_and_lock_timeouts_apply_to_every_session():
             assert session.execute(text("SHOW lock_timeout")).scalar() == "200ms"
     finally:
         engine.dispose()
+
+
+def test_only_an_engine_asked_for_it_commits_without_waiting_for_the_disk():
+    url = TestServers().customers_database_url
+    for durable, expected in ((True, "on"), (False, "off")):
+        engine = make_engine(url, pool_size=1, durable_commits=durable)
+        try:
+            with transaction(make_sessionmaker(engine)) as session:
+                assert session.execute(text("SHOW synchronous_commit")).scalar() == expected
+        finally:
+            engine.dispose()
