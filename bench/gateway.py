@@ -237,14 +237,8 @@ def measure(
         if name not in routes:
             continue
         results[name] = {}
-        if name == "create_customer":
-            slices = loadgen.warm_up(factory, inputs, warmup, by_cpu=True)
-            shown = " → ".join(f"{ms:.2f}" for ms in slices)
-            progress(f"gateway {name} warm-up, CPU ms per request per slice: {shown}")
-        else:
-            slices = loadgen.warm_up(factory, inputs, warmup)
-            shown = " → ".join(f"{r:,.0f}" for r in slices)
-            progress(f"gateway {name} warm-up, requests/s per slice: {shown}")
+        slices = loadgen.warm_up(factory, inputs, warmup)
+        progress(f"gateway {name} warm-up, {loadgen.warm_up_progress(slices)}")
         row_seconds = max(seconds, CREATE_ROW_MIN_SECONDS) if name == "create_customer" else seconds
         for count in clients:
             before = cpu.snapshot()

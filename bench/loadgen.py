@@ -114,31 +114,31 @@ WARMUP_PLATEAU = 1.05  # a slice less than 5 % better than the one before: warm
 WARMUP_MAX_SECONDS = 120.0
 
 
-def warm_up(
-    factory: ClientFactory, queries: Sequence[str], seconds: float, *, by_cpu: bool = False
-) -> list[float]:
+def warm_up(factory: ClientFactory, queries: Sequence[str], seconds: float) -> list[float]:
     """Unmeasured load before the measured rows: a freshly started JVM (Elasticsearch) runs its
-    query code interpreted until the JIT has compiled it, and caches start cold (Rally and JMH
-    warm up the same way). ``seconds`` first, then slices of up to 5 s until one is less than
-    5 % better than the one before, for at most 8 × ``seconds`` (120 s) in all: a JVM started a
-    minute earlier was still speeding up after 15 s here, while a warm one or PostgreSQL stops
-    after one slice. Every engine and route gets the same rule.
+    code interpreted until the JIT has compiled it, and caches start cold (Rally and JMH warm up
+    the same way). ``seconds`` first, then slices of up to 5 s until one costs less than 5 % less
+    CPU per request than the one before (every process but the bench's own), for at most
+    8 × ``seconds`` (120 s) in all. Every engine and route gets the same rule; returns each
+    slice's CPU ms per request.
 
-    "Better" is faster (requests/s, returned per slice), or with ``by_cpu`` cheaper: requests per
-    CPU second of every process but the bench's own (returned per slice as CPU ms per request).
-    A write route needs the latter: its rate falls as the index it fills grows and merges, while
-    the JVM is still compiling its indexing path (3 ms of a 12 ms create on fresh servers)."""
+    CPU per request, not requests/s: on freshly started servers Elasticsearch's rate levelled off
+    (127 → 213 → 230 → 230 searches/s) while its compiler threads were still busy, at 5.5 ms of
+    CPU per search against 2–3 ms a few minutes later; a write route's rate even falls as the
+    index it fills grows and merges, while the JVM still compiles its indexing path (3 ms of a
+    12 ms create)."""
 
     def run_slice(span: float) -> float:
-        before = cpu.snapshot() if by_cpu else {}
+        before = cpu.snapshot()
         run = run_clients(factory, queries, clients=WARMUP_CLIENTS, seconds=span, warmup_rounds=0)
-        if not by_cpu:
-            return run.stats.throughput
         spent = cpu.system_seconds(before, cpu.snapshot())
-        return run.stats.count / spent if spent > 0 else math.inf
+        return run.stats.count / spent if spent > 0 else math.inf  # requests per CPU second
 
-    scores = until_plateau(run_slice, seconds)
-    return [1000.0 / score if score else math.inf for score in scores] if by_cpu else scores
+    return [1000.0 / score if score else math.inf for score in until_plateau(run_slice, seconds)]
+
+
+def warm_up_progress(slices: list[float]) -> str:
+    return "CPU ms per request per slice: " + " → ".join(f"{ms:.2f}" for ms in slices)
 
 
 def until_plateau(run_slice: Callable[[float], float], seconds: float) -> list[float]:

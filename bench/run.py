@@ -71,8 +71,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=None,
         help="unmeasured load before each engine's and route's rows: at least this many seconds "
-        "(default 10), then 5 s slices until the rate stops climbing (for creates: until the CPU "
-        "per request stops falling)",
+        "(default 10), then 5 s slices until the CPU per request stops falling",
     )
     parser.add_argument(
         "--live-load",
@@ -87,9 +86,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.seconds is None:
         args.seconds = 3.0 if args.quick else 10.0
     if args.warmup is None:
-        # At least this much, then until the rate stops climbing (loadgen.warm_up): Elasticsearch's
-        # JIT was still compiling its search paths after 5 s (16 clients: 354-408 searches/s and
-        # 2.9-3.8 ms of CPU per search; warm: 440-650/s and 2.2 ms). Every engine gets the same rule.
+        # At least this much, then until the CPU per request stops falling (loadgen.warm_up):
+        # Elasticsearch's JIT was still compiling its search paths after 5 s (16 clients: 354-408
+        # searches/s and 2.9-3.8 ms of CPU per search; warm: 440-650/s and 2.2 ms).
         args.warmup = 10.0
     if args.freshness_samples is None:
         args.freshness_samples = 30 if args.quick else 200
@@ -133,7 +132,7 @@ def latency(
     for key, factory in factories.items():
         stats[key] = {}
         slices = loadgen.warm_up(factory, queries.QUERIES, warmup)
-        progress(f"{key} warm-up, searches/s per slice: {' → '.join(f'{r:,.0f}' for r in slices)}")
+        progress(f"{key} warm-up, {loadgen.warm_up_progress(slices)}")
         for clients in (1, 16):
             held, close_held = loadgen.closing_later(factory)
             before = cpu.snapshot()

@@ -1,6 +1,7 @@
 import threading
 
 import pytest
+
 from bench import cpu, loadgen
 
 
@@ -73,7 +74,7 @@ def test_a_write_route_warms_up_until_its_cpu_per_request_stops_falling(monkeypa
         return create, lambda: None
 
     monkeypatch.setattr(cpu, "snapshot", snapshot)
-    assert loadgen.warm_up(factory, ["a"], 0.05, by_cpu=True) == pytest.approx([4.0, 3.0, 2.0, 1.96])
+    assert loadgen.warm_up(factory, ["a"], 0.05) == pytest.approx([4.0, 3.0, 2.0, 1.96])
 
 
 def test_system_seconds_leave_the_bench_clients_out():
