@@ -129,9 +129,15 @@ def warm_up(factory: ClientFactory, queries: Sequence[str], seconds: float) -> l
     12 ms create)."""
 
     def run_slice(span: float) -> float:
+        # Connections stay open until the CPU is read: a PostgreSQL backend that exits takes its
+        # CPU time with it.
+        held, close_held = closing_later(factory)
         before = cpu.snapshot()
-        run = run_clients(factory, queries, clients=WARMUP_CLIENTS, seconds=span, warmup_rounds=0)
-        spent = cpu.system_seconds(before, cpu.snapshot())
+        try:
+            run = run_clients(held, queries, clients=WARMUP_CLIENTS, seconds=span, warmup_rounds=0)
+            spent = cpu.system_seconds(before, cpu.snapshot())
+        finally:
+            close_held()
         return run.stats.count / spent if spent > 0 else math.inf  # requests per CPU second
 
     return [1000.0 / score if score else math.inf for score in until_plateau(run_slice, seconds)]

@@ -81,3 +81,22 @@ def test_system_seconds_leave_the_bench_clients_out():
     before = {"customers": 1.0, cpu.BENCH_CLIENTS: 5.0}
     after = {"customers": 1.5, "rabbitmq": 0.25, cpu.BENCH_CLIENTS: 9.0}
     assert cpu.system_seconds(before, after) == pytest.approx(0.75)
+
+
+def test_warm_up_reads_the_cpu_before_its_clients_close(monkeypatch: pytest.MonkeyPatch):
+    # A PostgreSQL backend that exits takes its CPU time with it: the slice's clients stay
+    # connected until the CPU after the slice has been read.
+    closed: list[int] = []
+    closed_at_snapshot: list[int] = []
+
+    def snapshot() -> dict[str, float]:
+        closed_at_snapshot.append(len(closed))
+        return {"postgresql": float(len(closed_at_snapshot))}
+
+    def factory():
+        return (lambda _: 1), lambda: closed.append(1)
+
+    monkeypatch.setattr(cpu, "snapshot", snapshot)
+    loadgen.warm_up(factory, ["a"], 0.05)
+    assert closed_at_snapshot[:2] == [0, 0]
+    assert len(closed) == loadgen.WARMUP_CLIENTS * (len(closed_at_snapshot) // 2)  # all closed in the end
