@@ -58,14 +58,6 @@ def _bounded(values: Iterable[str], limit: int = MAX_TERMS) -> list[str]:
     return list(seen)
 
 
-def _units(name: str, style: Style) -> list[str]:
-    """Pinyin syllables of the ideographs, whole words for Latin runs, punctuation dropped."""
-    units: list[str] = []
-    for segment in lazy_pinyin(name, style=style):
-        units += [word for word in (_NON_ALNUM.sub("", w).lower() for w in segment.split()) if word]
-    return units[:MAX_UNITS]
-
-
 def _boundary_suffixes(units: list[str]) -> list[str]:
     # Suffixes that start on a syllable boundary: "akeji" → akeji, keji, ji. Queried with
     # ``prefix`` they give substring-at-a-syllable search ("keji", "kej") without mid-syllable noise.
@@ -79,13 +71,33 @@ def _stripped(name: str) -> str:
     return strip_company_suffix(fold(name))
 
 
+_LATIN = "\x00"  # marks what pypinyin passed through (no pinyin): Latin words, digits, punctuation
+
+
+def _mark_latin(chars: str) -> str:
+    return _LATIN + chars
+
+
 @lru_cache(maxsize=65536)
 def _name_pinyin(stripped: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, str]]:
     """Pinyin of one suffix-stripped CJK name. pypinyin's phrase lookup is most of the indexer's
-    per-event CPU, so each name is converted once per style and the result kept (a pure function
-    of the name: the cached answer is the one a fresh call would give)."""
-    full = _units(stripped, Style.NORMAL)
-    initials = _units(stripped, Style.FIRST_LETTER)
+    per-event CPU, so each name is converted once and the result kept (a pure function of the
+    name: the cached answer is the one a fresh call would give). One pass gives both styles: an
+    initial is the first letter of its syllable's normal form, which is how pypinyin's own
+    FIRST_LETTER style makes it; Latin words stay whole in both."""
+    full: list[str] = []
+    initials: list[str] = []
+    for segment in lazy_pinyin(stripped, style=Style.NORMAL, errors=_mark_latin):
+        if segment.startswith(_LATIN):
+            words = [w for w in (_NON_ALNUM.sub("", w).lower() for w in segment[1:].split()) if w]
+            full += words
+            initials += words
+        else:
+            syllable = _NON_ALNUM.sub("", segment).lower()
+            if syllable:
+                full.append(syllable)
+                initials.append(syllable[0])
+    full, initials = full[:MAX_UNITS], initials[:MAX_UNITS]
     return (
         tuple(_boundary_suffixes(full)),
         tuple(_boundary_suffixes(initials)),

@@ -1,3 +1,6 @@
+import re
+
+import pytest
 from search import enrich
 
 
@@ -59,3 +62,18 @@ def test_emails_lowercased_with_local_parts():
 def test_tax_id_and_tags():
     assert enrich.tax_id_key("９１１１-0000 abc") == "91110000ABC"
     assert enrich.tag_terms(["重點", "VIP", "vip"]) == ["重点", "vip"]
+
+
+@pytest.mark.parametrize(
+    "name", ["ABC科技", "重庆银行", "绿女Ü贸易", "3M中国（北京）", "e-Commerce 杭州·西湖", "ke科技"]
+)
+def test_initials_are_pypinyins_own_first_letters_from_one_pass(name: str) -> None:
+    # One pypinyin pass gives both styles: checked against pypinyin's FIRST_LETTER style itself.
+    from pypinyin import Style, lazy_pinyin
+
+    expected = []
+    for segment in lazy_pinyin(name, style=Style.FIRST_LETTER):
+        expected += [w for w in (re.sub(r"[\W_]+", "", w).lower() for w in segment.split()) if w]
+    full, initials, (whole_full, whole_initials) = enrich._name_pinyin.__wrapped__(name)
+    assert whole_initials == "".join(expected)
+    assert initials[0] == whole_initials and full[0] == whole_full
