@@ -47,6 +47,22 @@ def register_typed_errors() -> None:
 
 register_typed_errors()
 
+
+class ExpectedErrorsInOneLine(logging.Filter):
+    """nameko logs every expected exception (a caller's mistake: validation, not found, conflict)
+    at WARNING with its whole traceback; a day of routine 409s then buries the real warnings. Such
+    a record keeps its one line (worker, message) at INFO; ``Observability`` counts it by outcome."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("(expected) error handling worker"):
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+logging.getLogger("nameko.containers").addFilter(ExpectedErrorsInOneLine())
+
 RPC_REQUESTS = Counter(
     "panorama_rpc_requests_total", "Entrypoint calls by outcome", ["service", "method", "outcome"]
 )
