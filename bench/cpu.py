@@ -20,7 +20,7 @@ SERVERS = {
     "postgresql": b"postgres",
 }
 TICKS = os.sysconf("SC_CLK_TCK")
-BENCH_CLIENTS = "bench clients"
+BENCH_CLIENTS = "bench clients"  # the load generator: not part of the system it measures
 
 
 def _stat(pid: str) -> tuple[int, float] | None:

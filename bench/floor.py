@@ -35,7 +35,6 @@ from sqlalchemy.engine import make_url
 
 from bench import cpu, freshness, loadgen, procs
 from bench.gateway import WRITE_LABEL, Gateway, _client, running_gateway, write_factory
-from bench.report import CLIENT_GROUP
 from bench.settings import BenchSettings
 
 PING_ROUNDS = 20_000
@@ -162,7 +161,7 @@ def drained(settings: BenchSettings, progress: Callable[[str], None], timeout: f
 
 
 def table(round_trip_us: float, rows: list[Row], clients: int) -> list[str]:
-    groups = sorted({g for _, _, cost in rows for g in cost if g != CLIENT_GROUP})
+    groups = sorted({g for _, _, cost in rows for g in cost if g != cpu.BENCH_CLIENTS})
     lines = [
         f"Loopback TCP round trip between two processes: {round_trip_us:.0f} µs of CPU "
         "(both sides, mostly the kernel's).",
@@ -174,7 +173,7 @@ def table(round_trip_us: float, rows: list[Row], clients: int) -> list[str]:
     ]
     for label, requests, cost in rows:
         cells = [f"{cost.get(g, 0.0):.2f}" for g in groups]
-        total = sum(v for g, v in cost.items() if g != CLIENT_GROUP)
+        total = sum(v for g, v in cost.items() if g != cpu.BENCH_CLIENTS)
         lines.append(f"| {label} | {requests:,} | " + " | ".join(cells) + f" | **{total:.2f}** |")
     return lines
 

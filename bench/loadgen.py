@@ -149,7 +149,8 @@ def warm_up_progress(slices: list[float]) -> str:
 
 def until_plateau(run_slice: Callable[[float], float], seconds: float) -> list[float]:
     """The warm-up's stopping rule: ``run_slice(span)`` runs load for ``span`` seconds and gives
-    its rate; returns the rates of the slices run."""
+    its score (higher is better: ``warm_up``'s requests per CPU second); returns the scores of the
+    slices run."""
     if seconds <= 0:
         return []
     step = min(WARMUP_SLICE_SECONDS, seconds)

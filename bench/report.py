@@ -22,8 +22,6 @@ ES_CPU_PER_SEARCH_MS = 2.0  # at 100k customers
 CPU_PER_CREATE_MS = 7.0  # every Panorama process and server, summed
 BULK_EVENTS_PER_S = 5_000  # one indexer
 FRESHNESS_P99_S = 1.5
-# The load generator is not part of the system it measures.
-CLIENT_GROUP = cpu.BENCH_CLIENTS
 
 
 def _n(value: float, digits: int = 0) -> str:
@@ -92,7 +90,7 @@ def gateway_goals(gateway: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 def system_cpu_ms(cost: dict[str, float]) -> float:
     """CPU ms of one request summed over every process but the bench's own client threads."""
-    return sum(ms for group, ms in cost.items() if group != CLIENT_GROUP)
+    return sum(ms for group, ms in cost.items() if group != cpu.BENCH_CLIENTS)
 
 
 def cost_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, bool | None]]:
@@ -101,7 +99,7 @@ def cost_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, bool | 
     es1, es16 = latency["elasticsearch"]["1"], latency["elasticsearch"]["16"]
     trgm1, trgm16 = latency["pg_trgm"]["1"], latency["pg_trgm"]["16"]
     es_cpu = (es16.get("cpu_ms_per_search") or {}).get("elasticsearch")
-    client_cpu = (es16.get("cpu_ms_per_search") or {}).get(CLIENT_GROUP)
+    client_cpu = (es16.get("cpu_ms_per_search") or {}).get(cpu.BENCH_CLIENTS)
     trgm_cpu = (trgm16.get("cpu_ms_per_search") or {}).get("postgresql")
     rows: list[tuple[str, str, str, str, bool | None]] = [
         (
@@ -130,7 +128,7 @@ def cost_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, bool | 
     cost = (writes or {}).get("cpu_ms_per_request") or {}
     if cost:
         ranked = sorted(cost.items(), key=lambda item: -item[1])  # stored runs come back sorted by name
-        parts = ", ".join(f"{group} {_n(ms, 2)}" for group, ms in ranked if group != CLIENT_GROUP)
+        parts = ", ".join(f"{group} {_n(ms, 2)}" for group, ms in ranked if group != cpu.BENCH_CLIENTS)
         total = system_cpu_ms(cost)
         rows.append(
             (

@@ -280,7 +280,7 @@ class PikaRpcClient:
                 await self._await_connection(min(self.connect_grace, timeout))
             if not self._connected.is_set():
                 raise ServiceUnavailable(service, method, "message broker unavailable")
-            if not await self._has_consumers(service, timeout):
+            if not await self._has_consumers(service, method, timeout):
                 raise ServiceUnavailable(service, method)
             reply = await self._request(service, method, body, timeout, correlation_id)
             return decode_reply(service, method, reply)
@@ -306,14 +306,14 @@ class PikaRpcClient:
         # A timer rather than asyncio.wait_for: no extra task or waiter per call.
         expiry = loop.call_later(timeout, _expire, future, service, method, timeout)
         try:
-            self._publish(call_id, method, service, body, timeout, correlation_id or call_id)
+            self._publish(call_id, service, method, body, timeout, correlation_id or call_id)
             return await future
         finally:
             expiry.cancel()
             self._pending.pop(call_id, None)
 
     def _publish(
-        self, call_id: str, method: str, service: str, body: bytes, timeout: float, correlation_id: str
+        self, call_id: str, service: str, method: str, body: bytes, timeout: float, correlation_id: str
     ) -> None:
         channel = self._channel
         if channel is None or not channel.is_open:
@@ -341,7 +341,7 @@ class PikaRpcClient:
             mandatory=True,
         )
 
-    async def _has_consumers(self, service: str, timeout: float) -> bool:
+    async def _has_consumers(self, service: str, method: str, timeout: float) -> bool:
         """Is anybody serving ``rpc-<service>``? nameko's queue is durable and outlives its service,
         so ``mandatory`` alone would let calls to a stopped service wait for their timeout."""
         if self._consumers_seen_until.get(service, 0.0) > time.monotonic():
@@ -356,7 +356,7 @@ class PikaRpcClient:
             # Shielded: a caller giving up must not cancel the answer the others wait for.
             return await asyncio.wait_for(asyncio.shield(probe), timeout)
         except TimeoutError:
-            raise RpcTimeout(service, "queue_declare", timeout) from None
+            raise RpcTimeout(service, method, timeout) from None
 
     async def _probe_consumers(self, service: str) -> bool:
         try:
@@ -453,12 +453,16 @@ class PikaRpcClient:
         await opened
         channel = self._channel = await self._open_channel()
         # Same arguments nameko declares the exchange with, so whoever starts first wins harmlessly.
-        await _answer(channel.exchange_declare, exchange=self.exchange, exchange_type="topic", durable=True)
+        await self._answer(
+            channel.exchange_declare, exchange=self.exchange, exchange_type="topic", durable=True
+        )
         reply_queue = f"rpc.reply-{self.client_name}-{uuid.uuid4()}"
-        await _answer(channel.queue_declare, queue=reply_queue, exclusive=True, auto_delete=True)
-        await _answer(channel.queue_bind, queue=reply_queue, exchange=self.exchange, routing_key=reply_queue)
+        await self._answer(channel.queue_declare, queue=reply_queue, exclusive=True, auto_delete=True)
+        await self._answer(
+            channel.queue_bind, queue=reply_queue, exchange=self.exchange, routing_key=reply_queue
+        )
         channel.add_on_return_callback(self._on_return)
-        await _answer(
+        await self._answer(
             channel.basic_consume, queue=reply_queue, on_message_callback=self._on_reply, auto_ack=True
         )
         self._reply_to = reply_queue
@@ -479,6 +483,13 @@ class PikaRpcClient:
         # A connection lost meanwhile never opens it: the timeout bounds the wait.
         return await asyncio.wait_for(opened, self.timeout)
 
+    async def _answer(self, method: Callable[..., Any], **kwargs: Any) -> Any:
+        """Await a pika channel method that answers through ``callback`` (at connect time only: a
+        channel that closes instead, the broker refusing, fails the connection attempt by timeout)."""
+        answered: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        method(**kwargs, callback=lambda frame: _settle(answered, result=frame))
+        return await asyncio.wait_for(answered, self.timeout)
+
     def _disconnect(self, why: str) -> None:
         self._connected.clear()
         RPC_CONNECTED.set(0)
@@ -494,14 +505,6 @@ class PikaRpcClient:
         self._pending.clear()
         for pending in orphans:
             _settle(pending.future, exc=ServiceUnavailable(pending.service, pending.method, why))
-
-
-async def _answer(method: Callable[..., Any], **kwargs: Any) -> Any:
-    """Await a pika channel method that answers through ``callback`` (at connect time only: a
-    channel that closes instead, the broker refusing, fails the connection attempt by timeout)."""
-    answered: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-    method(**kwargs, callback=lambda frame: _settle(answered, result=frame))
-    return await asyncio.wait_for(answered, 30)
 
 
 def _as_error(reason: Any) -> Exception:

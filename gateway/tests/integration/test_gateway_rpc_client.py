@@ -251,7 +251,7 @@ def test_on_the_gateways_own_loop_calls_run_there_and_close_fails_what_is_in_fli
         try:
             while not rpc.connected:
                 await asyncio.sleep(0.02)
-            assert rpc._thread is None
+            assert rpc._loop is asyncio.get_running_loop()  # no loop or thread of its own
             values = await asyncio.gather(*(rpc.call(service, "echo", {"value": i}) for i in range(50)))
             assert values == list(range(50))
             with pytest.raises(RpcTimeout):

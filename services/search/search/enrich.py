@@ -71,11 +71,11 @@ def _stripped(name: str) -> str:
     return strip_company_suffix(fold(name))
 
 
-_LATIN = "\x00"  # marks what pypinyin passed through (no pinyin): Latin words, digits, punctuation
+_NO_PINYIN = "\x00"  # marks what pypinyin passed through: Latin words, digits, punctuation
 
 
-def _mark_latin(chars: str) -> str:
-    return _LATIN + chars
+def _mark_no_pinyin(chars: str) -> str:
+    return _NO_PINYIN + chars
 
 
 @lru_cache(maxsize=65536)
@@ -87,8 +87,8 @@ def _name_pinyin(stripped: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple
     FIRST_LETTER style makes it; Latin words stay whole in both."""
     full: list[str] = []
     initials: list[str] = []
-    for segment in lazy_pinyin(stripped, style=Style.NORMAL, errors=_mark_latin):
-        if segment.startswith(_LATIN):
+    for segment in lazy_pinyin(stripped, style=Style.NORMAL, errors=_mark_no_pinyin):
+        if segment.startswith(_NO_PINYIN):
             words = [w for w in (_NON_ALNUM.sub("", w).lower() for w in segment[1:].split()) if w]
             full += words
             initials += words

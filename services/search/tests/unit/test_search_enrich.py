@@ -67,13 +67,16 @@ def test_tax_id_and_tags():
 @pytest.mark.parametrize(
     "name", ["ABC科技", "重庆银行", "绿女Ü贸易", "3M中国（北京）", "e-Commerce 杭州·西湖", "ke科技"]
 )
-def test_initials_are_pypinyins_own_first_letters_from_one_pass(name: str) -> None:
-    # One pypinyin pass gives both styles: checked against pypinyin's FIRST_LETTER style itself.
+def test_one_pass_gives_pypinyins_own_full_pinyin_and_first_letters(name: str) -> None:
+    # One pypinyin pass gives both styles: checked against each of pypinyin's own styles.
     from pypinyin import Style, lazy_pinyin
 
-    expected = []
-    for segment in lazy_pinyin(name, style=Style.FIRST_LETTER):
-        expected += [w for w in (re.sub(r"[\W_]+", "", w).lower() for w in segment.split()) if w]
+    def units(style: Style) -> str:
+        found: list[str] = []
+        for segment in lazy_pinyin(name, style=style):
+            found += [w for w in (re.sub(r"[\W_]+", "", w).lower() for w in segment.split()) if w]
+        return "".join(found)
+
     full, initials, (whole_full, whole_initials) = enrich._name_pinyin.__wrapped__(name)
-    assert whole_initials == "".join(expected)
+    assert (whole_full, whole_initials) == (units(Style.NORMAL), units(Style.FIRST_LETTER))
     assert initials[0] == whole_initials and full[0] == whole_full
