@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import io
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from kernel.money import format_amount, format_money
 DEFAULT_FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 FONT_PACKAGE = "fonts-wqy-microhei"
 FONT = "cjk"
+# fontTools logs some forty INFO lines for each font subset, i.e. for every PDF: noise, not news.
+logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
 
 STATUS_LABELS = {
     "draft": "草稿 DRAFT",
