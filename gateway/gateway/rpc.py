@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import socket
@@ -145,9 +146,11 @@ class PikaRpcClient:
         self._stopping = False
         self._connection: AsyncioConnection | None = None
         self._channel: Channel | None = None
-        self._probe_channel: Channel | None = None
+        # service -> its channel for passive declares: a 404 closes the channel it came on, and
+        # must fail only the probe of the service nobody serves.
+        self._probe_channels: dict[str, Channel] = {}
         self._probes: dict[str, asyncio.Task[bool]] = {}  # service -> the passive declare asking
-        self._probe_waiters: set[asyncio.Future[Any]] = set()
+        self._probe_answers: dict[str, asyncio.Future[Any]] = {}  # service -> its declare-ok, or None
         self._reply_to = ""
         self._pending: dict[str, _Pending] = {}
         # service -> monotonic time until which "has consumers" is trusted without asking again
@@ -360,19 +363,19 @@ class PikaRpcClient:
 
     async def _probe_consumers(self, service: str) -> bool:
         try:
-            channel = self._probe_channel
+            channel = self._probe_channels.get(service)
             if channel is None or not channel.is_open:
-                channel = self._probe_channel = await self._open_channel()
-                channel.add_on_close_callback(self._on_probe_channel_closed)
+                channel = self._probe_channels[service] = await self._open_channel()
+                channel.add_on_close_callback(functools.partial(self._on_probe_channel_closed, service))
             asked: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-            self._probe_waiters.add(asked)
+            self._probe_answers[service] = asked
             try:
                 channel.queue_declare(
                     queue=f"rpc-{service}", passive=True, callback=lambda frame: _settle(asked, result=frame)
                 )
                 frame = await asked
             finally:
-                self._probe_waiters.discard(asked)
+                self._probe_answers.pop(service, None)
         except Exception:
             log.warning("rpc could not ask whether %s has consumers", service, exc_info=True)
             return False
@@ -381,11 +384,12 @@ class PikaRpcClient:
         self._consumers_seen_until[service] = time.monotonic() + self.consumer_probe_ttl
         return True
 
-    def _on_probe_channel_closed(self, channel: Channel, reason: BaseException) -> None:
+    def _on_probe_channel_closed(self, service: str, channel: Channel, reason: BaseException) -> None:
         # A 404 (no such queue: nobody ever served it) closes the channel instead of answering.
-        if channel is self._probe_channel:
-            self._probe_channel = None
-        for asked in list(self._probe_waiters):
+        if self._probe_channels.get(service) is channel:
+            del self._probe_channels[service]
+        asked = self._probe_answers.get(service)
+        if asked is not None:
             _settle(asked, result=None)
 
     def _on_reply(
@@ -495,7 +499,7 @@ class PikaRpcClient:
         RPC_CONNECTED.set(0)
         connection, self._connection = self._connection, None
         self._channel = None
-        self._probe_channel = None
+        self._probe_channels.clear()
         if connection is not None and not (connection.is_closing or connection.is_closed):
             # A broken connection may fail to close; it is gone either way.
             with contextlib.suppress(Exception):

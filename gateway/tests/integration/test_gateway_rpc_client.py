@@ -164,6 +164,22 @@ def test_a_service_nobody_ever_ran_is_unavailable_at_once(client):
     assert "service unavailable" in raised.value.detail
 
 
+def test_a_probe_of_a_service_nobody_runs_does_not_fail_a_live_one_asked_at_the_same_time(client, service):
+    # Both passive declares in flight together: the 404 of the first closes its channel, which
+    # once failed the second's probe too (a live service answered 503 for a moment).
+    async def both() -> list[Any]:
+        client._consumers_seen_until.clear()  # both must ask the broker now
+        return await asyncio.gather(
+            client.call(f"nosuch_{uuid.uuid4().hex[:6]}", "ping", {}),
+            client.call(service, "ping", {}),
+            return_exceptions=True,
+        )
+
+    for _ in range(5):
+        missing, live = run(both())
+        assert isinstance(missing, ServiceUnavailable) and live == "pong", (missing, live)
+
+
 def test_a_stopped_service_is_unavailable_at_once_not_after_the_timeout(client, amqp_url):
     name = f"gwprobe_{uuid.uuid4().hex[:8]}"
     proc = start_probe(name, amqp_url)
