@@ -88,6 +88,18 @@ class Customers(Protocol):
         cost more CPU than the query itself."""
         ...
 
+    def remembered_owner(self, owner_id: str) -> Owner | None:
+        """``owner_id`` as this process last read it (``owner_and_namesakes``), or None. A hint for
+        ``insert_if_unchanged``, never an answer on its own."""
+        ...
+
+    def insert_if_unchanged(self, row: CustomerRow, owner: Owner) -> None:
+        """``insert``, guarded: written only if, when the unit writes, ``owner`` is still active in
+        ``owner.team_id`` and no customer has ``row``'s name key or tax id. Otherwise nothing is
+        written and the call runs again with ``unit.optimistic`` off (``kernel.uow.GuardFailed``):
+        what a create would read first becomes part of its one write."""
+        ...
+
     def page(self, query: CustomerQuery, after: Position | None, size: int) -> list[CustomerRow]: ...
     def owned_by(self, owner_id: str, ids: Sequence[str] | None) -> list[CustomerRow]:
         """Locked, by id."""

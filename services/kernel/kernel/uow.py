@@ -12,13 +12,26 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, ParamSpec, TypeVar
 
 from prometheus_client import Counter
-from sqlalchemy import Column, DateTime, MetaData, String, Table, bindparam, insert
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    cast,
+    insert,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
@@ -40,6 +53,10 @@ RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, de
 RETRIES = Counter(
     "panorama_uow_retries_total", "Units of work run again after a transient abort", ["sqlstate"]
 )
+GUARD_MISSES = Counter(
+    "panorama_uow_guard_misses_total",
+    "Guarded writes that found their assumption stale (the call ran again without it)",
+)
 
 U = TypeVar("U", bound="UnitOfWork")
 T = TypeVar("T")
@@ -55,6 +72,24 @@ def sqlstate(exc: BaseException) -> str | None:
 
 def is_retryable(exc: BaseException) -> bool:
     return sqlstate(exc) in RETRYABLE_SQLSTATES
+
+
+class GuardFailed(RuntimeError):
+    """A guarded write (``SqlUnitOfWork.guard``) found its condition false and wrote nothing.
+
+    ``Units.run`` runs the call again with ``unit.optimistic`` off, so the use case reads what it
+    had assumed and answers from that (an error naming the duplicate, or the write after all)."""
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A condition the unit's one write statement must find true, or write nothing.
+
+    ``condition`` is built once (its SQL is part of the statement's cached shape) with named
+    ``bindparam``s that ``params`` fill for this write."""
+
+    condition: ColumnElement[bool]
+    params: Mapping[str, Any]
 
 
 def audit_table(metadata: MetaData) -> Table:
@@ -82,6 +117,9 @@ class UnitOfWork:
     """
 
     service: str
+    # Off when ``Units.run`` runs a call again after its guarded write found an assumption stale:
+    # the use case must then read what it had assumed (a hint it may skip, never a rule).
+    optimistic: bool = True
 
     def __init__(self, caller: Caller, service: str) -> None:
         self.caller = caller
@@ -231,6 +269,7 @@ class SqlUnitOfWork(UnitOfWork):
         self._events: list[Envelope] = []
         self._audit_rows: list[dict[str, Any]] = []
         self._new_rows: dict[Table, list[dict[str, Any]]] = {}
+        self._guards: list[Guard] = []
         self._one_write = False
         self._autocommit: Any = None  # the driver connection put in autocommit, until close
 
@@ -261,6 +300,15 @@ class SqlUnitOfWork(UnitOfWork):
         same statement); not visible to this unit's queries before it flushes."""
         self._new_rows.setdefault(table, []).append(values)
 
+    def guard(self, condition: ColumnElement[bool], params: Mapping[str, Any]) -> None:
+        """Write this unit's statement only where ``condition`` holds, when it runs: else nothing
+        is written and the commit raises ``GuardFailed``.
+
+        What a use case would otherwise read first, in a round trip of its own (is the owner
+        still active, is the name still free), becomes part of the write; the use case assumes
+        the answer it expects (``optimistic``) and learns otherwise from the failed guard."""
+        self._guards.append(Guard(condition, params))
+
     def _store_event(self, event: Envelope) -> None:
         self._events.append(event)
 
@@ -269,17 +317,19 @@ class SqlUnitOfWork(UnitOfWork):
 
     def _write_records(self) -> None:
         events, audit_rows, new_rows = self._events, self._audit_rows, self._new_rows
+        guards, self._guards = self._guards, []
         self._events, self._audit_rows, self._new_rows = [], [], {}
         parts = list(new_rows.items())
         if audit_rows:
             parts.append((self._audit_log, audit_rows))
-        if not events:
-            if parts:
-                write_combined(self.session, parts)
+        if events:
+            # Multi-row VALUES: the outbox's sequence numbers follow the order the events were recorded.
+            parts.append((self._outbox.table, self._outbox.rows(events)))
+        if not parts:
             return
-        # Multi-row VALUES: the outbox's sequence numbers follow the order the events were recorded.
-        parts.append((self._outbox.table, self._outbox.rows(events)))
-        write_combined(self.session, parts)
+        written = write_combined(self.session, parts, guards)
+        if guards and written == 0:
+            raise GuardFailed("the write's guard found its assumption stale: nothing was written")
 
     def flush(self) -> None:
         if self._one_write:
@@ -297,7 +347,7 @@ class SqlUnitOfWork(UnitOfWork):
         session.commit()
 
     def rollback(self) -> None:
-        self._events, self._audit_rows, self._new_rows = [], [], {}
+        self._events, self._audit_rows, self._new_rows, self._guards = [], [], {}, []
         self.session.rollback()
 
     def close(self) -> None:
@@ -320,7 +370,7 @@ class _Rendered:
     name: str  # of the server-side prepared statement
     prepare: str  # PREPARE <name> AS <the statement, with $n parameters>
     execute: str  # EXECUTE <name>(<the driver's named parameters, in $n order>)
-    processors: dict[str, Callable[[Any], Any] | None]
+    processors: Mapping[str, Callable[[Any], Any]]  # the parameters that have one
 
 
 _STATEMENTS: dict[tuple[Any, ...], _Rendered] = {}
@@ -342,12 +392,16 @@ def _runs(parts: list[_Part]) -> list[tuple[Table, tuple[str, ...], list[dict[st
     return runs
 
 
-def write_combined(session: Session, parts: list[_Part]) -> None:
+def write_combined(session: Session, parts: list[_Part], guards: Sequence[Guard] = ()) -> int:
     """Insert every part's rows in one statement: the last run's INSERT, the others as
-    data-modifying CTEs (PostgreSQL runs them all, whatever the main statement reads).
+    data-modifying CTEs (PostgreSQL runs them all, whatever the main statement reads). Returns
+    the rows the last run's INSERT wrote: 0 when ``guards`` stopped it.
 
-    The SQL is rendered once per shape (tables, row counts, columns) and sent with the driver's
-    parameters: SQLAlchemy compiles a multi-row INSERT (and one in a CTE) anew on every
+    With ``guards``, every INSERT selects its rows from one gate (a CTE that has a row only where
+    all the guards' conditions hold): the statement writes all of it or none.
+
+    The SQL is rendered once per shape (tables, row counts, columns, guards) and sent with the
+    driver's parameters: SQLAlchemy compiles a multi-row INSERT (and one in a CTE) anew on every
     execution, which cost more CPU than the round trips it saves. Where the engine allows it
     (``kernel.db.PREPARED_WRITES``), each server session prepares a shape once and then only
     executes it: PostgreSQL parses, analyses and plans a create's three-table INSERT in about a
@@ -356,51 +410,67 @@ def write_combined(session: Session, parts: list[_Part]) -> None:
     connection = session.connection()
     dialect = connection.dialect
     runs = _runs(parts)
-    shape = (dialect.name, tuple((table, columns, len(rows)) for table, columns, rows in runs))
+    conditions = tuple(g.condition for g in guards)
+    shape = (dialect.name, tuple((table, columns, len(rows)) for table, columns, rows in runs), conditions)
     rendered = _STATEMENTS.get(shape)
     if rendered is None:
-        rendered = _render(runs, dialect)
+        rendered = _render(runs, conditions, dialect)
         if len(_STATEMENTS) >= _MAX_STATEMENTS:
             _STATEMENTS.clear()
         _STATEMENTS[shape] = rendered
     processors = rendered.processors
     params: dict[str, Any] = {}
+    for guard in guards:
+        params.update(guard.params)
     for p, (_, _, rows) in enumerate(runs):
         for r, row in enumerate(rows):
             for column, value in row.items():
-                name = f"p{p}r{r}_{column}"
-                process = processors[name]
-                params[name] = process(value) if process is not None and value is not None else value
+                params[f"p{p}r{r}_{column}"] = value
+    for name, process in processors.items():
+        value = params[name]
+        if value is not None:
+            params[name] = process(value)
     if not connection.get_execution_options().get(PREPARED_WRITES, False):
-        connection.exec_driver_sql(rendered.sql, params)
-        return
+        return connection.exec_driver_sql(rendered.sql, params).rowcount
     # Kept with the DBAPI connection (SQLAlchemy clears it when that connection is replaced,
     # as the server forgets the session's statements). PREPARE outlives a rollback.
     prepared: set[str] = connection.info.setdefault(_PREPARED, set())
     if rendered.name not in prepared:
         connection.exec_driver_sql(rendered.prepare)
         prepared.add(rendered.name)
-    connection.exec_driver_sql(rendered.execute, params)
+    return connection.exec_driver_sql(rendered.execute, params).rowcount
 
 
-def _render(runs: list[tuple[Table, tuple[str, ...], list[dict[str, Any]]]], dialect: Any) -> _Rendered:
-    binds: dict[str, Any] = {}
+def _render(
+    runs: list[tuple[Table, tuple[str, ...], list[dict[str, Any]]]],
+    conditions: tuple[ColumnElement[bool], ...],
+    dialect: Any,
+) -> _Rendered:
+    gate = select(literal_column("1").label("open")).where(*conditions).cte("gate") if conditions else None
     inserts = []
     for p, (table, columns, rows) in enumerate(runs):
-        values = []
-        for r in range(len(rows)):
-            row = {}
-            for c in columns:
-                name = f"p{p}r{r}_{c}"
-                binds[name] = row[c] = bindparam(name, type_=table.c[c].type)
-            values.append(row)
-        inserts.append(insert(table).values(values))
+        binds = [
+            {c: bindparam(f"p{p}r{r}_{c}", type_=table.c[c].type) for c in columns} for r in range(len(rows))
+        ]
+        if gate is None:
+            inserts.append(insert(table).values(binds))
+            continue
+        # INSERT ... SELECT: the casts give each parameter its column's type, which a VALUES
+        # list would have inferred from the target columns.
+        chosen = [
+            select(*(cast(row[c], table.c[c].type) for c in columns)).select_from(gate) for row in binds
+        ]
+        source = chosen[0] if len(chosen) == 1 else union_all(*chosen)
+        inserts.append(insert(table).from_select(list(columns), source))
     combined = inserts[-1]
     for n, cte in enumerate(inserts[:-1]):
         combined = combined.add_cte(cte.cte(f"w{n}"))
-    sql = combined.compile(dialect=dialect).string
+    compiled = combined.compile(dialect=dialect)
+    sql = compiled.string
     processors = {
-        name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in binds.items()
+        name: process
+        for name, bind in compiled.binds.items()
+        if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
     }
     order: list[str] = []  # the driver's parameters in $n order
 
@@ -421,7 +491,9 @@ class Units(Generic[U]):
 
     The whole call is run again (fresh unit, fresh reads) when PostgreSQL aborted it with a
     serialization failure or a deadlock, after a short random wait so the colliding
-    transactions do not collide again in lock step; other errors propagate at once.
+    transactions do not collide again in lock step; other errors propagate at once. A call whose
+    guarded write found its assumption stale (``GuardFailed``) runs again at once, once, with
+    ``unit.optimistic`` off.
     """
 
     def __init__(
@@ -446,11 +518,21 @@ class Units(Generic[U]):
             reraise=True,
         )
         one_write = is_write_once(work)
-        for attempt in retrying:
-            with attempt, self.begin(caller) as unit:
+
+        def once(optimistic: bool) -> T:
+            with self.begin(caller) as unit:
+                unit.optimistic = optimistic
                 if one_write:
                     unit.expect_one_write()
                 return work(unit, *args, **kwargs)
+
+        for attempt in retrying:
+            with attempt:
+                try:
+                    return once(optimistic=True)
+                except GuardFailed:
+                    GUARD_MISSES.inc()
+                    return once(optimistic=False)
         raise AssertionError("unreachable: tenacity either returned or re-raised")
 
 

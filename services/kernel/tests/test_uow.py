@@ -10,7 +10,7 @@ from kernel.entrypoints import EXPECTED_ERRORS, rpc
 from kernel.errors import NotFound, PermissionDenied
 from kernel.identity import SYSTEM, Caller
 from kernel.memory import FakeUnitOfWork, MemoryStore
-from kernel.uow import RETRIES, Units, is_retryable
+from kernel.uow import GUARD_MISSES, RETRIES, GuardFailed, Units, is_retryable
 from nameko.rpc import Rpc
 
 ALICE = Caller("u-alice", ("sales",), "t1")
@@ -103,6 +103,32 @@ def test_serialization_failures_and_deadlocks_rerun_the_whole_unit(code):
     assert len(calls) == 3
     assert [e.aggregate.id for e in store.events] == ["c3"]  # the aborted attempts left nothing
     assert RETRIES.labels(code)._value.get() == before + 2
+
+
+def test_a_failed_guard_runs_the_call_again_once_without_assumptions():
+    store = MemoryStore()
+    seen: list[bool] = []
+
+    def create(unit: FakeUnitOfWork) -> str:
+        seen.append(unit.optimistic)
+        if unit.optimistic:
+            unit.record("customer", "created", {"id": "c1", "version": 1}, customer_id="c1")
+            raise GuardFailed("the name is taken after all")
+        return "answered from fresh reads"
+
+    misses = GUARD_MISSES._value.get()
+    assert units(store).run(ALICE, create) == "answered from fresh reads"
+    assert seen == [True, False] and GUARD_MISSES._value.get() == misses + 1
+    assert store.events == []  # the optimistic attempt's event went with its unit
+
+    def always_stale(unit: FakeUnitOfWork) -> None:
+        seen.append(unit.optimistic)
+        raise GuardFailed("stale")
+
+    seen.clear()
+    with pytest.raises(GuardFailed):  # not optimistic, a failed guard is a defect: no loop
+        units(store).run(ALICE, always_stale)
+    assert seen == [True, False]
 
 
 def test_other_errors_are_not_retried_and_retries_end():

@@ -71,7 +71,11 @@ def require_can_create_customers(caller: Caller) -> None:
         raise PermissionDenied("your role may not create customers")
 
 
-def require_can_assign(caller: Caller, new_owner_team: str | None, new_owner_id: str) -> None:
+def can_assign(caller: Caller, new_owner_team: str | None, new_owner_id: str) -> bool:
     """Who may make ``new_owner_id`` the owner (the rule is published in contracts for the UI)."""
-    if not c.may_assign(caller, new_owner_id, new_owner_team):
+    return c.may_assign(caller, new_owner_id, new_owner_team)
+
+
+def require_can_assign(caller: Caller, new_owner_team: str | None, new_owner_id: str) -> None:
+    if not can_assign(caller, new_owner_team, new_owner_id):
         raise PermissionDenied("you may not assign customers to that owner")

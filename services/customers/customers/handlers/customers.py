@@ -50,13 +50,21 @@ def create_customer(unit: CustomersUnit, data: Any, force: bool = False) -> dict
     key = company_key(values["name"])
     namesakes: list[Namesake] | None = None
     owner: Owner | DirectoryUserRow
-    if force or not key:
+    # The owner as last read, assumed unchanged and the name assumed free: the write checks both
+    # (the usual create then costs one round trip); when it finds otherwise, this runs again,
+    # not optimistic, and reads them to answer.
+    assumed = remembered_owner(unit, values["owner_id"]) if key and not force else None
+    if assumed is not None and rules.can_assign(caller, assumed.team_id, assumed.id):
+        owner = assumed
+    elif force or not key:
         owner = active_user(unit, values["owner_id"], "owner_id")
     else:  # the owner and the customers of the same name in one round trip
+        assumed = None
         found, namesakes = unit.customers.owner_and_namesakes(values["owner_id"], key, limit=DUPLICATES_SHOWN)
         owner = require_active(found, values["owner_id"], "owner_id")
     rules.require_can_assign(caller, owner.team_id, owner.id)
-    guard_duplicates(unit, values.get("tax_id"), key, force=force, namesakes=namesakes)
+    if assumed is None:
+        guard_duplicates(unit, values.get("tax_id"), key, force=force, namesakes=namesakes)
     now = utcnow()
     row = CustomerRow(
         id=new_id(),
@@ -68,10 +76,17 @@ def create_customer(unit: CustomersUnit, data: Any, force: bool = False) -> dict
         version=1,
         **values,
     )
-    unit.customers.insert(row)  # one statement with its event and audit line
+    if assumed is None:
+        unit.customers.insert(row)  # one statement with its event and audit line
+    else:
+        unit.customers.insert_if_unchanged(row, assumed)
     state = states.customer_state(row)
     unit.record("customer", "created", state, customer_id=row.id, changes=rules.diff({}, state))
     return state
+
+
+def remembered_owner(unit: CustomersUnit, owner_id: str) -> Owner | None:
+    return unit.customers.remembered_owner(owner_id) if unit.optimistic else None
 
 
 def guard_duplicates(

@@ -12,13 +12,14 @@ from typing import Any, Generic, TypeVar
 from kernel.audit import AuditEntry
 from kernel.identity import Caller
 from kernel.memory import FakeUnitOfWork, MemoryRepository, MemoryStore
-from kernel.uow import Units
+from kernel.uow import GuardFailed, Units
 
 from customers import contracts as c
 from customers import policy
 from customers.ports import CustomerQuery, CustomersUnit, Namesake, Owner, Position, TaskQuery
 from customers.storage import states
 from customers.storage.models import ContactRow, CustomerRow, DirectoryUserRow, FollowUpRow, TaskRow
+from customers.storage.recent import RecentOwners
 
 C = TypeVar("C", ContactRow, FollowUpRow, TaskRow)
 
@@ -35,12 +36,31 @@ def _newest_first(rows: list[Any], key: Callable[[Any], Any], after: Any, size: 
 
 
 class MemoryCustomers(MemoryRepository[CustomerRow]):
-    def __init__(self, rows: dict[str, CustomerRow], users: dict[str, DirectoryUserRow]) -> None:
+    def __init__(
+        self, rows: dict[str, CustomerRow], users: dict[str, DirectoryUserRow], owners: RecentOwners
+    ) -> None:
         super().__init__(rows)
         self.users = users
+        self._owners = owners
 
     def insert(self, row: CustomerRow) -> None:
         self.add(row)
+
+    def remembered_owner(self, owner_id: str) -> Owner | None:
+        return self._owners.get(owner_id)
+
+    def insert_if_unchanged(self, row: CustomerRow, owner: Owner) -> None:
+        """Checked at once: nothing else writes between here and the unit's commit."""
+        user = self.users.get(owner.id)
+        if (
+            user is None
+            or not user.active
+            or user.team_id != owner.team_id
+            or self.with_name_key(row.name_key, exclude=None, limit=1)
+            or (row.tax_id and self.with_tax_id(row.tax_id, exclude=None))
+        ):
+            raise GuardFailed("the owner or the name changed since the owner was remembered")
+        self.insert(row)
 
     def get_many(self, ids: Sequence[str]) -> dict[str, CustomerRow]:
         return {i: self.rows[i] for i in ids if i in self.rows}
@@ -56,8 +76,10 @@ class MemoryCustomers(MemoryRepository[CustomerRow]):
     ) -> tuple[Owner | None, list[Namesake]]:
         user = self.users.get(owner_id)
         if user is None:
+            self._owners.saw(owner_id, None)
             return None, []
         owner = Owner(id=user.id, team_id=user.team_id, active=bool(user.active))
+        self._owners.saw(owner_id, owner)
         rows = self.with_name_key(key, exclude=None, limit=limit)
         return owner, [Namesake(id=r.id, name=r.name, owner_id=r.owner_id, team_id=r.team_id) for r in rows]
 
@@ -147,9 +169,9 @@ class MemoryUsers(MemoryRepository[DirectoryUserRow]):
 
 
 class MemoryCustomersUnit(FakeUnitOfWork, CustomersUnit):
-    def __init__(self, store: MemoryStore, caller: Caller) -> None:
+    def __init__(self, store: MemoryStore, caller: Caller, owners: RecentOwners) -> None:
         super().__init__(store, caller, service=c.SERVICE)
-        self.customers = MemoryCustomers(self.table("customers"), self.table("directory_users"))
+        self.customers = MemoryCustomers(self.table("customers"), self.table("directory_users"), owners)
         self.contacts = MemoryContacts(self.table("contacts"))
         self.follow_ups = MemoryFollowUps(self.table("follow_ups"))
         self.tasks = MemoryTasks(self.table("tasks"), self.customers)
@@ -160,4 +182,5 @@ class MemoryCustomersUnit(FakeUnitOfWork, CustomersUnit):
 def memory_units(store: MemoryStore | None = None) -> Units[MemoryCustomersUnit]:
     """Units of work over one in-memory store (a fresh one unless given)."""
     shared = store if store is not None else MemoryStore()
-    return Units(lambda caller: MemoryCustomersUnit(shared, caller))
+    owners = RecentOwners()
+    return Units(lambda caller: MemoryCustomersUnit(shared, caller, owners))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -12,9 +12,9 @@ from kernel.audit import AuditEntry
 from kernel.consumer import held_version
 from kernel.identity import Caller
 from kernel.identity_events import USER_AGGREGATE
-from kernel.repository import SqlRepository
+from kernel.repository import InsertLater, SqlRepository
 from kernel.uow import SqlUnitOfWork, Units
-from sqlalchemy import Select, and_, bindparam, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select, true
 from sqlalchemy.orm import Session, sessionmaker
 
 from customers import contracts as c
@@ -30,6 +30,7 @@ from customers.storage.models import (
     consumer,
     outbox,
 )
+from customers.storage.recent import RecentOwners
 
 C = TypeVar("C", ContactRow, FollowUpRow, TaskRow)
 
@@ -100,8 +101,54 @@ def _owner_and_namesakes() -> Select[Any]:
     )
 
 
+@functools.cache
+def _unchanged(with_tax_id: bool) -> ColumnElement[bool]:
+    """``insert_if_unchanged``'s guard: the owner still active in the team the create assumed,
+    no customer of the same name key (or tax id). Index lookups, in the INSERT's snapshot."""
+    users: Any = DirectoryUserRow.__table__
+    customers: Any = CustomerRow.__table__
+    condition = and_(
+        select(users.c.id)
+        .where(
+            users.c.id == bindparam("guard_owner_id"),
+            users.c.active.is_(True),
+            users.c.team_id.is_not_distinct_from(bindparam("guard_team_id", type_=users.c.team_id.type)),
+        )
+        .exists(),
+        ~select(customers.c.id).where(customers.c.name_key == bindparam("guard_name_key")).exists(),
+    )
+    if with_tax_id:
+        taken = select(customers.c.id).where(customers.c.tax_id == bindparam("guard_tax_id")).exists()
+        condition = and_(condition, ~taken)
+    return condition
+
+
 class SqlCustomers(SqlRepository[CustomerRow]):
     model = CustomerRow
+
+    def __init__(
+        self,
+        session: Session,
+        insert_later: InsertLater,
+        guard: Callable[[ColumnElement[bool], dict[str, Any]], None],
+        owners: RecentOwners,
+    ) -> None:
+        super().__init__(session, insert_later)
+        self._guard = guard
+        self._owners = owners
+
+    def remembered_owner(self, owner_id: str) -> Owner | None:
+        return self._owners.get(owner_id)
+
+    def insert_if_unchanged(self, row: CustomerRow, owner: Owner) -> None:
+        params = {
+            "guard_owner_id": owner.id,
+            "guard_team_id": owner.team_id,
+            "guard_name_key": row.name_key,
+            "guard_tax_id": row.tax_id,
+        }
+        self._guard(_unchanged(bool(row.tax_id)), params)
+        self.insert(row)
 
     def get_many(self, ids: Sequence[str]) -> dict[str, CustomerRow]:
         if not ids:
@@ -127,9 +174,11 @@ class SqlCustomers(SqlRepository[CustomerRow]):
         params = {"owner_id": owner_id, "name_key": key, "limit": limit}
         rows = self.session.execute(_owner_and_namesakes(), params).all()
         if not rows:
+            self._owners.saw(owner_id, None)
             return None, []
         first = rows[0]
         owner = Owner(id=first[0], team_id=first[1], active=bool(first[2]))
+        self._owners.saw(owner_id, owner)
         return owner, [
             Namesake(id=r[3], name=r[4], owner_id=r[5], team_id=r[6]) for r in rows if r[3] is not None
         ]
@@ -290,9 +339,9 @@ class SqlAuditLog:
 
 
 class SqlCustomersUnit(SqlUnitOfWork, CustomersUnit):
-    def __init__(self, sessions: sessionmaker[Session], caller: Caller) -> None:
+    def __init__(self, sessions: sessionmaker[Session], caller: Caller, owners: RecentOwners) -> None:
         super().__init__(sessions, caller, service=c.SERVICE, outbox=outbox, audit_log=audit_log)
-        self.customers = SqlCustomers(self.session, self.insert_new)
+        self.customers = SqlCustomers(self.session, self.insert_new, self.guard, owners)
         self.contacts = SqlContacts(self.session)
         self.follow_ups = SqlFollowUps(self.session)
         self.tasks = SqlTasks(self.session)
@@ -300,6 +349,11 @@ class SqlCustomersUnit(SqlUnitOfWork, CustomersUnit):
         self.audit_log = SqlAuditLog(self.session)
 
 
+@functools.lru_cache(maxsize=16)
 def sql_units(sessions: sessionmaker[Session]) -> Units[SqlCustomersUnit]:
-    """Units of work on the customers database (retried on serialization failure or deadlock)."""
-    return Units(lambda caller: SqlCustomersUnit(sessions, caller))
+    """Units of work on the customers database (retried on serialization failure or deadlock).
+
+    One per sessionmaker (a service asks on every call): the owners its creates remember must
+    outlive the call. Bounded, for the tests' many sessionmakers; a service has one."""
+    owners = RecentOwners()
+    return Units(lambda caller: SqlCustomersUnit(sessions, caller, owners))

@@ -7,20 +7,27 @@ from typing import Any
 
 import pytest
 from customers.app import CustomerHub
+from customers.service import CustomersService
 from customers.storage.models import CustomerRow, audit_log, outbox
 from customers.storage.repositories import SqlCustomersUnit, sql_units
-from customers_testkit import SALES1
+from customers_testkit import ADMIN, SALES1, USERS
 from kernel.clock import utcnow
 from kernel.db import make_engine, make_sessionmaker
 from kernel.envelope import Envelope
+from kernel.errors import Conflict, ValidationError
+from kernel.identity import SYSTEM
 from kernel.ids import new_id
 from kernel.testing import captured_statements
 from kernel.writes import writes_once
-from sqlalchemy import event, select
+from nameko.testing.services import worker_factory
+from prometheus_client import REGISTRY
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 pytestmark = pytest.mark.integration
+
+VALID_USCC = "91350100M000100Y43"
 
 
 @pytest.fixture
@@ -53,23 +60,31 @@ def autocommit(sessions: sessionmaker[Session]) -> Any:
     event.remove(engine, "before_cursor_execute", before)
 
 
-def test_a_create_sends_one_read_and_one_write(solo: Any) -> None:
+def test_an_owners_first_create_reads_the_owner_and_the_next_ones_only_write(solo: Any) -> None:
     hub, sessions = solo
     with captured_statements(sessions.kw["bind"]) as statements:
-        hub.create_customer(SALES1, {"name": "热身贸易有限公司"})  # the pool's connection, warmed
-        warm_up = list(statements)
+        hub.create_customer(SALES1, {"name": "热身贸易有限公司"})
+        first = list(statements)
+        statements.clear()
+        hub.create_customer(SALES1, {"name": "漳州九龙江贸易有限公司"})  # the guarded write, prepared
+        second = list(statements)
         statements.clear()
         state = hub.create_customer(SALES1, {"name": "福州闽江贸易有限公司", "tags": ["bench"]})
 
-    # The combined write is prepared once per server session, then only executed.
-    assert [s.split(" ")[0] for s in warm_up] == ["SELECT", "PREPARE", "EXECUTE"], warm_up
-    assert [s.split(" ")[0] for s in statements] == ["SELECT", "EXECUTE"], statements
-    assert "FROM directory_users" in statements[0] and "LATERAL" in statements[0]  # owner, namesakes
-    name = statements[1].split(" ")[1].split("(")[0]
-    assert warm_up[2].startswith(f"EXECUTE {name}(") and warm_up[1].startswith(f"PREPARE {name} AS WITH")
-    combined = warm_up[1]  # the customer, its audit line and its event
-    for table in ("customers", "audit_log", "outbox"):
-        assert f"INSERT INTO {table} " in combined
+    # First: the owner and the namesakes in one read, then the combined write (prepared once per
+    # server session, then only executed).
+    assert [s.split(" ")[0] for s in first] == ["SELECT", "PREPARE", "EXECUTE"], first
+    assert "FROM directory_users" in first[0] and "LATERAL" in first[0]  # owner, namesakes
+    for table in ("customers", "audit_log", "outbox"):  # the customer, its audit line, its event
+        assert f"INSERT INTO {table} " in first[1]
+    # Then the owner is remembered: the write itself checks it, and that the name is free.
+    assert [s.split(" ")[0] for s in second] == ["PREPARE", "EXECUTE"], second
+    guarded = second[0]
+    assert "WITH gate AS" in guarded and "FROM directory_users" in guarded and "name_key" in guarded
+    name = guarded.split(" ")[1]
+    assert [s.split(" ")[0] for s in statements] == ["EXECUTE"], statements  # one round trip
+    assert statements[0].startswith(f"EXECUTE {name}(")
+
     assert hub.get_customer(SALES1, state["id"]) == state  # as the create answered, tags and all
     with sessions() as session:
         bodies = session.scalars(select(outbox.c.body).order_by(outbox.c.seq)).all()
@@ -83,6 +98,72 @@ def test_a_create_sends_one_read_and_one_write(solo: Any) -> None:
         "福州闽江贸易有限公司",
     )
     assert [tuple(line) for line in lines] == [(state["id"], "created")]
+
+
+def test_the_service_remembers_owners_across_calls(solo: Any) -> None:
+    _, sessions = solo  # each worker_factory is a new worker, as each RPC call is
+    payload = SALES1.to_payload()
+    worker_factory(CustomersService, db=sessions).create_customer(payload, {"name": "三亚海棠湾贸易"})
+    with captured_statements(sessions.kw["bind"]) as statements:
+        for name in ("海口骑楼贸易", "儋州东坡贸易"):
+            worker_factory(CustomersService, db=sessions).create_customer(payload, {"name": name})
+    assert [s.split(" ")[0] for s in statements] == ["PREPARE", "EXECUTE", "EXECUTE"], statements
+
+
+def _written(sessions: sessionmaker[Session]) -> tuple[int, int, int]:
+    with sessions() as session:
+        tables = (CustomerRow.__table__, outbox, audit_log)
+        return tuple(session.scalar(select(func.count()).select_from(t)) for t in tables)  # type: ignore
+
+
+def _move(hub: CustomerHub, user_id: str, **changes: Any) -> None:
+    user = next(u for u in USERS if u["id"] == user_id)
+    hub.upsert_user(SYSTEM, {**user, **changes, "version": user["version"] + 1})
+
+
+def _misses() -> float:
+    return REGISTRY.get_sample_value("panorama_uow_guard_misses_total") or 0.0
+
+
+def test_a_name_taken_since_the_owner_was_remembered_is_refused_with_the_namesake(
+    hub: CustomerHub, sessions: sessionmaker[Session]
+) -> None:
+    first = hub.create_customer(ADMIN, {"name": "宁波甬江科技有限公司", "owner_id": "u-sales1b"})
+    before, misses = _written(sessions), _misses()
+    with pytest.raises(Conflict) as refused:  # the guarded write finds the name taken, then reads
+        hub.create_customer(ADMIN, {"name": "宁波甬江科技有限公司", "owner_id": "u-sales1b"})
+    assert first["id"] in str(refused.value) and refused.value.errors[0]["field"] == "name"
+    assert _written(sessions) == before and _misses() == misses + 1  # nothing half-written
+
+
+def test_a_tax_id_taken_since_is_refused_and_nothing_is_written(
+    hub: CustomerHub, sessions: sessionmaker[Session]
+) -> None:
+    owned = {"owner_id": "u-sales1b", "tax_id": VALID_USCC}
+    hub.create_customer(ADMIN, {"name": "温州瓯江科技有限公司", **owned})
+    before = _written(sessions)
+    with pytest.raises(Conflict) as refused:
+        hub.create_customer(ADMIN, {"name": "台州椒江科技有限公司", **owned})
+    assert refused.value.errors[0]["field"] == "tax_id"
+    assert _written(sessions) == before
+
+
+def test_an_owner_deactivated_since_is_refused(hub: CustomerHub, sessions: sessionmaker[Session]) -> None:
+    hub.create_customer(ADMIN, {"name": "嘉兴南湖科技有限公司", "owner_id": "u-sales1b"})
+    _move(hub, "u-sales1b", active=False)
+    before = _written(sessions)
+    with pytest.raises(ValidationError) as refused:
+        hub.create_customer(ADMIN, {"name": "湖州太湖科技有限公司", "owner_id": "u-sales1b"})
+    assert refused.value.errors[0]["field"] == "owner_id"
+    assert _written(sessions) == before
+
+
+def test_an_owner_moved_to_another_team_since_gives_the_customer_the_new_team(hub: CustomerHub) -> None:
+    hub.create_customer(ADMIN, {"name": "绍兴鉴湖科技有限公司", "owner_id": "u-sales1b"})
+    _move(hub, "u-sales1b", team_id="team-south")
+    state = hub.create_customer(ADMIN, {"name": "金华婺江科技有限公司", "owner_id": "u-sales1b"})
+    assert state["team_id"] == "team-south"
+    assert hub.get_customer(ADMIN, state["id"])["team_id"] == "team-south"
 
 
 def test_a_create_runs_without_a_transaction_block_and_the_next_unit_has_one(
