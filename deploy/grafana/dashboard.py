@@ -119,11 +119,15 @@ ROWS = (
                 "s",
             ),
             Panel(
-                "Unit-of-work retries/s (deadlock, serialization)",
+                "Unit-of-work retries/s (deadlock, serialization; stale guarded write)",
                 (
                     (
                         f"sum(rate(panorama_uow_retries_total[{RATE}])) by (job, sqlstate)",
                         "{{job}} {{sqlstate}}",
+                    ),
+                    (
+                        f"sum(rate(panorama_uow_guard_misses_total[{RATE}])) by (job)",
+                        "{{job}} guard miss",
                     ),
                 ),
             ),
