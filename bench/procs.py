@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,7 +50,22 @@ def relay_env(settings: BenchSettings) -> dict[str, str]:
     }
 
 
+def _exit_on_sigterm() -> None:
+    """SIGTERM unwinds the bench (``SystemExit``) so the ``finally`` that started its processes
+    stops them: Python's default dies on the spot, and a bench stopped with ``kill`` left its
+    services running, serving the next run's queues from the same database."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _raise_exit)
+
+
+def _raise_exit(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
 def start_module(target: Target, env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
+    _exit_on_sigterm()
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     full_env = {
         **os.environ,
