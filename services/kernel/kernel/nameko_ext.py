@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import signal
@@ -187,6 +188,18 @@ class Database(DependencyProvider):
         return self.factory
 
 
+# A labelled child per (service, method[, outcome]), looked up once: ``labels`` validates and
+# locks on every call, a share of each RPC's CPU. Methods and outcomes are a fixed, small set.
+@functools.cache
+def _requests(service: str, method: str, outcome: str) -> Any:
+    return RPC_REQUESTS.labels(service, method, outcome)
+
+
+@functools.cache
+def _duration(service: str, method: str) -> Any:
+    return RPC_DURATION.labels(service, method)
+
+
 class Observability(DependencyProvider):
     """RED metrics per entrypoint, correlation id in logs, and the /metrics HTTP server."""
 
@@ -203,7 +216,8 @@ class Observability(DependencyProvider):
 
     def worker_setup(self, worker_ctx: Any) -> None:
         self._started[id(worker_ctx)] = time.perf_counter()
-        set_correlation_id(worker_ctx.context_data.get("correlation_id") or worker_ctx.call_id)
+        # ``data``, not ``context_data``: that one copies the dict and builds the call-id stack.
+        set_correlation_id(worker_ctx.data.get("correlation_id") or worker_ctx.call_id)
 
     def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
         started = self._started.pop(id(worker_ctx), None)
@@ -216,9 +230,9 @@ class Observability(DependencyProvider):
         else:
             outcome = "error"
             log.error("entrypoint %s.%s failed", service, method, exc_info=exc_info)
-        RPC_REQUESTS.labels(service, method, outcome).inc()
+        _requests(service, method, outcome).inc()
         if started is not None:
-            RPC_DURATION.labels(service, method).observe(time.perf_counter() - started)
+            _duration(service, method).observe(time.perf_counter() - started)
         set_correlation_id(None)
 
 
