@@ -119,6 +119,9 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served from vendored assets below: no CDN
         redoc_url=None,
+        # Metrics are Prometheus's (``gateway.middleware``); FastAPI's native OpenTelemetry would
+        # otherwise look up the global providers on every request to find none configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.tokens = TokenIssuer(settings.jwt_secret, settings.jwt_issuer, settings.token_ttl_seconds)
