@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench import cpu, report
 
 
@@ -29,7 +31,15 @@ def test_per_request_divides_by_requests_and_orders_largest_first():
 
 def test_snapshot_counts_this_process_as_the_bench_clients():
     sum(i * i for i in range(300_000))  # burn a little CPU so the figure is above one tick
-    assert cpu.snapshot()["bench clients"] > 0
+    assert cpu.by_group(cpu.snapshot())["bench clients"] > 0
+
+
+def test_a_process_that_exits_during_a_run_takes_only_its_own_time_with_it():
+    # pid 7 (an autovacuum worker with 40 s behind it) exits; pid 9 starts during the run.
+    before = {("postgresql", 5): 10.0, ("postgresql", 7): 40.0, ("gateway", 6): 1.0}
+    after = {("postgresql", 5): 10.5, ("postgresql", 9): 0.25, ("gateway", 6): 2.0}
+    assert cpu.per_request(before, after, 250) == {"gateway": 4.0, "postgresql": 3.0}
+    assert cpu.system_seconds(before, after) == pytest.approx(1.75)
 
 
 def test_gateway_table_marks_the_16_client_targets():

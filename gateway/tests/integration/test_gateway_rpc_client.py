@@ -167,7 +167,7 @@ def test_a_service_nobody_ever_ran_is_unavailable_at_once(client):
 def test_a_probe_of_a_service_nobody_runs_does_not_fail_a_live_one_asked_at_the_same_time(client, service):
     # Both passive declares in flight together: the 404 of the first closes its channel, which
     # once failed the second's probe too (a live service answered 503 for a moment).
-    async def both() -> list[Any]:
+    async def both() -> Any:
         client._consumers_seen_until.clear()  # both must ask the broker now
         return await asyncio.gather(
             client.call(f"nosuch_{uuid.uuid4().hex[:6]}", "ping", {}),
