@@ -48,20 +48,7 @@ def create_customer(unit: CustomersUnit, data: Any, force: bool = False) -> dict
     if not isinstance(force, bool):
         raise ValidationError.for_field("force", "must be true or false")
     key = company_key(values["name"])
-    namesakes: list[Namesake] | None = None
-    owner: Owner | DirectoryUserRow
-    # The owner as last read, assumed unchanged and the name assumed free: the write checks both
-    # (the usual create then costs one round trip); when it finds otherwise, this runs again,
-    # not optimistic, and reads them to answer.
-    assumed = remembered_owner(unit, values["owner_id"]) if key and not force else None
-    if assumed is not None and rules.can_assign(caller, assumed.team_id, assumed.id):
-        owner = assumed
-    elif force or not key:
-        owner = active_user(unit, values["owner_id"], "owner_id")
-    else:  # the owner and the customers of the same name in one round trip
-        assumed = None
-        found, namesakes = unit.customers.owner_and_namesakes(values["owner_id"], key, limit=DUPLICATES_SHOWN)
-        owner = require_active(found, values["owner_id"], "owner_id")
+    owner, namesakes, assumed = _owner_and_namesakes(unit, values["owner_id"], key, force=force)
     rules.require_can_assign(caller, owner.team_id, owner.id)
     if assumed is None:
         guard_duplicates(unit, values.get("tax_id"), key, force=force, namesakes=namesakes)
@@ -85,8 +72,20 @@ def create_customer(unit: CustomersUnit, data: Any, force: bool = False) -> dict
     return state
 
 
-def remembered_owner(unit: CustomersUnit, owner_id: str) -> Owner | None:
-    return unit.customers.remembered_owner(owner_id) if unit.optimistic else None
+def _owner_and_namesakes(
+    unit: CustomersUnit, owner_id: str, key: str, *, force: bool
+) -> tuple[Owner | DirectoryUserRow, list[Namesake] | None, Owner | None]:
+    """A create's owner, the customers named ``key`` when they were read with it, and the owner
+    when it was assumed instead (remembered from an earlier create): the usual create then costs
+    one round trip, its write checking that the owner is unchanged and the name still free. When
+    the write finds otherwise, the call runs again, not optimistic, and reads them to answer."""
+    if force or not key:
+        return active_user(unit, owner_id, "owner_id"), None, None
+    assumed = unit.customers.remembered_owner(owner_id) if unit.optimistic else None
+    if assumed is not None and rules.can_assign(unit.caller, assumed.team_id, assumed.id):
+        return assumed, [], assumed
+    found, namesakes = unit.customers.owner_and_namesakes(owner_id, key, limit=DUPLICATES_SHOWN)
+    return require_active(found, owner_id, "owner_id"), namesakes, None
 
 
 def guard_duplicates(
