@@ -48,7 +48,7 @@ def create_customer(unit: CustomersUnit, data: Any, force: bool = False) -> dict
     if not isinstance(force, bool):
         raise ValidationError.for_field("force", "must be true or false")
     key = company_key(values["name"])
-    owner, namesakes, assumed = _owner_and_namesakes(unit, values["owner_id"], key, force=force)
+    owner, namesakes, assumed = _owner_for_create(unit, values["owner_id"], key, force=force)
     rules.require_can_assign(caller, owner.team_id, owner.id)
     if assumed is None:
         guard_duplicates(unit, values.get("tax_id"), key, force=force, namesakes=namesakes)
@@ -72,7 +72,7 @@ def create_customer(unit: CustomersUnit, data: Any, force: bool = False) -> dict
     return state
 
 
-def _owner_and_namesakes(
+def _owner_for_create(
     unit: CustomersUnit, owner_id: str, key: str, *, force: bool
 ) -> tuple[Owner | DirectoryUserRow, list[Namesake] | None, Owner | None]:
     """A create's owner, the customers named ``key`` when they were read with it, and the owner
