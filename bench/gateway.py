@@ -265,7 +265,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.gateway", description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", default="1,16", help="comma-separated client counts (default 1,16)")
-    parser.add_argument("--warmup", type=float, default=10.0, help="unmeasured seconds before each route")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=loadgen.DEFAULT_WARMUP_SECONDS,
+        help="unmeasured seconds before each route (default %(default)s), then slices until level",
+    )
     parser.add_argument(
         "--copies", type=int, default=1, help="copies of every process, gateway included (default 1)"
     )
