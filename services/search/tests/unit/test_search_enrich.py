@@ -80,3 +80,24 @@ def test_one_pass_gives_pypinyins_own_full_pinyin_and_first_letters(name: str) -
     full, initials, (whole_full, whole_initials) = enrich._name_pinyin.__wrapped__(name)
     assert (whole_full, whole_initials) == (units(Style.NORMAL), units(Style.FIRST_LETTER))
     assert initials[0] == whole_initials and full[0] == whole_full
+
+
+def test_cached_style_conversion_answers_as_pypinyin_does_in_every_context() -> None:
+    # 重 and 行 read differently by phrase (重庆/重要, 银行/行走): the cache must not carry one
+    # reading into another context; each name runs twice (the second time from the cache).
+    from pypinyin import Style, lazy_pinyin
+
+    names = [
+        "重庆银行",
+        "重要客户",
+        "行走",
+        "银行行长",
+        "长沙",
+        "ABC科技",
+        "绿女Ü贸易",
+        "3M中国（北京）",
+        "乐乐音乐",
+    ]
+    for style in (Style.NORMAL, Style.FIRST_LETTER):
+        for name in names * 2:
+            assert enrich.lazy_pinyin(name, style=style, errors="default") == lazy_pinyin(name, style=style)
