@@ -84,8 +84,8 @@ class IndexerConfig:
     amqp_url: str
     queue: str
     exchanges: list[str]
-    prefetch: int = 1500
-    batch_size: int = 500
+    prefetch: int = 3000
+    batch_size: int = 1000
     max_in_flight: int = 2
     flush_after: float = 0.05
     backoff_initial: float = 0.2

@@ -46,12 +46,14 @@ class SearchSettings(KernelSettings):
     search_exchanges: list[str] = Field(default_factory=registry.search_exchanges)
     # Measured with ``python -m bench.indexer_tuning`` (batch size and bulk requests in flight
     # doubled until events/s stops growing). On the 2-core bench box the indexer is CPU-bound
-    # (~0.33 ms of its own CPU per event, most of it document building) and shares the cores with
-    # Elasticsearch: batches of 250–500 were best, 1000+ no better, and a second request in flight
-    # lets ES index one batch while the next is built, which only pays where there are spare cores.
-    # 500 × 2 keeps the broker's next batch arriving (prefetch = batch × (in flight + 1)).
-    search_indexer_prefetch: int = Field(default=1500, ge=2, le=65535)
-    search_indexer_batch_size: int = Field(default=500, ge=1)
+    # (~0.16 ms of its own CPU per event, most of it document building) and shares the cores with
+    # Elasticsearch. 2026-12-03, 124,756 events (30,000 customers): 500 × 2 4,597 events/s,
+    # 1000 × 2 4,716-4,920, 2000 × 2 4,805 (the plateau), 500 × 3 4,580, 1000 × 3 4,676; larger
+    # bulks cost both sides less per event (Elasticsearch 0.095 → 0.082 ms). A second request in
+    # flight lets ES index one batch while the next is built; a third only adds contention here.
+    # 1000 × 2 keeps the broker's next batch arriving (prefetch = batch × (in flight + 1)).
+    search_indexer_prefetch: int = Field(default=3000, ge=2, le=65535)
+    search_indexer_batch_size: int = Field(default=1000, ge=1)
     search_indexer_max_in_flight: int = Field(default=2, ge=1, le=16)
     # A partial batch waits this long for more events. At a steady trickle (the create bench, ~150
     # events/s) 200 ms makes bulks of ~30 instead of ~7: the indexer's CPU per event fell ~0.3 ms
