@@ -27,7 +27,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per engine and round")
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--warmup", type=float, default=10.0, help="unmeasured seconds per engine, once")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=loadgen.DEFAULT_WARMUP_SECONDS,
+        help="unmeasured seconds per engine, once (default %(default)s)",
+    )
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.seconds <= 0 or args.clients < 1:
         parser.error("--rounds, --seconds and --clients must be positive")

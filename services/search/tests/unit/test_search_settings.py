@@ -28,7 +28,7 @@ def test_defaults_follow_the_brief(monkeypatch):
     for name in [n for n in os.environ if n.startswith("PANORAMA_SEARCH_")]:
         monkeypatch.delenv(name)
     settings = SearchSettings()
-    assert settings.search_indexer_prefetch == 1500 and settings.search_indexer_batch_size == 500
+    assert settings.search_indexer_prefetch == 3000 and settings.search_indexer_batch_size == 1000
     assert settings.search_indexer_max_in_flight == 2
     assert settings.search_indexer_flush_ms == 200 and settings.search_indexer_backoff_max_seconds == 10
     # Derived from the service registry: every service whose contracts export search kinds.
