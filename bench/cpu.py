@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 PROC = Path("/proc")
 SERVERS = {
@@ -55,9 +54,8 @@ def _group(pid: str, parent: int, me: int) -> str | None:
     return None
 
 
-# A snapshot's key: (group, pid) as ``snapshot`` reads them, or a bare group (totals, tests).
-Key = tuple[str, int] | str
-Snapshot = Mapping[Any, float]  # keyed by Key (Mapping is invariant in its keys)
+Key = tuple[str, int]  # (group, pid)
+Snapshot = Mapping[Key, float]
 
 
 def snapshot() -> dict[Key, float]:
@@ -78,8 +76,7 @@ def snapshot() -> dict[Key, float]:
 
 def by_group(seconds: Snapshot) -> dict[str, float]:
     totals: dict[str, float] = {}
-    for key, value in seconds.items():
-        group = key[0] if isinstance(key, tuple) else key
+    for (group, _pid), value in seconds.items():
         totals[group] = totals.get(group, 0.0) + value
     return totals
 

@@ -109,7 +109,11 @@ def closing_later(factory: ClientFactory) -> tuple[ClientFactory, Callable[[], N
 WARMUP_CLIENTS = 4
 
 
-# The floor before the slices (bench.run explains the figure).
+# The floor before the slices. Elasticsearch's JIT on this 2-vCPU VM is far from done at 10 s:
+# after a restart, 10 s then 5 s slices stopped at 3.4-4.0 ms of CPU per search (16 clients: 1.96 ms,
+# 761 searches/s); 60 s then slices reached 1.37 ms (16 clients: 1.39 ms, 831/s). The drop came
+# between 35 and 65 s, after slices that looked level, so no slice rule can wait for it: the floor
+# has to cover it. PostgreSQL is level after the first slice.
 DEFAULT_WARMUP_SECONDS = 60.0
 WARMUP_SLICE_SECONDS = 5.0
 WARMUP_PLATEAU = 1.05  # a slice less than 5 % better than the one before: warm

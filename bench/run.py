@@ -69,9 +69,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--warmup",
         type=float,
-        default=None,
+        default=loadgen.DEFAULT_WARMUP_SECONDS,
         help="unmeasured load before each engine's and route's rows: at least this many seconds "
-        "(default 60), then 5 s slices until the CPU per request stops falling",
+        "(default %(default)s), then 5 s slices until the CPU per request stops falling",
     )
     parser.add_argument(
         "--live-load",
@@ -85,14 +85,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.customers = QUICK_CUSTOMERS if args.quick else 100_000
     if args.seconds is None:
         args.seconds = 3.0 if args.quick else 10.0
-    if args.warmup is None:
-        # At least this much, then until the CPU per request stops falling (loadgen.warm_up).
-        # Elasticsearch's JIT on this 2-vCPU VM is far from done at 10 s: after a restart, 10 s
-        # then 5 s slices stopped at 3.4-4.0 ms of CPU per search (16 clients: 1.96 ms, 761
-        # searches/s); 60 s then slices reached 1.37 ms (16 clients: 1.39 ms, 831/s). The drop
-        # came between 35 and 65 s, after slices that looked level, so no slice rule can wait
-        # for it: the floor has to cover it. PostgreSQL is level after the first slice.
-        args.warmup = loadgen.DEFAULT_WARMUP_SECONDS
     if args.freshness_samples is None:
         args.freshness_samples = 30 if args.quick else 200
     if args.customers < 1 or args.indexers < 1 or args.freshness_samples < 1:

@@ -23,8 +23,8 @@ def _stats(p95: float, rate: float, cpu_ms: dict[str, float] | None = None) -> d
 
 
 def test_per_request_divides_by_requests_and_orders_largest_first():
-    before = {"gateway": 1.0, "customers": 2.0}
-    after = {"gateway": 3.0, "customers": 2.5, "postgresql": 0.001, "search": 1.0}
+    before = {("gateway", 1): 1.0, ("customers", 2): 2.0}
+    after = {("gateway", 1): 3.0, ("customers", 2): 2.5, ("postgresql", 3): 0.001, ("search", 4): 1.0}
     assert cpu.per_request(before, after, 500) == {"gateway": 4.0, "search": 2.0, "customers": 1.0}
     assert cpu.per_request(before, after, 0) == {}
 

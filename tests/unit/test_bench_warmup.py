@@ -61,9 +61,9 @@ def test_a_write_route_warms_up_until_its_cpu_per_request_stops_falling(monkeypa
     prices = [0.004, 0.003, 0.002, 0.00196, 0.001]
     snapshots, spent, lock = [0], [0.0], threading.Lock()
 
-    def snapshot() -> dict[str, float]:
+    def snapshot() -> dict[cpu.Key, float]:
         snapshots[0] += 1  # before and after each slice: slice i runs after snapshot 2i + 1
-        return {"customers": spent[0], cpu.BENCH_CLIENTS: 99.0 * snapshots[0]}
+        return {("customers", 2): spent[0], (cpu.BENCH_CLIENTS, 1): 99.0 * snapshots[0]}
 
     def factory():
         def create(_: str) -> int:
@@ -78,8 +78,8 @@ def test_a_write_route_warms_up_until_its_cpu_per_request_stops_falling(monkeypa
 
 
 def test_system_seconds_leave_the_bench_clients_out():
-    before = {"customers": 1.0, cpu.BENCH_CLIENTS: 5.0}
-    after = {"customers": 1.5, "rabbitmq": 0.25, cpu.BENCH_CLIENTS: 9.0}
+    before = {("customers", 2): 1.0, (cpu.BENCH_CLIENTS, 1): 5.0}
+    after = {("customers", 2): 1.5, ("rabbitmq", 3): 0.25, (cpu.BENCH_CLIENTS, 1): 9.0}
     assert cpu.system_seconds(before, after) == pytest.approx(0.75)
 
 
@@ -89,9 +89,9 @@ def test_warm_up_reads_the_cpu_before_its_clients_close(monkeypatch: pytest.Monk
     closed: list[int] = []
     closed_at_snapshot: list[int] = []
 
-    def snapshot() -> dict[str, float]:
+    def snapshot() -> dict[cpu.Key, float]:
         closed_at_snapshot.append(len(closed))
-        return {"postgresql": float(len(closed_at_snapshot))}
+        return {("postgresql", 3): float(len(closed_at_snapshot))}
 
     def factory():
         return (lambda _: 1), lambda: closed.append(1)

@@ -111,7 +111,7 @@ _PINYIN = Pinyin(_StyleCache())
 def lazy_pinyin(text: str, style: Style, errors: Any) -> list[str]:
     """``pypinyin.lazy_pinyin`` with its defaults (no ü for v, no tone sandhi), style conversions
     cached."""
-    return list(_PINYIN.lazy_pinyin(text, style=style, errors=errors))
+    return _PINYIN.lazy_pinyin(text, style=style, errors=errors)
 
 
 @lru_cache(maxsize=65536)
