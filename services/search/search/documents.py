@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from search import display
 from search.kinds import REGISTRY
 from search.kinds.base import tombstone_document
 from search.record import Record, doc_id
@@ -29,5 +30,9 @@ def to_index_op(record: Record) -> IndexOp:
     spec = REGISTRY.get(record.kind)
     if spec is None:
         raise UnknownKind(f"unknown kind {record.kind!r}")
-    source = tombstone_document(record) if record.is_tombstone else spec.build(record)
+    if record.is_tombstone:
+        source = tombstone_document(record)  # never a hit: nothing to show
+    else:
+        source = spec.build(record)
+        source[display.FIELD] = display.encode(source)
     return IndexOp(doc_id(record.kind, record.id), record.version, source, record.occurred_at)

@@ -9,3 +9,5 @@ TEXT: dict[str, Any] = {"type": "text", "analyzer": "standard"}
 DATE: dict[str, Any] = {"type": "date"}
 LONG: dict[str, Any] = {"type": "long"}
 BOOLEAN: dict[str, Any] = {"type": "boolean"}
+# Not searchable; read back per hit from doc values (search.display).
+BINARY_DOC_VALUES: dict[str, Any] = {"type": "binary", "doc_values": True}

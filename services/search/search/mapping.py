@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from search.fields import BOOLEAN, DATE, KEYWORD, LONG, TEXT
+from search.fields import BINARY_DOC_VALUES, BOOLEAN, DATE, KEYWORD, LONG, TEXT
 from search.kinds import REGISTRY, KindSpec
 
 # Fields every kind may carry: DESIGN §4's common fields and what ``search.enrich`` computes,
@@ -54,6 +54,8 @@ COMMON_PROPERTIES: dict[str, Any] = {
     "amount_terms": KEYWORD,  # enrich.amount_terms: every amount a record shows, one spelling each
     # originals for display only: not indexed, not even parsed
     "orig": {"type": "object", "enabled": False},
+    # what a hit shows, fetched from doc values rather than _source (search.display)
+    "display": BINARY_DOC_VALUES,
 }
 
 

@@ -18,7 +18,7 @@ from elasticsearch import Elasticsearch
 from kernel.identity import Caller
 from kernel.text import fold
 
-from search import enrich, highlight
+from search import display, enrich, highlight
 from search.acl import acl_filters
 from search.cursor import decode_cursor, encode_cursor, query_fingerprint
 from search.kinds import KNOWN_KINDS, REGISTRY
@@ -39,33 +39,27 @@ _LATIN_WORD = re.compile(r"[a-z\u00c0-\u024f]{4,}")
 # A folded query that the standard analyser turns into exactly one token (one Latin/digit word, or
 # one ideograph): its phrase and its all-words match are the same term query.
 _ONE_TOKEN = re.compile(f"^(?:[a-z0-9]+|[{enrich.IDEOGRAPHS}])$")
-SOURCE_FIELDS = [
-    "kind",
-    "id",
-    "customer_id",
-    "status",
-    "updated_at",
-    "orig",
-    # what some kinds' hits carry besides (a quote's version number and is_final)
-    *sorted({name for spec in REGISTRY.values() for name in spec.hit_fields}),
-]
-# The indexed text the page's marks are made in (search.highlight), not by Elasticsearch.
-MARKED_FIELDS = list(highlight.MARKED_FIELDS)
 # Exact counts up to here; past it ``total`` is a lower bound (``total_is_lower_bound``) and
 # Elasticsearch may stop counting, which is what lets it skip non-competitive documents.
 TOTAL_HITS_CAP = 1000
 # The parts of a response the shaping reads: less JSON to build, send and parse per search.
 SEARCH_FILTER_PATH = [
     "hits.total",
-    "hits.hits._source",
+    display.FILTER_PATH,
     "hits.hits._score",
     "hits.hits.sort",
     "hits.hits.matched_queries",
     "aggregations.kind.buckets.key",
     "aggregations.kind.buckets.doc_count",
 ]
-SUGGEST_FILTER_PATH = ["hits.hits._source"]
+SUGGEST_FILTER_PATH = [display.FILTER_PATH, "hits.hits.sort"]
 SORT = [{"_score": "desc"}, {"updated_at": {"order": "desc", "missing": "_last"}}, {"doc_id": "asc"}]
+# What a hit brings back: its display blob only, no stored field (not even _id; search.display).
+SHOWN: dict[str, Any] = {
+    "_source": False,
+    "stored_fields": "_none_",
+    "docvalue_fields": display.DOCVALUE_FIELDS,
+}
 
 # Boosts: identities (constant score) ≫ own name text ≫ parent name / body text.
 B_IDENTITY = 100.0
@@ -255,7 +249,7 @@ def search_body(params: SearchParams, caller: Caller, total_hits_cap: int = TOTA
         # count is of the whole query, not of what is left) from one extra hit, fetched and
         # highlighted for nothing.
         "size": params.limit + 1 if params.cursor else params.limit,
-        "_source": SOURCE_FIELDS + MARKED_FIELDS if clauses else SOURCE_FIELDS,
+        **SHOWN,
         "track_total_hits": total_hits_cap,
     }
     if params.facets:
@@ -301,7 +295,7 @@ def suggest_body(params: SuggestParams, caller: Caller) -> dict[str, Any]:
         "sort": SORT,
         "size": params.limit,
         "track_total_hits": False,  # typeahead shows no count
-        "_source": ["kind", "id", "customer_id", "orig.title", "orig.customer_name"],  # what it shows
+        **SHOWN,
     }
 
 
@@ -340,6 +334,7 @@ class SearchEngine:
             preference=_preference(caller),
         )
         found = response.body
+        display.hydrate(_hits(found), _doc_id, self._sources)
         if params.q:
             marking = highlight.Marking.of(params.q)
             for hit in found.get("hits", {}).get("hits", [])[: params.limit]:
@@ -358,4 +353,18 @@ class SearchEngine:
             filter_path=SUGGEST_FILTER_PATH,
             preference=_preference(caller),
         )
+        display.hydrate(_hits(response.body), _doc_id, self._sources)
         return shape_suggest(response.body)
+
+    def _sources(self, doc_ids: list[str]) -> dict[str, dict[str, Any] | None]:
+        """The shown fields of documents indexed before the display blob existed."""
+        found = self.es.mget(index=self.alias, ids=doc_ids, source_includes=list(display.FIELDS))
+        return {doc["_id"]: doc.get("_source") for doc in found["docs"] if doc.get("found")}
+
+
+def _hits(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return body.get("hits", {}).get("hits", [])  # filter_path drops an empty list
+
+
+def _doc_id(hit: dict[str, Any]) -> str:
+    return str(hit["sort"][-1])  # SORT's last key; stored fields, _id among them, are not fetched

@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from search import display
 from search.documents import UnknownKind, to_index_op
 from search.mapping import PROPERTIES
 from search.record import Record
@@ -113,3 +114,19 @@ def test_unknown_kind_and_missing_fields_are_refused():
         to_index_op(record("customer", customer(name="")))
     with pytest.raises(ValueError, match="list of strings"):
         to_index_op(record("contact", child(name="x", phones="123", emails=[])))
+
+
+def test_a_document_carries_what_its_hit_shows_as_one_blob_and_a_tombstone_none():
+    op = to_index_op(record("customer", customer()))
+    shown = display.decode({"fields": {"display": [op.source["display"]]}})
+    assert shown == {name: op.source[name] for name in display.FIELDS if name in op.source}
+    assert (
+        shown is not None
+        and shown["title"] == "华为技术有限公司"
+        and shown["orig"]["title"] == "華為技術有限公司"
+    )
+    assert "display" not in to_index_op(record("customer", deleted_customer())).source
+
+
+def deleted_customer() -> dict[str, Any]:
+    return {**customer(), "deleted": True}

@@ -8,9 +8,9 @@ from finance.policy import READ
 from kernel.ids import new_id
 from sales_states import owned, record
 from search import enrich
+from search.display import FIELDS as SHOWN_FIELDS
 from search.documents import to_index_op
 from search.mapping import PROPERTIES
-from search.query import SOURCE_FIELDS
 from search.results import shape_search
 
 
@@ -46,7 +46,7 @@ def test_a_payment_is_found_by_its_number_reference_and_payer() -> None:
 
 def test_a_payment_hit_carries_its_number_and_day() -> None:
     doc = to_index_op(record("payment", _payment())).source
-    hit = {"_source": {k: doc.get(k) for k in SOURCE_FIELDS if k in doc}, "_score": 1.0, "sort": [1]}
+    hit = {"_source": {k: doc.get(k) for k in SHOWN_FIELDS if k in doc}, "_score": 1.0, "sort": [1]}
     item = shape_search({"hits": {"total": {"value": 1}, "hits": [hit]}}, 5)["items"][0]
     assert (item["kind"], item["number"], item["received_on"]) == ("payment", "PAY-2026-000042", "2026-12-01")
 

@@ -12,9 +12,9 @@ from finance.handlers.receivable_state import receivable_state
 from finance.policy import READ
 from finance.storage.models import ReceivableRow
 from kernel.identity import Caller
+from search.display import FIELDS as SHOWN_FIELDS
 from search.documents import to_index_op
 from search.mapping import PROPERTIES
-from search.query import SOURCE_FIELDS
 from search.record import Record
 from search.results import shape_search
 
@@ -81,7 +81,7 @@ def test_a_receivable_document_says_what_is_open_and_how_late() -> None:
     assert doc["amount"] == 10_000_000 and doc["status"] == "partially_paid"
     assert {"100000", "123456"} <= set(doc["amount_terms"])  # what is open, what was billed (元)
     assert set(doc) <= set(PROPERTIES)  # the strict mapping takes it
-    hit = {"_source": {k: doc.get(k) for k in SOURCE_FIELDS if k in doc}, "_score": 1.0, "sort": [1]}
+    hit = {"_source": {k: doc.get(k) for k in SHOWN_FIELDS if k in doc}, "_score": 1.0, "sort": [1]}
     item = shape_search({"hits": {"total": {"value": 1}, "hits": [hit]}}, 5)["items"][0]
     assert (item["kind"], item["outstanding_minor"], item["overdue_bucket"]) == (
         "receivable",

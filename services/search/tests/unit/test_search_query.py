@@ -61,7 +61,7 @@ def test_search_body_filters_inside_the_query_and_facets_ignore_the_kind_choice(
     assert body["aggs"]["kind"]["terms"]["field"] == "kind"
     assert body["size"] == 20  # a first page: whether more exist comes from the count
     assert "highlight" not in body  # marked in Python, on the returned page (search.highlight)
-    assert {"title", "body", "customer_name"} <= set(body["_source"])
+    assert body["docvalue_fields"] == ["display"] and body["stored_fields"] == "_none_"
     assert [next(iter(s)) for s in body["sort"]] == ["_score", "updated_at", "doc_id"]
     assert body["track_total_hits"] == TOTAL_HITS_CAP
 
@@ -107,10 +107,16 @@ def test_a_phrase_prefix_ending_on_an_ideograph_is_the_phrase_sent_once():
     assert clause_boost(text_clauses("科技 a"), "match_phrase_prefix", "title") == B_TITLE_PHRASE / 2
 
 
-def test_no_highlighting_is_asked_of_elasticsearch_and_marked_text_is_fetched_only_with_a_query():
-    body = search_body(validate_search("yfkj"), ADMIN)
-    assert "highlight" not in body and "body" in body["_source"]
-    assert "body" not in search_body(validate_search(""), ADMIN)["_source"]
+def test_no_highlighting_is_asked_of_elasticsearch_and_hits_bring_only_their_display_blob():
+    for q in ("yfkj", ""):
+        body = search_body(validate_search(q), ADMIN)
+        assert "highlight" not in body
+        # no _source, no stored field at all (not even _id): the page is read from doc values
+        assert (body["_source"], body["stored_fields"], body["docvalue_fields"]) == (
+            False,
+            "_none_",
+            ["display"],
+        )
 
 
 def test_admin_query_has_no_acl_clause_and_empty_query_matches_everything_visible():

@@ -11,10 +11,10 @@ from sales.contracts.leads import Lead
 from sales.contracts.opportunities import Opportunity
 from sales.policy import READ
 from sales_states import owned, quote_record, quote_version, record
+from search.display import FIELDS as SHOWN_FIELDS
 from search.documents import to_index_op
 from search.kinds import REGISTRY
 from search.mapping import PROPERTIES
-from search.query import SOURCE_FIELDS
 from search.results import shape_search
 
 BASE = owned("A科技有限公司", "u-s1", "team-east")
@@ -55,9 +55,9 @@ def test_the_pdf_text_is_the_body_when_there_is_one() -> None:
 
 
 def test_a_quote_hit_carries_the_quote_id_version_and_is_final() -> None:
-    assert {"version", "is_final"} <= set(SOURCE_FIELDS)
+    assert {"version", "is_final"} <= set(SHOWN_FIELDS)
     doc = to_index_op(quote_record(quote(n=3, is_final=True))).source
-    hit = {"_source": {k: doc.get(k) for k in SOURCE_FIELDS if k in doc}, "_score": 1.0, "sort": [1]}
+    hit = {"_source": {k: doc.get(k) for k in SHOWN_FIELDS if k in doc}, "_score": 1.0, "sort": [1]}
     item = shape_search({"hits": {"total": {"value": 1}, "hits": [hit]}}, 5)["items"][0]
     assert (item["kind"], item["id"], item["version"], item["is_final"]) == ("quote", "q-1", 3, True)
     assert REGISTRY["customer"].hit_fields == ()  # other kinds' hits keep their shape
