@@ -9,13 +9,14 @@ and ``docvalue_fields: [display]`` (1.35-1.40 → 1.10-1.17 ms of Elasticsearch 
 before, this blob included: nothing is taken from it on the search path.
 
 Documents indexed before this field existed have no blob until ``search.reindex`` runs; their
-hits are read from ``_source`` by id instead (``hydrate``), so a search never shows them blank.
+pages are read from ``_source`` instead (``hydrate``, ``LEGACY_FETCH``): never shown blank.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterable, Mapping
+import binascii
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -36,11 +37,11 @@ FIELDS: tuple[str, ...] = (
     *sorted({name for spec in REGISTRY.values() for name in spec.hit_fields}),
     *highlight.MARKED_FIELDS,
 )
-DOCVALUE_FIELDS = [FIELD]
-FILTER_PATH = f"hits.hits.fields.{FIELD}"
-
-# doc id -> the hit's fields read from its ``_source`` (None when the document is gone)
-SourceReader = Callable[[list[str]], Mapping[str, "dict[str, Any] | None"]]
+# What a search asks for: the blob only, no stored field (not even _id) ...
+FETCH: dict[str, Any] = {"_source": False, "stored_fields": "_none_", "docvalue_fields": [FIELD]}
+# ... and, for a page with a document from before the blob, what it asked before.
+LEGACY_FETCH: dict[str, Any] = {"_source": list(FIELDS)}
+FILTER_PATH = [f"hits.hits.fields.{FIELD}", "hits.hits._source"]
 
 
 def encode(document: Mapping[str, Any]) -> str:
@@ -52,22 +53,18 @@ def encode(document: Mapping[str, Any]) -> str:
 
 def decode(hit: Mapping[str, Any]) -> dict[str, Any] | None:
     values = (hit.get("fields") or {}).get(FIELD)
-    return orjson.loads(base64.b64decode(values[0])) if values else None
+    return orjson.loads(binascii.a2b_base64(values[0])) if values else None
 
 
-def hydrate(
-    hits: Iterable[dict[str, Any]], doc_id_of: Callable[[dict[str, Any]], str], read: SourceReader
-) -> None:
-    """Give every hit a ``_source`` of its ``FIELDS``: from its blob, or — a document indexed
-    before the blob existed — from ``read`` (one round trip for all such hits of the page)."""
-    missing: list[dict[str, Any]] = []
+def hydrate(hits: Iterable[dict[str, Any]]) -> bool:
+    """Give each hit with a blob its ``_source`` (of ``FIELDS``) from it; False when some hit has
+    none: a document indexed before the blob existed, whose page must be read from ``_source``
+    (``LEGACY_FETCH``) until ``search.reindex`` rewrites it."""
+    complete = True
     for hit in hits:
         shown = decode(hit)
         if shown is None:
-            missing.append(hit)
+            complete = False
         else:
             hit["_source"] = shown
-    if missing:
-        sources = read([doc_id_of(hit) for hit in missing])
-        for hit in missing:
-            hit["_source"] = sources.get(doc_id_of(hit)) or {}
+    return complete

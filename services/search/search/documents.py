@@ -9,7 +9,7 @@ from typing import Any
 from search import display
 from search.kinds import REGISTRY
 from search.kinds.base import tombstone_document
-from search.record import Record, doc_id
+from search.record import Record, doc_id, doc_seq
 
 
 class UnknownKind(ValueError):
@@ -35,4 +35,6 @@ def to_index_op(record: Record) -> IndexOp:
     else:
         source = spec.build(record)
         source[display.FIELD] = display.encode(source)
-    return IndexOp(doc_id(record.kind, record.id), record.version, source, record.occurred_at)
+    op_id = doc_id(record.kind, record.id)
+    source["doc_seq"] = doc_seq(op_id)
+    return IndexOp(op_id, record.version, source, record.occurred_at)

@@ -20,6 +20,7 @@ from search.kinds import REGISTRY, KindSpec
 COMMON_PROPERTIES: dict[str, Any] = {
     # identity and common fields (DESIGN §4)
     "doc_id": KEYWORD,
+    "doc_seq": LONG,  # the sort's tiebreaker (record.doc_seq)
     "kind": KEYWORD,
     "id": KEYWORD,
     "customer_id": KEYWORD,

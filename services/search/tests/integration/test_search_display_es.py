@@ -1,4 +1,5 @@
-"""Hits are read from the ``display`` doc values; documents from before that field still show."""
+"""Hits are read from the ``display`` doc values; documents from before that field still show
+and page."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ ADMIN = Caller("admin-display", ("admin",))
 
 def _write(es: Any, alias: str, data: dict[str, Any], *, legacy: bool) -> None:
     op = to_index_op(Record("customer", data["id"], 1, data["id"], data, datetime.now(UTC)))
-    source = {k: v for k, v in op.source.items() if not (legacy and k == "display")}
+    # Before display, the sort's tiebreaker was doc_id: such documents have no doc_seq either.
+    source = {k: v for k, v in op.source.items() if not (legacy and k in ("display", "doc_seq"))}
     es.index(index=alias, id=op.doc_id, document=source, version=1, version_type="external", refresh=True)
 
 
@@ -41,3 +43,7 @@ def test_documents_indexed_before_the_display_field_are_shown_from_their_source(
         assert item["title_html"] == f"<em>Displayco {token}</em> {data['name'].split()[2]} Ltd"
     suggested = {s["id"]: s["title"] for s in engine.suggest(ADMIN, f"displayco {token}")}
     assert suggested == {current["id"]: current["name"], legacy["id"]: legacy["name"]}
+    first = engine.search(ADMIN, f"displayco {token}", limit=1)
+    second = engine.search(ADMIN, f"displayco {token}", limit=1, cursor=first["next_cursor"])
+    assert {first["items"][0]["id"], second["items"][0]["id"]} == {current["id"], legacy["id"]}
+    assert second["next_cursor"] is None

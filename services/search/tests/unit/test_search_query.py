@@ -62,7 +62,7 @@ def test_search_body_filters_inside_the_query_and_facets_ignore_the_kind_choice(
     assert body["size"] == 20  # a first page: whether more exist comes from the count
     assert "highlight" not in body  # marked in Python, on the returned page (search.highlight)
     assert body["docvalue_fields"] == ["display"] and body["stored_fields"] == "_none_"
-    assert [next(iter(s)) for s in body["sort"]] == ["_score", "updated_at", "doc_id"]
+    assert [next(iter(s)) for s in body["sort"]] == ["_score", "updated_at", "doc_seq"]
     assert body["track_total_hits"] == TOTAL_HITS_CAP
 
 
