@@ -164,10 +164,21 @@ cluster.routing.allocation.disk.threshold_enabled: false
 # action.destructive_requires_name keeps its default (true): no wildcard index deletes.
 ${security}
 EOF
+    # The JIT's compiler threads. The JVM gives 2 cores 2 of them, and under load they get a thin
+    # share of the CPU: after a restart, searching (4 clients) took ~90 s to reach its steady
+    # ~1.2 ms of Elasticsearch CPU per search on a 2-vCPU VM, ~55 s with 6 (2026-12-03, README
+    # "Operations"). Idle compiler threads exit (the count is a ceiling), so the cost is only
+    # compiling sooner. From 16 cores the JVM's own default is 12 or more: left alone there.
+    local compilers="${PANORAMA_ES_COMPILER_THREADS:-}"
+    if [[ -z "${compilers}" && "$(nproc)" -lt 16 ]]; then compilers=6; fi
+    [[ -z "${compilers}" || "${compilers}" =~ ^[0-9]+$ && "${compilers}" -ge 2 ]] ||
+        die "elasticsearch: PANORAMA_ES_COMPILER_THREADS=${compilers} must be a number from 2"
     if write_if_changed "${ES_HOME}/config/jvm.options.d/panorama.options" 0644 "${ES_USER}:${ES_USER}" <<EOF; then changed=0; fi
-# Managed by deploy/local/lib/elasticsearch.sh; heap from PANORAMA_ES_HEAP
+# Managed by deploy/local/lib/elasticsearch.sh; heap from PANORAMA_ES_HEAP, JIT compiler threads
+# from PANORAMA_ES_COMPILER_THREADS (empty: 6 below 16 cores, else the JVM's default)
 -Xms${PANORAMA_ES_HEAP}
 -Xmx${PANORAMA_ES_HEAP}
+${compilers:+-XX:CICompilerCount=${compilers}}
 EOF
     return "${changed}"
 }
