@@ -5,8 +5,8 @@ hit (LZ4 with a preset dictionary: some 12 KB of work for a 1 KB document, and `
 there too) and then parse and filter each document's JSON: about a fifth of its CPU per search.
 Binary doc values are stored uncompressed, so the page is read with ``stored_fields: _none_``
 and ``docvalue_fields: [display]`` (1.35-1.40 → 1.10-1.17 ms of Elasticsearch CPU per search,
-5,000 customers; README "Cost per operation"). The document's ``_source`` keeps everything as
-before, this blob included: nothing is taken from it on the search path.
+5,000 customers; README "Cost per operation"). The mapping keeps the blob out of ``_source``
+(``mapping.index_body``), which holds the rest of the document as before.
 
 Documents indexed before this field existed have no blob until ``search.reindex`` runs; their
 pages are read from ``_source`` instead (``hydrate``, ``LEGACY_FETCH``): never shown blank.

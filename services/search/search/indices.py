@@ -69,7 +69,8 @@ def ensure_index(es: Elasticsearch, alias: str, body: dict[str, Any]) -> str:
             )
             es.indices.delete(index=loser)
     # Additive mapping changes (a new kind's fields) apply in place; conflicting ones fail loudly.
-    es.indices.put_mapping(index=winner, **body["mappings"])
+    # _source's settings cannot change in place: an older index keeps its own until a reindex.
+    es.indices.put_mapping(index=winner, **{k: v for k, v in body["mappings"].items() if k != "_source"})
     return winner
 
 

@@ -47,3 +47,11 @@ def test_documents_indexed_before_the_display_field_are_shown_from_their_source(
     second = engine.search(ADMIN, f"displayco {token}", limit=1, cursor=first["next_cursor"])
     assert {first["items"][0]["id"], second["items"][0]["id"]} == {current["id"], legacy["id"]}
     assert second["next_cursor"] is None
+
+
+def test_the_blob_is_kept_in_doc_values_only(indexers, es, engine, search_settings):
+    data = customer_data(f"Blobco {new_id()[-8:].lower()} Ltd", "u-display")
+    _write(es, search_settings.search_alias, data, legacy=False)
+    stored = es.get(index=search_settings.search_alias, id=f"customer:{data['id']}")["_source"]
+    assert "display" not in stored and stored["title"] == data["name"]
+    assert [item["title"] for item in engine.search(ADMIN, data["name"])["items"]] == [data["name"]]

@@ -81,3 +81,20 @@ def test_the_derived_mapping_is_strict_and_takes_every_kinds_own_fields(es, sear
     with pytest.raises(BadRequestError) as refused:
         es.index(index=alias, id="contact:x", document={"kind": "contact", "id": "x", "rol": "typo"})
     assert refused.value.error == "strict_dynamic_mapping_exception"
+
+
+def test_an_index_from_before_the_display_blob_gets_its_fields_in_place(es, search_settings):
+    # Made by an older release: no display/doc_seq fields and the blob not excluded from _source,
+    # which cannot change in place. ensure_index adds the fields and leaves _source as it is.
+    alias = f"{search_settings.search_alias}-older"
+    body = settings_index_body(search_settings)
+    older = {
+        "dynamic": "strict",
+        "properties": {k: v for k, v in PROPERTIES.items() if k not in ("display", "doc_seq")},
+    }
+    name = _create(es, alias, {**body, "mappings": older})
+    assert ensure_index(es, alias, body) == name
+    mapped = es.indices.get_mapping(index=name)[name]["mappings"]
+    assert {"display", "doc_seq"} <= set(mapped["properties"]) and "_source" not in mapped
+    fresh = ensure_index(es, f"{alias}-new", body)
+    assert es.indices.get_mapping(index=fresh)[fresh]["mappings"]["_source"] == {"excludes": ["display"]}

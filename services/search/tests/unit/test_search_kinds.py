@@ -42,7 +42,11 @@ def test_mapping_is_the_common_fields_plus_every_kinds_fragment_and_nothing_else
     assert {**COMMON_PROPERTIES, **fragments} == PROPERTIES
     assert set(fragments).isdisjoint(COMMON_PROPERTIES)  # a kind's own field is declared once
     body = index_body(refresh_interval="1s", shards=1, replicas=0)
-    assert body["mappings"] == {"dynamic": "strict", "properties": PROPERTIES}
+    assert body["mappings"] == {
+        "dynamic": "strict",
+        "_source": {"excludes": ["display"]},  # read from doc values only (search.display)
+        "properties": PROPERTIES,
+    }
 
 
 def test_a_kind_field_mapped_two_ways_is_refused():
