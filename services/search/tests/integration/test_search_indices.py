@@ -26,6 +26,8 @@ def test_ensure_index_creates_once_and_is_idempotent(es, search_settings):
     assert ensure_index(es, alias, body) == name
     settings = es.indices.get_settings(index=name)[name]["settings"]["index"]
     assert settings["refresh_interval"] == "500ms" and settings["number_of_replicas"] == "0"
+    # fewer, larger segments than Lucene's defaults (10 per tier, 2 MB floor): see mapping.index_body
+    assert settings["merge"]["policy"] == {"segments_per_tier": "5", "floor_segment": "8mb"}
 
 
 def test_a_creation_race_converges_on_the_lowest_name(es, search_settings):
