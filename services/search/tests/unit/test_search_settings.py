@@ -81,6 +81,7 @@ def test_index_naming_and_body():
         "number_of_shards": 1,
         "number_of_replicas": 0,
         "refresh_interval": "500ms",
+        "merge": {"policy": {"segments_per_tier": 5, "floor_segment": "8mb"}},
     }
     assert body["mappings"]["dynamic"] == "strict"
 
