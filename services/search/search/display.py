@@ -1,8 +1,8 @@
 """What a hit shows, carried in one binary doc-values field (``display``) instead of ``_source``.
 
 A page of 20 hits read from ``_source`` made Elasticsearch decompress a stored-fields block per
-hit (LZ4 with a preset dictionary: some 12 KB of work for a 1 KB document, and ``_id`` lives
-there too) and then parse and filter each document's JSON: about a fifth of its CPU per search.
+hit (LZ4 with a preset dictionary, over a block shared by many documents; ``_id`` lives there
+too) and then parse and filter each document's JSON: about a fifth of its CPU per search.
 Binary doc values are stored uncompressed, so the page is read with ``stored_fields: _none_``
 and ``docvalue_fields: [display]`` (1.35-1.40 → 1.10-1.17 ms of Elasticsearch CPU per search,
 5,000 customers; README "Cost per operation"). The mapping keeps the blob out of ``_source``

@@ -97,8 +97,8 @@ def index_body(*, refresh_interval: str, shards: int, replicas: int) -> dict[str
         },
         "mappings": {
             "dynamic": "strict",
-            # The blob is read from doc values only; stored in _source as well it made the index
-            # ~1.5 times larger. (An index made before this keeps it there: ensure_index.)
+            # The blob is read from doc values only: in _source as well, it would be stored twice.
+            # (An index made before this keeps it there: ensure_index.)
             "_source": {"excludes": [display.FIELD]},
             "properties": PROPERTIES,
         },

@@ -339,5 +339,6 @@ def test_a_ping_is_answered_while_a_long_quote_renders(sales, opportunity, serve
     rendering.join(120)
     assert rendered["version"]["status"] == "approved" and rendered["version"]["pdf_text"]
     # On the hub one ping waited for most of the render (6 answered before it began, then one at
-    # its end); off it, each waits its turn of a few switch intervals. Relative, not timed.
-    assert max(waits) < 0.25 * rendered["seconds"], (max(waits), rendered["seconds"], len(waits))
+    # its end); off it, each waits its turn of a few switch intervals. Relative, not timed: half
+    # the render, because on a loaded 2-core box a turn has taken 31 % of it (a full `make test`).
+    assert max(waits) < 0.5 * rendered["seconds"], (max(waits), rendered["seconds"], len(waits))
