@@ -332,7 +332,7 @@ class SearchEngine:
         found = self._fetch(body, SEARCH_FILTER_PATH, caller)
         if params.q:
             marking = highlight.Marking.of(params.q)
-            for hit in found.get("hits", {}).get("hits", [])[: params.limit]:
+            for hit in _hits(found)[: params.limit]:
                 hit["highlight"] = marking.highlight(hit.get("_source") or {})
         probed = params.cursor is not None
         page = shape_search(found, params.limit, params.q, facets=params.facets, probed=probed)
@@ -358,8 +358,12 @@ class SearchEngine:
             return response.body
 
         found = run(body)
-        if display.hydrate(found.get("hits", {}).get("hits", [])):  # filter_path drops an empty list
+        if display.hydrate(_hits(found)):
             return found
         # A document from before the display blob is on the page: read it the way it was written.
         legacy = {key: value for key, value in body.items() if key not in display.FETCH}
         return run({**legacy, **display.LEGACY_FETCH})
+
+
+def _hits(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return body.get("hits", {}).get("hits", [])  # filter_path drops an empty list

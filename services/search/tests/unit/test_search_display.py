@@ -25,11 +25,6 @@ def test_hits_get_their_blob_as_source_and_a_hit_without_one_makes_the_page_lega
     assert display.hydrate([]) is True
 
 
-def test_the_legacy_fetch_asks_for_what_the_blob_holds():
-    assert {"_source": list(display.FIELDS)} == display.LEGACY_FETCH
-    assert set(display.FETCH) == {"_source", "stored_fields", "docvalue_fields"}
-
-
 def test_every_field_the_results_read_is_in_the_blob():
     shown = set(display.FIELDS)
     assert {"kind", "id", "customer_id", "status", "updated_at", "orig", "version", "is_final"} <= shown
